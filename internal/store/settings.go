@@ -1,0 +1,26 @@
+package store
+
+import (
+	"context"
+
+	"github.com/boxwire/boxwire/internal/errs"
+)
+
+// Secret returns the server-wide secret called name, creating it with gen
+// on first use. Several processes starting at once agree on one value,
+// because the first insert wins and everyone reads back what is stored.
+func (s *Store) Secret(ctx context.Context, name string, gen func() (string, error)) (string, error) {
+	var value string
+	err := s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+		fresh, err := gen()
+		if err != nil {
+			return err
+		}
+		if _, err := tx.tx.ExecContext(ctx, `INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`,
+			name, fresh); err != nil {
+			return err
+		}
+		return tx.tx.QueryRowContext(ctx, `SELECT value FROM settings WHERE name = $1`, name).Scan(&value)
+	})
+	return value, errs.Wrap(err, "secret %s", name)
+}

@@ -1,0 +1,148 @@
+// Package store is Boxwire's persistence: raw SQL over database/sql, the
+// same statements on SQLite and PostgreSQL. The two engines differ only in
+// what a Dialect says (driver set-up, migrations, how appends are
+// serialised); sqlite/ and postgres/ provide one each and never import each
+// other.
+//
+// Every write goes through Write, which gathers concurrent callers into one
+// transaction and one fsync (group commit). Times are stored as Unix
+// microseconds (BIGINT) so that both engines read and compare them alike.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"io/fs"
+	"time"
+
+	"github.com/boxwire/boxwire/internal/errs"
+	"github.com/boxwire/boxwire/internal/journal"
+)
+
+// Dialect is what an engine adapter provides.
+type Dialect interface {
+	// Name is "sqlite" or "postgres".
+	Name() string
+	// Migrations holds NNNN_name.sql files applied in order.
+	Migrations() fs.FS
+	// LockWrites runs first in every write transaction. It must make
+	// transactions that append to the journal commit in position order,
+	// also across processes and nodes.
+	LockWrites(ctx context.Context, tx *sql.Tx) error
+	// IsUniqueViolation reports a unique or primary key constraint failure.
+	IsUniqueViolation(err error) bool
+}
+
+// Options tune a Store.
+type Options struct {
+	// Now is the clock; tests set it. Default time.Now.
+	Now func() time.Time
+	// Publish is called after each commit with the notices of the journal
+	// entries it made durable. It must not block for long.
+	Publish func(ctx context.Context, notices []journal.Notice)
+	// MaxBatch bounds how many writes share one transaction. Default 256.
+	MaxBatch int
+	// Metrics receives commit statistics; nil for none.
+	Metrics *Metrics
+	// Description says where the data lives, for logs ("sqlite /x/y.db").
+	Description string
+}
+
+// Store is an open database.
+type Store struct {
+	dialect Dialect
+	write   *sql.DB // used only by the committer
+	read    *sql.DB
+	opts    Options
+	jobs    chan *job
+	done    chan struct{}
+	closing chan struct{}
+}
+
+// Open wraps the engine's connection pools, migrates the schema and
+// starts the committer. write may equal read (PostgreSQL).
+func Open(ctx context.Context, d Dialect, write, read *sql.DB, opts Options) (*Store, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.MaxBatch <= 0 {
+		opts.MaxBatch = 256
+	}
+	if opts.Publish == nil {
+		opts.Publish = func(context.Context, []journal.Notice) {}
+	}
+	s := &Store{
+		dialect: d, write: write, read: read, opts: opts,
+		jobs:    make(chan *job, 4096),
+		done:    make(chan struct{}),
+		closing: make(chan struct{}),
+	}
+	if err := s.migrate(ctx); err != nil {
+		s.closeDBs()
+		return nil, err
+	}
+	go s.commitLoop()
+	return s, nil
+}
+
+// Engine names the engine: "sqlite" or "postgres".
+func (s *Store) Engine() string { return s.dialect.Name() }
+
+// Description says where the data lives.
+func (s *Store) Description() string { return s.opts.Description }
+
+// Now is the store's clock.
+func (s *Store) Now() time.Time { return s.opts.Now() }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	var one int
+	return s.read.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+}
+
+// Close finishes the writes already queued, then closes the database.
+func (s *Store) Close() error {
+	select {
+	case <-s.closing:
+	default:
+		close(s.closing)
+	}
+	<-s.done
+	return s.closeDBs()
+}
+
+func (s *Store) closeDBs() error {
+	err := s.write.Close()
+	if s.read != s.write {
+		err = errors.Join(err, s.read.Close())
+	}
+	return err
+}
+
+// conflict turns a unique violation into errs.Conflict naming field.
+func (s *Store) conflict(err error, field, msg string) error {
+	if err != nil && s.dialect.IsUniqueViolation(err) {
+		return &errs.Error{Code: errs.Conflict, Message: msg, Where: errs.Body,
+			Fields: map[string]string{field: errs.Conflicts}}
+	}
+	return err
+}
+
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+func nullMicros(v sql.NullInt64) time.Time {
+	if !v.Valid {
+		return time.Time{}
+	}
+	return fromMicros(v.Int64)
+}
+
+// querier is what both *sql.DB and *sql.Tx offer.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
