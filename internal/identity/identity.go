@@ -4,6 +4,7 @@ package identity
 
 import (
 	"net/mail"
+	"net/url"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -83,4 +84,18 @@ func Password(field, s string) error {
 		return errs.Field(errs.Body, field, errs.TooLong, "%s must be at most 1024 bytes", field)
 	}
 	return nil
+}
+
+// AvatarURL validates an avatar URL: empty (none) or an absolute http(s)
+// URL of at most 2048 bytes.
+func AvatarURL(field, s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", nil
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(s) > 2048 {
+		return "", errs.Field(errs.Body, field, errs.Malformed, "%s must be an http or https URL", field)
+	}
+	return s, nil
 }

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/boxwire/boxwire/internal/store"
+	"github.com/boxwire/boxwire/internal/store/postgres"
+	"github.com/boxwire/boxwire/internal/store/sqlite"
+)
+
+var errUsage = errors.New("usage")
+
+// StoreConfig says where the data lives.
+type StoreConfig struct {
+	Data     string // data directory: the SQLite file, the encrypted files
+	Database string // "" for SQLite in Data, or a postgres:// URL
+}
+
+// Config is the server's configuration.
+type Config struct {
+	StoreConfig
+	Addr      string
+	PublicURL string
+	// Now is the clock; end-to-end tests set it. Default time.Now.
+	Now func() time.Time
+}
+
+func env(name, def string) string {
+	if v, ok := os.LookupEnv("BOXWIRE_" + name); ok {
+		return v
+	}
+	return def
+}
+
+func (c *StoreConfig) flags(fs *flag.FlagSet) {
+	fs.StringVar(&c.Data, "data", env("DATA", "./boxwire-data"), "data directory (env BOXWIRE_DATA)")
+	fs.StringVar(&c.Database, "database", env("DATABASE", ""), "empty for SQLite in the data directory, or postgres://… (env BOXWIRE_DATABASE)")
+}
+
+func (c *Config) flags(fs *flag.FlagSet) {
+	c.StoreConfig.flags(fs)
+	fs.StringVar(&c.Addr, "addr", env("ADDR", "127.0.0.1:8080"), "listen address (env BOXWIRE_ADDR)")
+	fs.StringVar(&c.PublicURL, "public-url", env("PUBLIC_URL", ""), "URL clients reach this server at; default http://ADDR (env BOXWIRE_PUBLIC_URL)")
+}
+
+// Validate checks the configuration and fills in derived defaults.
+func (c *Config) Validate() error {
+	if err := c.StoreConfig.Validate(); err != nil {
+		return err
+	}
+	if c.Addr == "" {
+		return errors.New("--addr must not be empty")
+	}
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("--public-url %q must be an http:// or https:// URL", c.PublicURL)
+		}
+		c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return nil
+}
+
+// Validate checks the store configuration.
+func (c *StoreConfig) Validate() error {
+	if c.Data == "" {
+		return errors.New("--data must not be empty")
+	}
+	if c.Database != "" && !strings.HasPrefix(c.Database, "postgres://") && !strings.HasPrefix(c.Database, "postgresql://") {
+		return fmt.Errorf("--database must be empty (SQLite) or a postgres:// URL")
+	}
+	return nil
+}
+
+// Open opens the configured store, creating and migrating it.
+func (c *StoreConfig) Open(ctx context.Context, opts store.Options) (*store.Store, error) {
+	if c.Database != "" {
+		return postgres.Open(ctx, c.Database, opts)
+	}
+	if err := os.MkdirAll(c.Data, 0o700); err != nil {
+		return nil, err
+	}
+	return sqlite.Open(ctx, filepath.Join(c.Data, "boxwire.db"), opts)
+}
+
+// parse parses a command's flags; -h prints them and is not an error.
+func parse(fs *flag.FlagSet, args []string, stderr io.Writer) error {
+	fs.SetOutput(stderr)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "unexpected arguments: %v\n", fs.Args())
+		return errUsage
+	}
+	return nil
+}

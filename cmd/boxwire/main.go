@@ -1,0 +1,68 @@
+// Command boxwire is the Boxwire messaging server and its command line.
+//
+//	boxwire serve                 run the server
+//	boxwire migrate               create or upgrade the database schema
+//	boxwire user add --email E --password P --name N [--org O --role admin|agent]
+//
+// Every flag has a BOXWIRE_* environment equivalent (--public-url is
+// BOXWIRE_PUBLIC_URL); a flag given on the command line wins.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(Main(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+const usage = `Boxwire: a self-hosted messaging server.
+
+Usage:
+  boxwire serve    [--addr A] [--data DIR] [--database URL] [--public-url URL]
+  boxwire migrate  [--data DIR] [--database URL]
+  boxwire user add --email E --password P --name "Display Name" [--org NAME --role admin|agent]
+  boxwire version
+
+Run "boxwire COMMAND -h" for a command's flags.
+`
+
+// Main runs one command and returns the process exit code.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "serve":
+		err = runServe(ctx, args[1:], stdout, stderr)
+	case "migrate":
+		err = runMigrate(ctx, args[1:], stdout, stderr)
+	case "user":
+		err = runUser(ctx, args[1:], stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "boxwire", version)
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, usage)
+	default:
+		fmt.Fprintf(stderr, "boxwire: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	if err != nil {
+		if err != errUsage {
+			fmt.Fprintln(stderr, "boxwire:", err)
+		}
+		return 1
+	}
+	return 0
+}
+
+var version = "dev"

@@ -1,0 +1,137 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/boxwire/boxwire/internal/api"
+	"github.com/boxwire/boxwire/internal/auth"
+	"github.com/boxwire/boxwire/internal/broker"
+	"github.com/boxwire/boxwire/internal/journal"
+	"github.com/boxwire/boxwire/internal/store"
+)
+
+// Server is a running Boxwire: the wiring of every part, by hand.
+type Server struct {
+	Config Config
+	Store  *store.Store
+	Auth   *auth.Service
+	Broker broker.Broker
+	Log    *slog.Logger
+
+	http     *http.Server
+	listener net.Listener
+	served   chan error
+}
+
+// Start opens the store, builds the handler and starts listening.
+func Start(ctx context.Context, cfg Config, logOut io.Writer) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	s := &Server{Config: cfg, Log: slog.New(slog.NewJSONHandler(logOut, nil)), served: make(chan error, 1)}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	s.Broker = broker.NewLocal()
+	var err error
+	s.Store, err = cfg.Open(ctx, store.Options{
+		Now:     cfg.Now,
+		Metrics: store.NewMetrics(reg),
+		Publish: func(ctx context.Context, ns []journal.Notice) {
+			if err := s.Broker.Publish(ctx, ns); err != nil {
+				s.Log.Warn("publish notices", "error", err) // readers catch up by position
+			}
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.Auth, err = auth.New(ctx, s.Store, auth.Config{Now: cfg.Now})
+	if err != nil {
+		s.Store.Close()
+		return nil, err
+	}
+	s.listener, err = net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		s.Store.Close()
+		return nil, err
+	}
+	if s.Config.PublicURL == "" {
+		s.Config.PublicURL = "http://" + s.listener.Addr().String()
+	}
+	s.http = &http.Server{
+		Handler: api.New(api.Deps{Auth: s.Auth, Store: s.Store, Log: s.Log, Registry: reg,
+			SecureCookies: strings.HasPrefix(s.Config.PublicURL, "https://")}),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(s.Log.Handler(), slog.LevelWarn),
+	}
+	go func() { s.served <- s.http.Serve(s.listener) }()
+	return s, nil
+}
+
+// Addr is the address the server listens on.
+func (s *Server) Addr() string { return s.listener.Addr().String() }
+
+// URL is the server's base URL.
+func (s *Server) URL() string { return "http://" + s.Addr() }
+
+// Close stops taking requests, lets the ones in flight finish (their
+// writes are committed, never cut off), then closes the store.
+func (s *Server) Close(ctx context.Context) error {
+	err := s.http.Shutdown(ctx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		err = s.http.Close()
+	}
+	return errors.Join(err, s.Broker.Close(), s.Store.Close())
+}
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var cfg Config
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	cfg.flags(fs)
+	if err := parse(fs, args, stderr); err != nil || helpAsked(args) {
+		return err
+	}
+	started := time.Now()
+	s, err := Start(ctx, cfg, stderr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "boxwire %s listening on http://%s (public URL %s), store: %s, ready in %s\n",
+		version, s.Addr(), s.Config.PublicURL, s.Store.Description(), time.Since(started).Round(time.Millisecond))
+	select {
+	case <-ctx.Done():
+	case err := <-s.served:
+		s.Close(context.Background())
+		return err
+	}
+	fmt.Fprintln(stdout, "boxwire: shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := s.Close(shutdownCtx); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "boxwire: stopped")
+	return nil
+}
+
+func helpAsked(args []string) bool {
+	for _, a := range args {
+		if a == "-h" || a == "-help" || a == "--help" {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,57 @@
+// Package api assembles Boxwire's HTTP handler: the operational endpoints
+// and every API surface on one mux.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/boxwire/boxwire/internal/api/boxes"
+	"github.com/boxwire/boxwire/internal/api/httpx"
+	"github.com/boxwire/boxwire/internal/api/messaging"
+	"github.com/boxwire/boxwire/internal/auth"
+	"github.com/boxwire/boxwire/internal/errs"
+	"github.com/boxwire/boxwire/internal/store"
+)
+
+// Deps is what the handler is built from.
+type Deps struct {
+	Auth          *auth.Service
+	Store         *store.Store
+	Log           *slog.Logger
+	Registry      *prometheus.Registry
+	SecureCookies bool
+}
+
+// New returns the server's handler.
+func New(d Deps) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		httpx.JSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := d.Store.Ping(ctx); err != nil {
+			httpx.Log(ctx).Warn("store not reachable", "error", err)
+			httpx.JSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "store": d.Store.Engine()})
+			return
+		}
+		httpx.JSON(w, http.StatusOK, map[string]string{"status": "ok", "store": d.Store.Engine()})
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{Registry: d.Registry}))
+
+	(&boxes.Handler{Auth: d.Auth, Store: d.Store}).Register(mux)
+	(&messaging.Handler{Auth: d.Auth, Store: d.Store, SecureCookies: d.SecureCookies}).Register(mux)
+
+	// Anything else: a JSON 404 rather than the mux's plain text.
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		httpx.Problem(w, r, errs.E(errs.NotFound, "no such endpoint: %s %s", r.Method, r.URL.Path))
+	})
+	return httpx.Observe(d.Log, httpx.NewMetrics(d.Registry), mux)
+}
