@@ -337,4 +337,3 @@ func snapshotCookies(t *testing.T, c *client, name string) string {
 	}
 	return ""
 }
-

@@ -89,7 +89,9 @@ func TestProblemShape(t *testing.T) {
 func TestInternalErrorsAreLoggedNotShown(t *testing.T) {
 	secret := "pq: password authentication failed for user boxwire"
 	for name, h := range map[string]http.HandlerFunc{
-		"error": func(w http.ResponseWriter, r *http.Request) { httpx.Problem(w, r, errs.Wrap(errString(secret), "query")) },
+		"error": func(w http.ResponseWriter, r *http.Request) {
+			httpx.Problem(w, r, errs.Wrap(errString(secret), "query"))
+		},
 		"panic": func(w http.ResponseWriter, r *http.Request) { panic(secret) },
 	} {
 		rec, body, logs := serve(t, httpx.Problem, h, httptest.NewRequest("GET", "/x", nil))
