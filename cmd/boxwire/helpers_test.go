@@ -215,3 +215,11 @@ func mustURL(t *testing.T, s string) *url.URL {
 	}
 	return u
 }
+
+func newRequest(method, url string, body []byte) (*http.Request, error) {
+	req, err := http.NewRequest(method, url, bytes.NewReader(body))
+	if err == nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	return req, err
+}
