@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -30,6 +31,8 @@ type Config struct {
 	StoreConfig
 	Addr      string
 	PublicURL string
+	// MaxFileSize bounds an encrypted file upload, in bytes.
+	MaxFileSize int64
 	// Now is the clock; end-to-end tests set it. Default time.Now.
 	Now func() time.Time
 }
@@ -41,6 +44,14 @@ func env(name, def string) string {
 	return def
 }
 
+func envInt(name string, def int64) int64 {
+	v, err := strconv.ParseInt(env(name, ""), 10, 64)
+	if err != nil {
+		return def
+	}
+	return v
+}
+
 func (c *StoreConfig) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Data, "data", env("DATA", "./boxwire-data"), "data directory (env BOXWIRE_DATA)")
 	fs.StringVar(&c.Database, "database", env("DATABASE", ""), "empty for SQLite in the data directory, or postgres://… (env BOXWIRE_DATABASE)")
@@ -49,6 +60,7 @@ func (c *StoreConfig) flags(fs *flag.FlagSet) {
 func (c *Config) flags(fs *flag.FlagSet) {
 	c.StoreConfig.flags(fs)
 	fs.StringVar(&c.Addr, "addr", env("ADDR", "127.0.0.1:8080"), "listen address (env BOXWIRE_ADDR)")
+	fs.Int64Var(&c.MaxFileSize, "max-file-size", envInt("MAX_FILE_SIZE", 64<<20), "largest encrypted file upload, in bytes (env BOXWIRE_MAX_FILE_SIZE)")
 	fs.StringVar(&c.PublicURL, "public-url", env("PUBLIC_URL", ""), "URL clients reach this server at; default http://ADDR (env BOXWIRE_PUBLIC_URL)")
 }
 
@@ -69,6 +81,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.MaxFileSize == 0 {
+		c.MaxFileSize = 64 << 20
+	}
+	if c.MaxFileSize < 0 {
+		return errors.New("--max-file-size must be positive")
 	}
 	return nil
 }

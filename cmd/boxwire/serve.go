@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -17,6 +18,8 @@ import (
 
 	"github.com/boxwire/boxwire/internal/api"
 	"github.com/boxwire/boxwire/internal/auth"
+	"github.com/boxwire/boxwire/internal/blob"
+	"github.com/boxwire/boxwire/internal/boxes"
 	"github.com/boxwire/boxwire/internal/broker"
 	"github.com/boxwire/boxwire/internal/journal"
 	"github.com/boxwire/boxwire/internal/store"
@@ -27,6 +30,7 @@ type Server struct {
 	Config Config
 	Store  *store.Store
 	Auth   *auth.Service
+	Boxes  *boxes.Service
 	Broker broker.Broker
 	Log    *slog.Logger
 
@@ -62,6 +66,12 @@ func Start(ctx context.Context, cfg Config, logOut io.Writer) (*Server, error) {
 		s.Store.Close()
 		return nil, err
 	}
+	blobs, err := blob.Open(filepath.Join(cfg.Data, "files"))
+	if err != nil {
+		s.Store.Close()
+		return nil, err
+	}
+	s.Boxes = &boxes.Service{Store: s.Store, Blobs: blobs, MaxFileSize: cfg.MaxFileSize}
 	s.listener, err = net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		s.Store.Close()
@@ -71,7 +81,7 @@ func Start(ctx context.Context, cfg Config, logOut io.Writer) (*Server, error) {
 		s.Config.PublicURL = "http://" + s.listener.Addr().String()
 	}
 	s.http = &http.Server{
-		Handler: api.New(api.Deps{Auth: s.Auth, Store: s.Store, Log: s.Log, Registry: reg,
+		Handler: api.New(api.Deps{Auth: s.Auth, Store: s.Store, Boxes: s.Boxes, Log: s.Log, Registry: reg,
 			SecureCookies: strings.HasPrefix(s.Config.PublicURL, "https://")}),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,

@@ -11,10 +11,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/boxwire/boxwire/internal/api/boxes"
+	boxesapi "github.com/boxwire/boxwire/internal/api/boxes"
 	"github.com/boxwire/boxwire/internal/api/httpx"
 	"github.com/boxwire/boxwire/internal/api/messaging"
 	"github.com/boxwire/boxwire/internal/auth"
+	"github.com/boxwire/boxwire/internal/boxes"
 	"github.com/boxwire/boxwire/internal/errs"
 	"github.com/boxwire/boxwire/internal/store"
 )
@@ -25,6 +26,7 @@ type Deps struct {
 	Store         *store.Store
 	Log           *slog.Logger
 	Registry      *prometheus.Registry
+	Boxes         *boxes.Service
 	SecureCookies bool
 }
 
@@ -46,7 +48,7 @@ func New(d Deps) http.Handler {
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{Registry: d.Registry}))
 
-	(&boxes.Handler{Auth: d.Auth, Store: d.Store}).Register(mux)
+	(&boxesapi.Handler{Auth: d.Auth, Store: d.Store, Boxes: d.Boxes}).Register(mux)
 	(&messaging.Handler{Auth: d.Auth, Store: d.Store, SecureCookies: d.SecureCookies}).Register(mux)
 
 	// Anything else: a JSON 404 rather than the mux's plain text.

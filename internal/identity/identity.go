@@ -50,10 +50,12 @@ func Email(field, s string) (string, error) {
 		return "", errs.Field(errs.Body, field, errs.Required, "%s is required", field)
 	}
 	a, err := mail.ParseAddress(s)
-	if err != nil || a.Address != s || !strings.Contains(s[strings.LastIndexByte(s, '@'):], ".") || len(s) > 254 {
+	// Lower-casing can lengthen a string (Ⱥ → ⱥ), so the limit applies after.
+	lower := strings.ToLower(s)
+	if err != nil || a.Address != s || !strings.Contains(s[strings.LastIndexByte(s, '@'):], ".") || len(lower) > 254 {
 		return "", errs.Field(errs.Body, field, errs.Malformed, "%s must be an e-mail address", field)
 	}
-	return strings.ToLower(s), nil
+	return lower, nil
 }
 
 // DisplayName validates a display name: 1 to 64 characters, trimmed.

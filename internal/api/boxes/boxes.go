@@ -1,12 +1,15 @@
-// Package boxes serves the Misakey-shaped boxes surface (seeds 000–002).
-// Errors render as {"code", "origin", "desc", "details"}.
+// Package boxes serves the Misakey-shaped boxes surface (seeds 000–002,
+// DESIGN §4). Handlers decode, call one service method and render; errors
+// render as {"code", "origin", "desc", "details"}.
 package boxes
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/boxwire/boxwire/internal/api/httpx"
 	"github.com/boxwire/boxwire/internal/auth"
+	"github.com/boxwire/boxwire/internal/boxes"
 	"github.com/boxwire/boxwire/internal/store"
 )
 
@@ -14,6 +17,7 @@ import (
 type Handler struct {
 	Auth  *auth.Service
 	Store *store.Store
+	Boxes *boxes.Service
 }
 
 // Register mounts the surface's routes on mux.
@@ -23,8 +27,35 @@ func (h *Handler) Register(mux *http.ServeMux) {
 		mux.Handle(pattern, httpx.Recover(httpx.Misakey, authn.Require(httpx.Misakey, fn)))
 	}
 	route("GET /csrf", h.csrf)
+
+	route("POST /boxes", h.createBox)
+	route("GET /boxes/joined", h.joinedBoxes)
+	route("GET /boxes/{id}", h.getBox)
+	route("DELETE /boxes/{id}", h.deleteBox)
+	route("GET /boxes/{id}/members", h.members)
+	route("GET /boxes/{id}/accesses", h.accesses)
+	route("POST /boxes/{id}/events", h.postEvent)
+	route("POST /boxes/{id}/batch-events", h.postBatch)
+	route("GET /boxes/{id}/events", h.listEvents(false))
+	route("GET /boxes/{id}/files", h.listEvents(true))
+	route("POST /boxes/{id}/encrypted-files", h.uploadFile)
+	route("GET /encrypted-files/{id}", h.downloadFile)
+	route("GET /box-key-shares/{hash}", h.keyShare)
+	route("GET /boxes/{id}/public", h.publicBox)
+	route("PUT /boxes/{id}/new-events-count/ack", h.ackBox)
+
+	route("GET /box-users/{id}/boxes/{bid}/settings", h.getSettings)
+	route("PUT /box-users/{id}/boxes/{bid}/settings", h.putSettings)
+	route("POST /box-users/{id}/contact", h.contact)
+
+	route("GET /identities/pubkey", h.pubkeys)
 	route("GET /identities/{id}", h.getIdentity)
 	route("PATCH /identities/{id}", h.patchIdentity)
+	route("GET /identities/{id}/profile", h.profile)
+	route("GET /identities/{id}/notifications", h.notifications)
+	route("PUT /identities/{id}/notifications/acknowledgement", h.ackNotifications)
+	route("GET /identities/{id}/crypto/actions", h.cryptoActions)
+	route("DELETE /identities/{id}/crypto/actions/{aid}", h.deleteCryptoAction)
 }
 
 // csrf hands a cookie-authenticated client the token for X-CSRF-Token.
@@ -32,3 +63,24 @@ func (h *Handler) csrf(w http.ResponseWriter, r *http.Request) {
 	c, _ := auth.CallerFrom(r.Context())
 	httpx.JSON(w, http.StatusOK, map[string]string{"csrf_token": h.Auth.CSRFToken(c)})
 }
+
+// page reads offset and limit; limit 0 means the default.
+func page(r *http.Request, defLimit int) (boxes.Page, error) {
+	off, err := httpx.QueryInt(r, "offset", 0)
+	if err != nil {
+		return boxes.Page{}, err
+	}
+	lim, err := httpx.QueryInt(r, "limit", defLimit)
+	if err != nil {
+		return boxes.Page{}, err
+	}
+	return boxes.Page{Offset: off, Limit: lim}, nil
+}
+
+// count answers a HEAD request: 204 with X-Total-Count.
+func count(w http.ResponseWriter, n int) {
+	w.Header().Set("X-Total-Count", strconv.Itoa(n))
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func fail(w http.ResponseWriter, r *http.Request, err error) { httpx.Misakey(w, r, err) }

@@ -5,6 +5,8 @@ import (
 
 	"github.com/boxwire/boxwire/internal/api/httpx"
 	"github.com/boxwire/boxwire/internal/auth"
+	"github.com/boxwire/boxwire/internal/box"
+	"github.com/boxwire/boxwire/internal/boxes"
 	"github.com/boxwire/boxwire/internal/errs"
 	"github.com/boxwire/boxwire/internal/identity"
 )
@@ -37,34 +39,208 @@ func nullable(s string) *string {
 func (h *Handler) getIdentity(w http.ResponseWriter, r *http.Request) {
 	id, err := httpx.PathUUID(r, "id")
 	if err != nil {
-		httpx.Misakey(w, r, err)
+		fail(w, r, err)
 		return
 	}
 	c, _ := auth.CallerFrom(r.Context())
 	if c.Identity.ID != id {
-		httpx.Misakey(w, r, errs.E(errs.Forbidden, "an identity can only be read by itself"))
+		fail(w, r, errs.E(errs.Forbidden, "an identity can only be read by itself"))
 		return
 	}
-	httpx.JSON(w, http.StatusOK, viewOf(c.Identity))
+	who, err := h.Store.IdentityByID(r.Context(), id)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	httpx.JSON(w, http.StatusOK, viewOf(who))
 }
 
+// patchIdentity changes the caller's profile and public keys. Every field
+// is checked before anything is written.
 func (h *Handler) patchIdentity(w http.ResponseWriter, r *http.Request) {
 	id, err := httpx.PathUUID(r, "id")
 	if err != nil {
-		httpx.Misakey(w, r, err)
+		fail(w, r, err)
 		return
 	}
 	var in struct {
-		DisplayName *string `json:"display_name"`
-		AvatarURL   *string `json:"avatar_url"`
+		DisplayName         *string `json:"display_name"`
+		AvatarURL           *string `json:"avatar_url"`
+		Pubkey              *string `json:"pubkey"`
+		NonIdentifiedPubkey *string `json:"non_identified_pubkey"`
 	}
 	if err := httpx.DecodeJSON(w, r, &in); err != nil {
-		httpx.Misakey(w, r, err)
+		fail(w, r, err)
 		return
 	}
-	if _, err := auth.UpdateProfile(r.Context(), h.Store, id, auth.ProfileChange{DisplayName: in.DisplayName, AvatarURL: in.AvatarURL}); err != nil {
-		httpx.Misakey(w, r, err)
+	for field, key := range map[string]*string{"pubkey": in.Pubkey, "non_identified_pubkey": in.NonIdentifiedPubkey} {
+		if key != nil {
+			if err := box.PublicKey(field, *key); err != nil {
+				fail(w, r, err)
+				return
+			}
+		}
+	}
+	if in.DisplayName != nil || in.AvatarURL != nil {
+		if _, err := auth.UpdateProfile(r.Context(), h.Store, id, auth.ProfileChange{DisplayName: in.DisplayName, AvatarURL: in.AvatarURL}); err != nil {
+			fail(w, r, err)
+			return
+		}
+	}
+	if err := h.Boxes.SetPubkeys(r.Context(), id, in.Pubkey, in.NonIdentifiedPubkey); err != nil {
+		fail(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+func (h *Handler) profile(w http.ResponseWriter, r *http.Request) {
+	id, err := httpx.PathUUID(r, "id")
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	v, err := h.Boxes.Profile(r.Context(), id)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	httpx.JSON(w, http.StatusOK, v)
+}
+
+func (h *Handler) pubkeys(w http.ResponseWriter, r *http.Request) {
+	list, err := h.Boxes.Pubkeys(r.Context(), r.URL.Query().Get("identifier_value"))
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	httpx.JSON(w, http.StatusOK, list)
+}
+
+func (h *Handler) notifications(w http.ResponseWriter, r *http.Request) {
+	id, err := httpx.PathUUID(r, "id")
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	p, err := page(r, 50)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	list, err := h.Boxes.Notifications(r.Context(), id, p)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	httpx.JSON(w, http.StatusOK, list)
+}
+
+func (h *Handler) ackNotifications(w http.ResponseWriter, r *http.Request) {
+	id, err := httpx.PathUUID(r, "id")
+	if err == nil {
+		err = h.Boxes.AckNotifications(r.Context(), id)
+	}
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (h *Handler) cryptoActions(w http.ResponseWriter, r *http.Request) {
+	id, err := httpx.PathUUID(r, "id")
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	list, err := h.Boxes.CryptoActions(r.Context(), id)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	httpx.JSON(w, http.StatusOK, list)
+}
+
+func (h *Handler) deleteCryptoAction(w http.ResponseWriter, r *http.Request) {
+	id, err := httpx.PathUUID(r, "id")
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	aid, err := httpx.PathUUID(r, "aid")
+	if err == nil {
+		err = h.Boxes.DeleteCryptoAction(r.Context(), id, aid)
+	}
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (h *Handler) getSettings(w http.ResponseWriter, r *http.Request) {
+	id, bid, err := pathPair(r)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	v, err := h.Boxes.GetSettings(r.Context(), id, bid)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	httpx.JSON(w, http.StatusOK, v)
+}
+
+func (h *Handler) putSettings(w http.ResponseWriter, r *http.Request) {
+	id, bid, err := pathPair(r)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	var in struct {
+		Muted *bool `json:"muted"`
+	}
+	if err := httpx.DecodeJSON(w, r, &in); err != nil {
+		fail(w, r, err)
+		return
+	}
+	if in.Muted == nil {
+		fail(w, r, errs.Field(errs.Body, "muted", errs.Required, "muted is required"))
+		return
+	}
+	if err := h.Boxes.PutSettings(r.Context(), id, bid, *in.Muted); err != nil {
+		fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func pathPair(r *http.Request) (string, string, error) {
+	id, err := httpx.PathUUID(r, "id")
+	if err != nil {
+		return "", "", err
+	}
+	bid, err := httpx.PathUUID(r, "bid")
+	return id, bid, err
+}
+
+func (h *Handler) contact(w http.ResponseWriter, r *http.Request) {
+	id, err := httpx.PathUUID(r, "id")
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	var in boxes.Contact
+	if err := httpx.DecodeJSON(w, r, &in); err != nil {
+		fail(w, r, err)
+		return
+	}
+	v, err := h.Boxes.ContactIdentity(r.Context(), id, in)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	httpx.JSON(w, http.StatusCreated, v)
 }

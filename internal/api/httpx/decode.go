@@ -6,6 +6,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strconv"
 
 	"github.com/google/uuid"
 
@@ -80,4 +81,17 @@ func PathUUID(r *http.Request, name string) (string, error) {
 		return "", errs.Field(errs.Path, name, errs.Malformed, "%s must be a UUID", name)
 	}
 	return v, nil
+}
+
+// QueryInt reads a non-negative integer query parameter; absent gives def.
+func QueryInt(r *http.Request, name string, def int) (int, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return 0, errs.Field(errs.Query, name, errs.Invalid_, "%s must be a non-negative integer", name)
+	}
+	return n, nil
 }

@@ -13,13 +13,14 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/boxwire/boxwire/internal/logctx"
 )
 
 type ctxKey int
 
 const (
 	keyRequestID ctxKey = iota
-	keyLogger
 )
 
 // RequestID is the id of the request ctx belongs to.
@@ -29,12 +30,7 @@ func RequestID(ctx context.Context) string {
 }
 
 // Log is the request's logger; its lines carry the request id.
-func Log(ctx context.Context) *slog.Logger {
-	if l, ok := ctx.Value(keyLogger).(*slog.Logger); ok {
-		return l
-	}
-	return slog.Default()
-}
+func Log(ctx context.Context) *slog.Logger { return logctx.From(ctx) }
 
 // Metrics are the HTTP collectors.
 type Metrics struct {
@@ -69,7 +65,7 @@ func Observe(log *slog.Logger, m *Metrics, next http.Handler) http.Handler {
 		}
 		w.Header().Set("X-Request-Id", id)
 		reqLog := log.With("request_id", id)
-		ctx := context.WithValue(context.WithValue(r.Context(), keyRequestID, id), keyLogger, reqLog)
+		ctx := logctx.With(context.WithValue(r.Context(), keyRequestID, id), reqLog)
 		sw := &statusWriter{ResponseWriter: w}
 		r = r.WithContext(ctx)
 		next.ServeHTTP(sw, r)

@@ -1,0 +1,334 @@
+package boxes
+
+import (
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"time"
+
+	"github.com/boxwire/boxwire/internal/api/httpx"
+	"github.com/boxwire/boxwire/internal/blob"
+	"github.com/boxwire/boxwire/internal/box"
+	"github.com/boxwire/boxwire/internal/boxes"
+	"github.com/boxwire/boxwire/internal/errs"
+)
+
+func (h *Handler) createBox(w http.ResponseWriter, r *http.Request) {
+	var in boxes.NewBox
+	if err := httpx.DecodeJSON(w, r, &in); err != nil {
+		fail(w, r, err)
+		return
+	}
+	v, err := h.Boxes.CreateBox(r.Context(), in)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	httpx.JSON(w, http.StatusCreated, v)
+}
+
+// joinedBoxes is GET (and HEAD) /boxes/joined: newest activity first,
+// 10 per page by default.
+func (h *Handler) joinedBoxes(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodHead {
+		n, err := h.Boxes.CountJoinedBoxes(r.Context())
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		count(w, n)
+		return
+	}
+	p, err := page(r, 10)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	list, err := h.Boxes.JoinedBoxes(r.Context(), p)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	httpx.JSON(w, http.StatusOK, list)
+}
+
+func (h *Handler) getBox(w http.ResponseWriter, r *http.Request) {
+	id, err := httpx.PathUUID(r, "id")
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	v, err := h.Boxes.GetBox(r.Context(), id)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	httpx.JSON(w, http.StatusOK, v)
+}
+
+func (h *Handler) deleteBox(w http.ResponseWriter, r *http.Request) {
+	id, err := httpx.PathUUID(r, "id")
+	if err == nil {
+		err = h.Boxes.DeleteBox(r.Context(), id)
+	}
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (h *Handler) members(w http.ResponseWriter, r *http.Request) {
+	id, err := httpx.PathUUID(r, "id")
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	list, err := h.Boxes.Members(r.Context(), id)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	httpx.JSON(w, http.StatusOK, list)
+}
+
+func (h *Handler) accesses(w http.ResponseWriter, r *http.Request) {
+	id, err := httpx.PathUUID(r, "id")
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	list, err := h.Boxes.Accesses(r.Context(), id)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	httpx.JSON(w, http.StatusOK, list)
+}
+
+func (h *Handler) postEvent(w http.ResponseWriter, r *http.Request) {
+	id, err := httpx.PathUUID(r, "id")
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	var in box.Input
+	if err := httpx.DecodeJSON(w, r, &in); err != nil {
+		fail(w, r, err)
+		return
+	}
+	v, err := h.Boxes.PostEvent(r.Context(), id, in)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	httpx.JSON(w, http.StatusCreated, v)
+}
+
+func (h *Handler) postBatch(w http.ResponseWriter, r *http.Request) {
+	id, err := httpx.PathUUID(r, "id")
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	var in struct {
+		BatchType string      `json:"batch_type"`
+		Events    []box.Input `json:"events"`
+	}
+	if err := httpx.DecodeJSON(w, r, &in); err != nil {
+		fail(w, r, err)
+		return
+	}
+	list, err := h.Boxes.PostBatch(r.Context(), id, in.BatchType, in.Events)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	httpx.JSON(w, http.StatusCreated, list)
+}
+
+// listEvents is GET (and HEAD) /boxes/{id}/events and /files: oldest
+// first, no limit unless asked.
+func (h *Handler) listEvents(filesOnly bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, err := httpx.PathUUID(r, "id")
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		if r.Method == http.MethodHead {
+			n, err := h.Boxes.CountEvents(r.Context(), id, filesOnly)
+			if err != nil {
+				fail(w, r, err)
+				return
+			}
+			count(w, n)
+			return
+		}
+		p, err := page(r, 0)
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		list, err := h.Boxes.ListEvents(r.Context(), id, filesOnly, p)
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		httpx.JSON(w, http.StatusOK, list)
+	}
+}
+
+// uploadFile is POST /boxes/{id}/encrypted-files: multipart with
+// encrypted_file (streamed to disk, never held in memory),
+// msg_encrypted_content and msg_public_key.
+func (h *Handler) uploadFile(w http.ResponseWriter, r *http.Request) {
+	id, err := httpx.PathUUID(r, "id")
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	// Refuse before reading a byte of a file that could not be kept.
+	if err := h.Boxes.CheckUpload(r.Context(), id); err != nil {
+		fail(w, r, err)
+		return
+	}
+	up, msg, err := h.readUpload(w, r)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	v, err := h.Boxes.UploadFile(r.Context(), id, up, msg)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	httpx.JSON(w, http.StatusCreated, v)
+}
+
+func (h *Handler) readUpload(w http.ResponseWriter, r *http.Request) (*blob.Upload, boxes.FileMessage, error) {
+	var msg boxes.FileMessage
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "multipart/form-data" {
+		return nil, msg, errs.Field(errs.Headers, "Content-Type", errs.Invalid_, "the body must be multipart/form-data")
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, h.Boxes.MaxFileSize+1<<20)
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return nil, msg, errs.Field(errs.Body, "body", errs.Malformed, "the multipart body could not be read")
+	}
+	var up *blob.Upload
+	discard := func(err error) (*blob.Upload, boxes.FileMessage, error) {
+		if up != nil {
+			up.Discard()
+		}
+		return nil, msg, err
+	}
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			if tooBig(err) {
+				return discard(&errs.Error{Code: errs.TooLarge, Message: "the upload is too large", Where: errs.Body,
+					Fields: map[string]string{"encrypted_file": "too_large"}})
+			}
+			return discard(errs.Field(errs.Body, "body", errs.Malformed, "the multipart body could not be read"))
+		}
+		switch part.FormName() {
+		case "encrypted_file":
+			if up != nil {
+				return discard(errs.Field(errs.Body, "encrypted_file", errs.Invalid_, "send one encrypted_file"))
+			}
+			if up, err = h.Boxes.Blobs.Receive(part, h.Boxes.MaxFileSize, "encrypted_file"); err != nil {
+				return nil, msg, err
+			}
+		case "msg_encrypted_content":
+			msg.EncryptedContent, err = smallPart(part, "msg_encrypted_content", box.MaxEncrypted)
+		case "msg_public_key":
+			msg.PublicKey, err = smallPart(part, "msg_public_key", 1024)
+		default:
+			_, err = io.Copy(io.Discard, io.LimitReader(part, 1<<20))
+		}
+		if err != nil {
+			return discard(err)
+		}
+	}
+	if up == nil {
+		return discard(errs.Field(errs.Body, "encrypted_file", errs.Required, "encrypted_file is required"))
+	}
+	if err := boxes.CheckFileMessage(msg); err != nil {
+		return discard(err)
+	}
+	return up, msg, nil
+}
+
+func smallPart(r io.Reader, field string, limit int) (string, error) {
+	b, err := io.ReadAll(io.LimitReader(r, int64(limit)+1))
+	if err != nil {
+		return "", errs.Field(errs.Body, field, errs.Malformed, "%s could not be read", field)
+	}
+	if len(b) > limit {
+		return "", &errs.Error{Code: errs.TooLarge, Message: field + " is too large", Where: errs.Body,
+			Fields: map[string]string{field: "too_large"}}
+	}
+	return string(b), nil
+}
+
+func tooBig(err error) bool {
+	var mb *http.MaxBytesError
+	return errors.As(err, &mb)
+}
+
+func (h *Handler) downloadFile(w http.ResponseWriter, r *http.Request) {
+	id, err := httpx.PathUUID(r, "id")
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	f, _, err := h.Boxes.OpenFile(r.Context(), id)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	defer f.Close()
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Cache-Control", "private, no-store")
+	http.ServeContent(w, r, "", time.Time{}, f)
+}
+
+func (h *Handler) keyShare(w http.ResponseWriter, r *http.Request) {
+	v, err := h.Boxes.KeyShare(r.Context(), r.PathValue("hash"))
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	httpx.JSON(w, http.StatusOK, v)
+}
+
+func (h *Handler) publicBox(w http.ResponseWriter, r *http.Request) {
+	id, err := httpx.PathUUID(r, "id")
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	v, err := h.Boxes.PublicBox(r.Context(), id, r.URL.Query().Get("other_share_hash"))
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	httpx.JSON(w, http.StatusOK, v)
+}
+
+func (h *Handler) ackBox(w http.ResponseWriter, r *http.Request) {
+	id, err := httpx.PathUUID(r, "id")
+	if err == nil {
+		err = h.Boxes.AckNewEvents(r.Context(), id)
+	}
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}

@@ -1,0 +1,151 @@
+// Package box holds the rules of end-to-end encrypted boxes (DESIGN §4):
+// who may see a box, who may post which event, and how events fold into
+// their targets. No I/O: the service in internal/boxes loads the state,
+// asks these functions, and applies what they decide.
+package box
+
+import (
+	"encoding/base64"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/boxwire/boxwire/internal/errs"
+	"github.com/boxwire/boxwire/internal/identity"
+)
+
+// Access modes and lifecycles.
+const (
+	Limited = "limited"
+	Public  = "public"
+	Open    = "open"
+	Closed  = "closed"
+)
+
+// Box is a box's current state.
+type Box struct {
+	ID         string
+	Title      string
+	PublicKey  string
+	AccessMode string
+	Lifecycle  string
+	CreatorID  string
+	OwnerOrgID string
+	CreatedAt  time.Time
+	// LastPosition is the journal position of the box's newest listed event.
+	LastPosition int64
+}
+
+// Access is an active access.add rule.
+type Access struct {
+	EventID         string
+	RestrictionType string // "identifier" | "email_domain"
+	Value           string
+}
+
+// State is what access decisions need: the box and its active rules.
+type State struct {
+	Box
+	Accesses []Access
+}
+
+// IsAdmin reports whether id administers the box: its creator.
+func (s State) IsAdmin(id string) bool { return s.CreatorID == id }
+
+// HasAccess is DESIGN §4's access rule. The creator always has access; a
+// closed box gives no one else any; a public box gives every identity
+// access; a limited box needs an active rule matching the identifier or
+// its e-mail domain.
+func (s State) HasAccess(who identity.Identity) bool {
+	switch {
+	case s.IsAdmin(who.ID):
+		return true
+	case s.Lifecycle == Closed:
+		return false
+	case s.AccessMode == Public:
+		return true
+	}
+	ident := strings.ToLower(who.IdentifierValue)
+	domain := ident[strings.LastIndexByte(ident, '@')+1:]
+	for _, a := range s.Accesses {
+		switch a.RestrictionType {
+		case RestrictIdentifier:
+			if strings.EqualFold(a.Value, ident) {
+				return true
+			}
+		case RestrictEmailDomain:
+			if strings.EqualFold(a.Value, domain) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Writable refuses every write to a closed box with a conflict.
+func (s State) Writable() error {
+	if s.Lifecycle == Closed {
+		return &errs.Error{Code: errs.Conflict, Message: "the box is closed", Where: errs.NotDefined,
+			Fields: map[string]string{"lifecycle": errs.Conflicts}}
+	}
+	return nil
+}
+
+// Restriction types of access rules.
+const (
+	RestrictIdentifier  = "identifier"
+	RestrictEmailDomain = "email_domain"
+)
+
+// Title validates a box title: 1 to 50 characters.
+func Title(field, s string) (string, error) {
+	s = strings.TrimSpace(s)
+	switch n := utf8.RuneCountInString(s); {
+	case n == 0:
+		return "", errs.Field(errs.Body, field, errs.Required, "%s is required", field)
+	case n > 50:
+		return "", errs.Field(errs.Body, field, errs.TooLong, "%s must be at most 50 characters", field)
+	}
+	return s, nil
+}
+
+// PublicKey validates an X25519 public key in unpadded url-safe base64.
+func PublicKey(field, s string) error {
+	if s == "" {
+		return errs.Field(errs.Body, field, errs.Required, "%s is required", field)
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(b) != 32 {
+		return errs.Field(errs.Body, field, errs.Malformed, "%s must be a 32-byte key in unpadded url-safe base64", field)
+	}
+	return nil
+}
+
+// URLSafe validates an unpadded url-safe base64 value of any length.
+func URLSafe(field, s string) error {
+	if s == "" {
+		return errs.Field(errs.Body, field, errs.Required, "%s is required", field)
+	}
+	if _, err := base64.RawURLEncoding.DecodeString(s); err != nil || len(s) > 1024 {
+		return errs.Field(errs.Body, field, errs.Malformed, "%s must be unpadded url-safe base64", field)
+	}
+	return nil
+}
+
+// MaxEncrypted bounds an encrypted message; files travel separately.
+const MaxEncrypted = 64 << 10
+
+// StdBase64 validates standard (padded) base64 ciphertext.
+func StdBase64(field, s string, limit int) error {
+	if s == "" {
+		return errs.Field(errs.Body, field, errs.Required, "%s is required", field)
+	}
+	if len(s) > limit {
+		return &errs.Error{Code: errs.TooLarge, Where: errs.Body, Fields: map[string]string{field: "too_large"},
+			Message: field + " is too large"}
+	}
+	if _, err := base64.StdEncoding.DecodeString(s); err != nil {
+		return errs.Field(errs.Body, field, errs.Malformed, "%s must be standard base64", field)
+	}
+	return nil
+}

@@ -1,0 +1,254 @@
+package boxes
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/google/uuid"
+
+	"github.com/boxwire/boxwire/internal/box"
+	"github.com/boxwire/boxwire/internal/errs"
+	"github.com/boxwire/boxwire/internal/identity"
+	"github.com/boxwire/boxwire/internal/journal"
+	"github.com/boxwire/boxwire/internal/store"
+)
+
+// MaxBatch bounds the events of one batch.
+const MaxBatch = 100
+
+// PostEvent creates one event in a box.
+func (s *Service) PostEvent(ctx context.Context, boxID string, in box.Input) (EventView, error) {
+	out, err := s.post(ctx, boxID, []box.Input{in}, box.Single)
+	if err != nil {
+		return EventView{}, err
+	}
+	return out[0], nil
+}
+
+// PostBatch creates an accesses batch: all its events or none. Members who
+// lose access are kicked, and the kicks are part of the answer.
+func (s *Service) PostBatch(ctx context.Context, boxID, batchType string, events []box.Input) ([]EventView, error) {
+	switch {
+	case batchType == "":
+		return nil, errs.Field(errs.Body, "batch_type", errs.Required, "batch_type is required")
+	case batchType != "accesses":
+		return nil, errs.Field(errs.Body, "batch_type", errs.Invalid_, "batch_type must be accesses")
+	case len(events) == 0:
+		return nil, errs.Field(errs.Body, "events", errs.Required, "events must hold at least one event")
+	case len(events) > MaxBatch:
+		return nil, errs.Field(errs.Body, "events", errs.Invalid_, "a batch holds at most %d events", MaxBatch)
+	}
+	return s.post(ctx, boxID, events, box.Batch)
+}
+
+func (s *Service) post(ctx context.Context, boxID string, inputs []box.Input, route box.Route) ([]EventView, error) {
+	who, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var (
+		created []store.Event
+		creator string
+		files   []string
+	)
+	err = s.Store.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+		a := applier{tx: tx, who: who, boxID: boxID, route: route}
+		if err := a.load(ctx); err != nil {
+			return err
+		}
+		for i, in := range inputs {
+			if err := a.apply(ctx, in); err != nil {
+				return batchField(err, route, i)
+			}
+		}
+		if a.accessChanged {
+			if err := a.kickLostAccess(ctx); err != nil {
+				return err
+			}
+		}
+		created, creator, files = a.created, a.state.CreatorID, a.unreferenced
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.removeBlobs(ctx, files)
+	return views(created, who.ID, creator), nil
+}
+
+// batchField prefixes a refused event's fields with its index in a batch.
+func batchField(err error, route box.Route, i int) error {
+	e := errs.As(err)
+	if route != box.Batch || len(e.Fields) == 0 {
+		return err
+	}
+	fields := map[string]string{}
+	for k, v := range e.Fields {
+		fields[fmt.Sprintf("events[%d].%s", i, k)] = v
+	}
+	c := *e
+	c.Fields = fields
+	return &c
+}
+
+// applier applies inputs to one box inside one transaction, keeping the
+// state it checks rules against up to date as events take effect.
+type applier struct {
+	tx            *store.Tx
+	who           identity.Identity
+	boxID         string
+	route         box.Route
+	state         box.State
+	actor         box.Actor
+	created       []store.Event
+	unreferenced  []string
+	accessChanged bool
+}
+
+func (a *applier) load(ctx context.Context) error {
+	st, err := a.tx.BoxState(ctx, a.boxID)
+	if errs.CodeOf(err) == errs.NotFound {
+		return box.NoAccess()
+	}
+	if err != nil {
+		return err
+	}
+	join, err := a.tx.JoinOf(ctx, a.boxID, a.who.ID)
+	if err != nil {
+		return err
+	}
+	a.state, a.actor = st, box.Actor{Identity: a.who, JoinEventID: join}
+	return nil
+}
+
+func (a *applier) target(ctx context.Context, in box.Input) (*box.Target, *store.Event, error) {
+	if in.ReferrerID == nil || uuid.Validate(*in.ReferrerID) != nil {
+		return nil, nil, nil
+	}
+	ev, err := a.tx.BoxEvent(ctx, a.boxID, *in.ReferrerID)
+	if errs.CodeOf(err) == errs.NotFound {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	deleted := !ev.DeletedAt.IsZero()
+	return &box.Target{ID: ev.ID, Type: ev.Type, SenderID: ev.SenderID, Deleted: deleted}, &ev, nil
+}
+
+func (a *applier) apply(ctx context.Context, in box.Input) error {
+	target, targetEvent, err := a.target(ctx, in)
+	if err != nil {
+		return err
+	}
+	d, err := box.Check(a.state, a.actor, in, target, a.route)
+	if err != nil {
+		return err
+	}
+	ev, err := a.append(ctx, a.who, d.Type, d.ReferrerID, d.Content)
+	if err != nil {
+		return err
+	}
+	return a.effect(ctx, d, ev, targetEvent)
+}
+
+func (a *applier) append(ctx context.Context, sender identity.Identity, typ, ref string, content json.RawMessage) (*store.Event, error) {
+	ev := &store.Event{BoxID: a.boxID, Type: typ, SenderID: sender.ID, ReferrerID: ref, Content: content, Sender: sender}
+	if err := a.tx.AppendBoxEvent(ctx, ev); err != nil {
+		return nil, err
+	}
+	a.created = append(a.created, *ev)
+	return ev, nil
+}
+
+// effect applies what an accepted event changes besides itself.
+func (a *applier) effect(ctx context.Context, d box.Decision, ev *store.Event, target *store.Event) error {
+	tx := a.tx
+	switch d.Type {
+	case box.TypeMsgEdit:
+		var c box.EditContent
+		json.Unmarshal(d.Content, &c)
+		folded, _ := json.Marshal(map[string]any{"encrypted": c.NewEncrypted, "public_key": c.NewPublicKey, "last_edited_at": tx.Now()})
+		return tx.FoldEdit(ctx, target.ID, folded)
+	case box.TypeMsgDelete:
+		if err := tx.FoldDelete(ctx, target.ID, a.who.ID); err != nil {
+			return err
+		}
+		if target.FileID != "" {
+			gone, err := tx.FileUnreferenced(ctx, target.FileID)
+			if gone {
+				a.unreferenced = append(a.unreferenced, target.FileID)
+			}
+			return err
+		}
+	case box.TypeJoin:
+		a.actor.JoinEventID = ev.ID
+		return tx.Join(ctx, a.boxID, a.who.ID, ev.ID)
+	case box.TypeLeave:
+		a.actor.JoinEventID = ""
+		return tx.EndJoin(ctx, a.boxID, a.who.ID)
+	case box.TypeLifecycle:
+		a.state.Lifecycle = box.Closed
+		return tx.SetBoxLifecycle(ctx, a.boxID, box.Closed)
+	case box.TypeAccessMode:
+		var c struct{ Value string }
+		json.Unmarshal(d.Content, &c)
+		a.state.AccessMode, a.accessChanged = c.Value, true
+		return tx.SetBoxAccessMode(ctx, a.boxID, c.Value)
+	case box.TypeKeyShare:
+		return tx.PutKeyShare(ctx, a.boxID, *d.KeyShare)
+	case box.TypeAccessAdd:
+		var c box.AccessContent
+		json.Unmarshal(d.Content, &c)
+		rule := box.Access{EventID: ev.ID, RestrictionType: c.RestrictionType, Value: c.Value}
+		a.state.Accesses, a.accessChanged = append(a.state.Accesses, rule), true
+		return tx.AddAccess(ctx, a.boxID, rule)
+	case box.TypeAccessRm:
+		kept := a.state.Accesses[:0]
+		for _, r := range a.state.Accesses {
+			if r.EventID != target.ID {
+				kept = append(kept, r)
+			}
+		}
+		a.state.Accesses, a.accessChanged = kept, true
+		return tx.RemoveAccess(ctx, target.ID)
+	}
+	return nil
+}
+
+// kickLostAccess ends the join of every member who no longer has access,
+// with a member.kick event (sender: the kicked member, referrer: their
+// join, content: the kicker) and a notification to them.
+func (a *applier) kickLostAccess(ctx context.Context) error {
+	members, err := a.tx.Members(ctx, a.boxID)
+	if err != nil {
+		return err
+	}
+	for _, m := range box.LostAccess(a.state, members) {
+		content, _ := json.Marshal(map[string]string{"kicker_id": a.who.ID})
+		if _, err := a.append(ctx, m.Identity, box.TypeKick, m.JoinEventID, content); err != nil {
+			return err
+		}
+		if err := a.tx.EndJoin(ctx, a.boxID, m.Identity.ID); err != nil {
+			return err
+		}
+		if err := notify(ctx, a.tx, m.Identity.ID, "member.kick", map[string]any{"box_id": a.boxID, "box_title": a.state.Title}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// notify stores a notification and journals it in the identity's scope,
+// where realtime readers pick it up.
+func notify(ctx context.Context, tx *store.Tx, identityID, typ string, details any) error {
+	d, _ := json.Marshal(details)
+	n := &store.Notification{ID: uuid.NewString(), Type: typ, Details: d}
+	if err := tx.InsertNotification(ctx, identityID, n); err != nil {
+		return err
+	}
+	payload, _ := json.Marshal(n)
+	_, err := tx.Append(ctx, journal.Entry{Scope: journal.IdentityScope(identityID), Type: "notification", Payload: payload})
+	return err
+}

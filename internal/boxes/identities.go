@@ -1,0 +1,338 @@
+package boxes
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+
+	"github.com/google/uuid"
+
+	"github.com/boxwire/boxwire/internal/box"
+	"github.com/boxwire/boxwire/internal/errs"
+	"github.com/boxwire/boxwire/internal/identity"
+	"github.com/boxwire/boxwire/internal/journal"
+	"github.com/boxwire/boxwire/internal/store"
+)
+
+// KeyShareView is the server's half of an invitation link.
+type KeyShareView struct {
+	BoxID                       string  `json:"box_id"`
+	MisakeyShare                string  `json:"misakey_share"`
+	OtherShareHash              string  `json:"other_share_hash"`
+	EncryptedInvitationKeyShare *string `json:"encrypted_invitation_key_share"`
+}
+
+// KeyShare returns a box's key share to an identity with access to it.
+func (s *Service) KeyShare(ctx context.Context, otherShareHash string) (KeyShareView, error) {
+	if err := box.URLSafe("other_share_hash", otherShareHash); err != nil {
+		e := errs.As(err)
+		e.Where = errs.Path
+		return KeyShareView{}, e
+	}
+	boxID, k, err := s.Store.KeyShare(ctx, otherShareHash)
+	if err != nil {
+		return KeyShareView{}, err
+	}
+	if _, _, err := s.visible(ctx, boxID); err != nil {
+		return KeyShareView{}, err
+	}
+	return KeyShareView{BoxID: boxID, MisakeyShare: k.MisakeyShare, OtherShareHash: k.OtherShareHash,
+		EncryptedInvitationKeyShare: nullable(k.EncryptedInvitationKeyShare)}, nil
+}
+
+// PublicInfo is what an invitation page shows before joining.
+type PublicInfo struct {
+	Title   string       `json:"title"`
+	Creator IdentityView `json:"creator"`
+}
+
+// PublicBox returns a box's title and creator to anyone holding its
+// current invitation link (proved by the share hash). Anything else looks
+// like an unknown box.
+func (s *Service) PublicBox(ctx context.Context, boxID, otherShareHash string) (PublicInfo, error) {
+	who, err := caller(ctx)
+	if err != nil {
+		return PublicInfo{}, err
+	}
+	if otherShareHash == "" {
+		return PublicInfo{}, errs.Field(errs.Query, "other_share_hash", errs.Required, "other_share_hash is required")
+	}
+	shareBox, _, err := s.Store.KeyShare(ctx, otherShareHash)
+	if errs.CodeOf(err) == errs.NotFound || (err == nil && shareBox != boxID) {
+		return PublicInfo{}, box.NoAccess()
+	}
+	if err != nil {
+		return PublicInfo{}, err
+	}
+	st, err := s.Store.BoxState(ctx, boxID)
+	if err != nil || (st.Lifecycle == box.Closed && !st.IsAdmin(who.ID)) {
+		return PublicInfo{}, box.NoAccess()
+	}
+	creator, err := s.Store.IdentityByID(ctx, st.CreatorID)
+	if err != nil {
+		return PublicInfo{}, err
+	}
+	return PublicInfo{Title: st.Title, Creator: identityView(creator, who.ID, st.CreatorID)}, nil
+}
+
+// self checks that a path's identity id is the caller's.
+func self(ctx context.Context, identityID string) (identity.Identity, error) {
+	who, err := caller(ctx)
+	if err != nil {
+		return who, err
+	}
+	if who.ID != identityID {
+		return who, errs.E(errs.Forbidden, "this is another identity's resource")
+	}
+	return who, nil
+}
+
+// Settings is an identity's per-box settings.
+type Settings struct {
+	IdentityID string `json:"identity_id"`
+	BoxID      string `json:"box_id"`
+	Muted      bool   `json:"muted"`
+}
+
+// GetSettings reads the caller's settings for a box.
+func (s *Service) GetSettings(ctx context.Context, identityID, boxID string) (Settings, error) {
+	if _, err := self(ctx, identityID); err != nil {
+		return Settings{}, err
+	}
+	if _, _, err := s.visible(ctx, boxID); err != nil {
+		return Settings{}, err
+	}
+	muted, err := s.Store.Muted(ctx, identityID, boxID)
+	return Settings{IdentityID: identityID, BoxID: boxID, Muted: muted}, err
+}
+
+// PutSettings changes the caller's settings for a box and journals the
+// change in the identity's scope (its other devices learn of it).
+func (s *Service) PutSettings(ctx context.Context, identityID, boxID string, muted bool) error {
+	if _, err := self(ctx, identityID); err != nil {
+		return err
+	}
+	if _, _, err := s.visible(ctx, boxID); err != nil {
+		return err
+	}
+	return s.Store.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+		if err := tx.SetMuted(ctx, identityID, boxID, muted); err != nil {
+			return err
+		}
+		payload, _ := json.Marshal(Settings{IdentityID: identityID, BoxID: boxID, Muted: muted})
+		_, err := tx.Append(ctx, journal.Entry{Scope: journal.IdentityScope(identityID), Type: "box.settings", ActorID: identityID, Payload: payload})
+		return err
+	})
+}
+
+// Notifications lists the caller's notifications, newest first.
+func (s *Service) Notifications(ctx context.Context, identityID string, p Page) ([]store.Notification, error) {
+	if _, err := self(ctx, identityID); err != nil {
+		return nil, err
+	}
+	return s.Store.Notifications(ctx, identityID, p.Offset, p.Limit)
+}
+
+// AckNotifications marks the caller's notifications as read.
+func (s *Service) AckNotifications(ctx context.Context, identityID string) error {
+	if _, err := self(ctx, identityID); err != nil {
+		return err
+	}
+	return s.Store.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+		return tx.AckNotifications(ctx, identityID)
+	})
+}
+
+// CryptoActions lists the caller's pending crypto actions.
+func (s *Service) CryptoActions(ctx context.Context, identityID string) ([]store.CryptoAction, error) {
+	if _, err := self(ctx, identityID); err != nil {
+		return nil, err
+	}
+	return s.Store.CryptoActions(ctx, identityID)
+}
+
+// DeleteCryptoAction removes a crypto action the caller has consumed.
+func (s *Service) DeleteCryptoAction(ctx context.Context, identityID, actionID string) error {
+	if _, err := self(ctx, identityID); err != nil {
+		return err
+	}
+	return s.Store.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+		return tx.DeleteCryptoAction(ctx, identityID, actionID)
+	})
+}
+
+// PublicProfile is what anyone may know of an identity by its id: enough
+// to contact it, never its identifier.
+type PublicProfile struct {
+	ID                  string  `json:"id"`
+	DisplayName         string  `json:"display_name"`
+	AvatarURL           *string `json:"avatar_url"`
+	Pubkey              *string `json:"pubkey"`
+	NonIdentifiedPubkey *string `json:"non_identified_pubkey"`
+}
+
+// Profile returns an identity's public profile.
+func (s *Service) Profile(ctx context.Context, id string) (PublicProfile, error) {
+	if _, err := caller(ctx); err != nil {
+		return PublicProfile{}, err
+	}
+	i, err := s.Store.IdentityByID(ctx, id)
+	if err != nil {
+		return PublicProfile{}, err
+	}
+	return PublicProfile{ID: i.ID, DisplayName: i.DisplayName, AvatarURL: nullable(i.AvatarURL),
+		Pubkey: nullable(i.Pubkey), NonIdentifiedPubkey: nullable(i.NonIdentifiedPubkey)}, nil
+}
+
+// Pubkeys returns the public keys of the identity with an identifier, so a
+// sender can encrypt an invitation for someone known by e-mail.
+func (s *Service) Pubkeys(ctx context.Context, identifierValue string) ([]string, error) {
+	if _, err := caller(ctx); err != nil {
+		return nil, err
+	}
+	email, err := identity.Email("identifier_value", identifierValue)
+	if err != nil {
+		e := errs.As(err)
+		e.Where = errs.Query
+		return nil, e
+	}
+	i, err := s.Store.IdentityByIdentifier(ctx, email)
+	if errs.CodeOf(err) == errs.NotFound || (err == nil && i.Pubkey == "") {
+		return []string{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return []string{i.Pubkey}, nil
+}
+
+// SetPubkeys sets the caller's public keys (32-byte X25519, unpadded
+// url-safe base64).
+func (s *Service) SetPubkeys(ctx context.Context, identityID string, pubkey, nonIdentified *string) error {
+	if _, err := self(ctx, identityID); err != nil {
+		return err
+	}
+	var p, n string
+	if pubkey != nil {
+		if err := box.PublicKey("pubkey", *pubkey); err != nil {
+			return err
+		}
+		p = *pubkey
+	}
+	if nonIdentified != nil {
+		if err := box.PublicKey("non_identified_pubkey", *nonIdentified); err != nil {
+			return err
+		}
+		n = *nonIdentified
+	}
+	if p == "" && n == "" {
+		return nil
+	}
+	return s.Store.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+		return tx.SetPubkeys(ctx, identityID, p, n)
+	})
+}
+
+// Contact is POST /box-users/{id}/contact: in one transaction, a box
+// (limited) with the caller as admin, its key share, an access for the
+// contacted identity, the encrypted invitation left as a crypto action for
+// it, and a notification.
+type Contact struct {
+	ContactedIdentityID string            `json:"contacted_identity_id"`
+	IdentityID          string            `json:"identity_id"` // accepted alias
+	Box                 NewBox            `json:"box"`
+	KeyShare            *box.KeyShare     `json:"key_share"`
+	InvitationData      map[string]string `json:"invitation_data"`
+}
+
+// ContactIdentity creates a box to talk with another identity.
+func (s *Service) ContactIdentity(ctx context.Context, identityID string, in Contact) (BoxView, error) {
+	who, err := self(ctx, identityID)
+	if err != nil {
+		return BoxView{}, err
+	}
+	contactedID := in.ContactedIdentityID
+	if contactedID == "" {
+		contactedID = in.IdentityID
+	}
+	if err := validUUID("contacted_identity_id", contactedID); err != nil {
+		return BoxView{}, err
+	}
+	if contactedID == who.ID {
+		return BoxView{}, errs.Field(errs.Body, "contacted_identity_id", errs.Invalid_, "you cannot contact yourself")
+	}
+	contacted, err := s.Store.IdentityByID(ctx, contactedID)
+	if errs.CodeOf(err) == errs.NotFound {
+		return BoxView{}, &errs.Error{Code: errs.NotFound, Message: "no such identity", Where: errs.Body,
+			Fields: map[string]string{"contacted_identity_id": "not_found"}}
+	}
+	if err != nil {
+		return BoxView{}, err
+	}
+	in.Box.AccessMode, in.Box.KeyShare = box.Limited, in.KeyShare
+	if err := in.Box.validate("box."); err != nil {
+		return BoxView{}, err
+	}
+	if in.KeyShare == nil {
+		return BoxView{}, errs.Field(errs.Body, "key_share", errs.Required, "key_share is required")
+	}
+	if err := checkInvitationData(in.InvitationData, contacted); err != nil {
+		return BoxView{}, err
+	}
+	var b box.Box
+	err = s.Store.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+		if b, err = s.insertBox(ctx, tx, who, in.Box); err != nil {
+			return err
+		}
+		a := applier{tx: tx, who: who, boxID: b.ID, route: box.Batch}
+		if err := a.load(ctx); err != nil {
+			return err
+		}
+		rule, _ := json.Marshal(box.AccessContent{RestrictionType: box.RestrictIdentifier, Value: contacted.IdentifierValue})
+		if err := a.apply(ctx, box.Input{Type: box.TypeAccessAdd, Content: rule}); err != nil {
+			return err
+		}
+		for pub, encrypted := range in.InvitationData {
+			act := &store.CryptoAction{ID: uuid.NewString(), Type: "invitation", BoxID: b.ID, SenderID: who.ID,
+				EncryptionPublicKey: pub, Encrypted: encrypted}
+			if err := tx.InsertCryptoAction(ctx, contacted.ID, act); err != nil {
+				return err
+			}
+		}
+		b.LastPosition = a.state.LastPosition
+		return notify(ctx, tx, contacted.ID, "box.auto_invite", map[string]any{"box_id": b.ID, "box_title": b.Title,
+			"owner_identity_id": who.ID})
+	})
+	if err != nil {
+		return BoxView{}, err
+	}
+	st, err := s.Store.BoxState(ctx, b.ID)
+	if err != nil {
+		return BoxView{}, err
+	}
+	return s.boxView(ctx, who.ID, st.Box, 0)
+}
+
+// checkInvitationData: each key is one of the contacted identity's public
+// keys, each value an encrypted crypto action in standard base64.
+func checkInvitationData(data map[string]string, contacted identity.Identity) error {
+	for pub, encrypted := range data {
+		if pub == "" || (pub != contacted.NonIdentifiedPubkey && pub != contacted.Pubkey) {
+			return errs.Field(errs.Body, "invitation_data", errs.Invalid_, "invitation_data keys must be public keys of the contacted identity")
+		}
+		if _, err := base64.StdEncoding.DecodeString(encrypted); err != nil || encrypted == "" || len(encrypted) > box.MaxEncrypted {
+			return errs.Field(errs.Body, "invitation_data", errs.Malformed, "invitation_data values must be standard base64 ciphertext")
+		}
+	}
+	return nil
+}
+
+func validUUID(field, v string) error {
+	if v == "" {
+		return errs.Field(errs.Body, field, errs.Required, "%s is required", field)
+	}
+	if uuid.Validate(v) != nil {
+		return errs.Field(errs.Body, field, errs.Malformed, "%s must be a UUID", field)
+	}
+	return nil
+}

@@ -1,0 +1,309 @@
+package boxes
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/google/uuid"
+
+	"github.com/boxwire/boxwire/internal/auth"
+	"github.com/boxwire/boxwire/internal/blob"
+	"github.com/boxwire/boxwire/internal/box"
+	"github.com/boxwire/boxwire/internal/errs"
+	"github.com/boxwire/boxwire/internal/identity"
+	"github.com/boxwire/boxwire/internal/journal"
+	"github.com/boxwire/boxwire/internal/logctx"
+	"github.com/boxwire/boxwire/internal/store"
+)
+
+// Service is the boxes service.
+type Service struct {
+	Store *store.Store
+	Blobs *blob.Dir
+	// MaxFileSize bounds an encrypted file upload, in bytes.
+	MaxFileSize int64
+}
+
+func caller(ctx context.Context) (identity.Identity, error) {
+	c, ok := auth.CallerFrom(ctx)
+	if !ok {
+		return identity.Identity{}, errs.E(errs.Unauthorized, "authentication required")
+	}
+	return c.Identity, nil
+}
+
+// visible loads a box the caller has access to; an unknown box and a box
+// the caller may not see give the same error.
+func (s *Service) visible(ctx context.Context, boxID string) (box.State, identity.Identity, error) {
+	who, err := caller(ctx)
+	if err != nil {
+		return box.State{}, who, err
+	}
+	st, err := s.Store.BoxState(ctx, boxID)
+	if errs.CodeOf(err) == errs.NotFound {
+		return st, who, box.NoAccess()
+	}
+	if err != nil {
+		return st, who, err
+	}
+	if !st.HasAccess(who) {
+		return st, who, box.NoAccess()
+	}
+	return st, who, nil
+}
+
+// readable is visible, plus membership: reading a box's content needs a join
+// (the admin is always a member).
+func (s *Service) readable(ctx context.Context, boxID string) (box.State, identity.Identity, error) {
+	st, who, err := s.visible(ctx, boxID)
+	if err != nil {
+		return st, who, err
+	}
+	if st.IsAdmin(who.ID) {
+		return st, who, nil
+	}
+	join, err := s.Store.JoinOf(ctx, boxID, who.ID)
+	if err != nil {
+		return st, who, err
+	}
+	if join == "" {
+		return st, who, errs.E(errs.Forbidden, "join the box first")
+	}
+	return st, who, nil
+}
+
+// NewBox is what creating a box takes.
+type NewBox struct {
+	Title      string        `json:"title"`
+	PublicKey  string        `json:"public_key"`
+	AccessMode string        `json:"access_mode"`
+	KeyShare   *box.KeyShare `json:"key_share"`
+}
+
+func (in *NewBox) validate(prefix string) error {
+	title, err := box.Title(prefix+"title", in.Title)
+	if err != nil {
+		return err
+	}
+	in.Title = title
+	if err := box.PublicKey(prefix+"public_key", in.PublicKey); err != nil {
+		return err
+	}
+	switch in.AccessMode {
+	case "":
+		in.AccessMode = box.Limited
+	case box.Limited, box.Public:
+	default:
+		return errs.Field(errs.Body, prefix+"access_mode", errs.Invalid_, "access_mode must be limited or public")
+	}
+	if in.KeyShare != nil {
+		return in.KeyShare.Validate("key_share.")
+	}
+	return nil
+}
+
+// CreateBox creates a box administered by the caller, with its create event.
+func (s *Service) CreateBox(ctx context.Context, in NewBox) (BoxView, error) {
+	who, err := caller(ctx)
+	if err != nil {
+		return BoxView{}, err
+	}
+	if err := in.validate(""); err != nil {
+		return BoxView{}, err
+	}
+	var b box.Box
+	err = s.Store.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+		b, err = s.insertBox(ctx, tx, who, in)
+		return err
+	})
+	if err != nil {
+		return BoxView{}, err
+	}
+	return s.boxView(ctx, who.ID, b, 0)
+}
+
+func (s *Service) insertBox(ctx context.Context, tx *store.Tx, who identity.Identity, in NewBox) (box.Box, error) {
+	b := box.Box{ID: uuid.NewString(), Title: in.Title, PublicKey: in.PublicKey, AccessMode: in.AccessMode,
+		Lifecycle: box.Open, CreatorID: who.ID}
+	if err := tx.InsertBox(ctx, &b); err != nil {
+		return b, err
+	}
+	content, _ := json.Marshal(map[string]string{"public_key": b.PublicKey, "title": b.Title})
+	ev := &store.Event{BoxID: b.ID, Type: box.TypeCreate, SenderID: who.ID, Content: content}
+	if err := tx.AppendBoxEvent(ctx, ev); err != nil {
+		return b, err
+	}
+	b.LastPosition = ev.Position
+	if in.KeyShare != nil {
+		if err := tx.PutKeyShare(ctx, b.ID, *in.KeyShare); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
+}
+
+// GetBox returns a box the caller has access to.
+func (s *Service) GetBox(ctx context.Context, id string) (BoxView, error) {
+	st, who, err := s.visible(ctx, id)
+	if err != nil {
+		return BoxView{}, err
+	}
+	unread, err := s.Store.Unread(ctx, id, who.ID)
+	if err != nil {
+		return BoxView{}, err
+	}
+	return s.boxView(ctx, who.ID, st.Box, unread)
+}
+
+// Page is an offset and a limit, validated by the caller.
+type Page struct{ Offset, Limit int }
+
+// JoinedBoxes lists the caller's boxes, newest activity first.
+func (s *Service) JoinedBoxes(ctx context.Context, p Page) ([]BoxView, error) {
+	who, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.Store.JoinedBoxes(ctx, who.ID, p.Offset, p.Limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]BoxView, 0, len(rows))
+	for _, r := range rows {
+		v, err := s.boxView(ctx, who.ID, r.Box, r.Unread)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// CountJoinedBoxes counts the caller's boxes.
+func (s *Service) CountJoinedBoxes(ctx context.Context) (int, error) {
+	who, err := caller(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return s.Store.CountJoinedBoxes(ctx, who.ID)
+}
+
+// DeleteBox deletes a box (admin only) and its files.
+func (s *Service) DeleteBox(ctx context.Context, id string) error {
+	st, who, err := s.visible(ctx, id)
+	if err != nil {
+		return err
+	}
+	if !st.IsAdmin(who.ID) {
+		return errs.E(errs.Forbidden, "only the box's admin may delete it")
+	}
+	var files []string
+	err = s.Store.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+		if files, err = tx.BoxFiles(ctx, id); err != nil {
+			return err
+		}
+		if err := tx.DeleteBox(ctx, id); err != nil {
+			return err
+		}
+		for _, f := range files {
+			if _, err := tx.FileUnreferenced(ctx, f); err != nil {
+				return err
+			}
+		}
+		payload, _ := json.Marshal(map[string]string{"id": id})
+		_, err := tx.Append(ctx, journal.Entry{Scope: id, Type: "box.delete", ActorID: who.ID, Payload: payload})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	s.removeBlobs(ctx, files)
+	return nil
+}
+
+// removeBlobs deletes files after the commit that made them unreachable.
+// A failure leaves an orphan blob, never a reference to a missing one.
+func (s *Service) removeBlobs(ctx context.Context, ids []string) {
+	for _, id := range ids {
+		if err := s.Blobs.Remove(id); err != nil {
+			logctx.From(ctx).Warn("remove blob", "file", id, "error", err)
+		}
+	}
+}
+
+// Members lists the box's admin and joined members.
+func (s *Service) Members(ctx context.Context, id string) ([]IdentityView, error) {
+	st, who, err := s.readable(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := s.Store.MemberIdentities(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]IdentityView, 0, len(ids))
+	for _, i := range ids {
+		out = append(out, identityView(i, who.ID, st.CreatorID))
+	}
+	return out, nil
+}
+
+// Accesses lists the active access.add events (admin only).
+func (s *Service) Accesses(ctx context.Context, id string) ([]EventView, error) {
+	st, who, err := s.visible(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !st.IsAdmin(who.ID) {
+		return nil, errs.E(errs.Forbidden, "only the box's admin may list its accesses")
+	}
+	events, err := s.Store.AccessEvents(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return views(events, who.ID, st.CreatorID), nil
+}
+
+func views(events []store.Event, viewerID, creatorID string) []EventView {
+	out := make([]EventView, 0, len(events))
+	for _, e := range events {
+		out = append(out, EventViewOf(e, viewerID, creatorID))
+	}
+	return out
+}
+
+// ListEvents lists a box's events (or only its file events), oldest first.
+func (s *Service) ListEvents(ctx context.Context, id string, filesOnly bool, p Page) ([]EventView, error) {
+	st, who, err := s.readable(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	events, err := s.Store.ListBoxEvents(ctx, id, store.EventFilter{FilesOnly: filesOnly, Offset: p.Offset, Limit: p.Limit})
+	if err != nil {
+		return nil, err
+	}
+	return views(events, who.ID, st.CreatorID), nil
+}
+
+// CountEvents counts what ListEvents lists.
+func (s *Service) CountEvents(ctx context.Context, id string, filesOnly bool) (int, error) {
+	if _, _, err := s.readable(ctx, id); err != nil {
+		return 0, err
+	}
+	return s.Store.CountBoxEvents(ctx, id, store.EventFilter{FilesOnly: filesOnly})
+}
+
+// AckNewEvents resets the caller's unread count of a box.
+func (s *Service) AckNewEvents(ctx context.Context, id string) error {
+	if _, _, err := s.readable(ctx, id); err != nil {
+		return err
+	}
+	who, _ := caller(ctx)
+	return s.Store.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+		st, err := tx.BoxState(ctx, id)
+		if err != nil {
+			return err
+		}
+		return tx.AckBox(ctx, id, who.ID, st.LastPosition)
+	})
+}
