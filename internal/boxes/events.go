@@ -80,7 +80,7 @@ func (s *Service) post(ctx context.Context, boxID string, inputs []box.Input, ro
 // batchField prefixes a refused event's fields with its index in a batch.
 func batchField(err error, route box.Route, i int) error {
 	e := errs.As(err)
-	if route != box.Batch || len(e.Fields) == 0 {
+	if route != box.Batch || len(e.Fields) == 0 || e.Where != errs.Body {
 		return err
 	}
 	fields := map[string]string{}

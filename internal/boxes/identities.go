@@ -30,6 +30,9 @@ func (s *Service) KeyShare(ctx context.Context, otherShareHash string) (KeyShare
 		return KeyShareView{}, e
 	}
 	boxID, k, err := s.Store.KeyShare(ctx, otherShareHash)
+	if errs.CodeOf(err) == errs.NotFound {
+		return KeyShareView{}, box.NoAccess() // like a share of a box one cannot see
+	}
 	if err != nil {
 		return KeyShareView{}, err
 	}
