@@ -29,6 +29,14 @@ Usage:
   boxwire serve    [--addr A] [--data DIR] [--database URL] [--public-url URL]
   boxwire migrate  [--data DIR] [--database URL]
   boxwire user add --email E --password P --name "Display Name" [--org NAME --role admin|agent]
+  boxwire login --server URL [--email E]        sign in; the token is kept in your config dir
+  boxwire box create --title T                  create an end-to-end encrypted box
+  boxwire box send BOX "text"                   send an encrypted message
+  boxwire box send-file BOX PATH                send an encrypted file
+  boxwire box read BOX                          print the conversation, decrypted
+  boxwire box invite BOX                        print an invitation link (the key share is in its #fragment)
+  boxwire box join LINK                         join a box from an invitation link
+  boxwire bench append --server URL ...         measure durable event appends
   boxwire version
 
 Run "boxwire COMMAND -h" for a command's flags.
@@ -48,6 +56,12 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runMigrate(ctx, args[1:], stdout, stderr)
 	case "user":
 		err = runUser(ctx, args[1:], stdout, stderr)
+	case "login":
+		err = runLogin(ctx, args[1:], stdout, stderr)
+	case "box":
+		err = runBox(ctx, args[1:], stdout, stderr)
+	case "bench":
+		err = runBench(ctx, args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "boxwire", version)
 	case "-h", "--help", "help":

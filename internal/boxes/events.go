@@ -184,7 +184,11 @@ func (a *applier) effect(ctx context.Context, d box.Decision, ev *store.Event, t
 		}
 	case box.TypeJoin:
 		a.actor.JoinEventID = ev.ID
-		return tx.Join(ctx, a.boxID, a.who.ID, ev.ID)
+		if err := tx.Join(ctx, a.boxID, a.who.ID, ev.ID); err != nil {
+			return err
+		}
+		// What came before joining is history, not unread news.
+		return tx.AckBox(ctx, a.boxID, a.who.ID, ev.Position)
 	case box.TypeLeave:
 		a.actor.JoinEventID = ""
 		return tx.EndJoin(ctx, a.boxID, a.who.ID)

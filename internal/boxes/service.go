@@ -134,6 +134,9 @@ func (s *Service) insertBox(ctx context.Context, tx *store.Tx, who identity.Iden
 		return b, err
 	}
 	b.LastPosition = ev.Position
+	if err := tx.AckBox(ctx, b.ID, who.ID, ev.Position); err != nil {
+		return b, err
+	}
 	if in.KeyShare != nil {
 		if err := tx.PutKeyShare(ctx, b.ID, *in.KeyShare); err != nil {
 			return b, err

@@ -1,0 +1,451 @@
+package main
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+const benchUsage = `usage: boxwire bench append --server URL --email E --password P
+         [--conns 64] [--duration 10s] [--warmup 2s] [--boxes 1] [--json]
+
+Signs in, creates --boxes box(es) and appends msg.text events to them from
+--conns connections for --warmup (not measured) then --duration (measured).
+Every response must be 201 Created: a 201 means the event is durable.`
+
+// benchConfig is the flags of `boxwire bench append`.
+type benchConfig struct {
+	Server, Email, Password string
+	Conns, Boxes            int
+	Duration, Warmup        time.Duration
+	JSON                    bool
+}
+
+// Only the sign-in flags have BOXWIRE_* equivalents: they are shared with
+// the other client commands, while load shape belongs on the command line.
+func (c *benchConfig) flags(fs *flag.FlagSet) {
+	fs.StringVar(&c.Server, "server", env("SERVER", ""), "server base URL, http:// or https:// (env BOXWIRE_SERVER)")
+	fs.StringVar(&c.Email, "email", env("EMAIL", ""), "e-mail address to sign in with (env BOXWIRE_EMAIL)")
+	fs.StringVar(&c.Password, "password", env("PASSWORD", ""), "password (env BOXWIRE_PASSWORD)")
+	fs.IntVar(&c.Conns, "conns", 64, "concurrent connections, one request in flight on each")
+	fs.IntVar(&c.Boxes, "boxes", 1, "boxes to spread the appends over")
+	fs.DurationVar(&c.Duration, "duration", 10*time.Second, "measured time")
+	fs.DurationVar(&c.Warmup, "warmup", 2*time.Second, "time to run before measuring")
+	fs.BoolVar(&c.JSON, "json", false, "print the result as one JSON object")
+}
+
+func (c *benchConfig) validate() error {
+	u, err := url.Parse(c.Server)
+	switch {
+	case c.Server == "":
+		return errors.New("--server is required (or BOXWIRE_SERVER)")
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+		return fmt.Errorf("--server %q must be an http:// or https:// URL", c.Server)
+	case c.Email == "" || c.Password == "":
+		return errors.New("--email and --password are required")
+	case c.Conns < 1:
+		return errors.New("--conns must be at least 1")
+	case c.Boxes < 1 || c.Boxes > c.Conns:
+		return errors.New("--boxes must be between 1 and --conns")
+	case c.Duration <= 0:
+		return errors.New("--duration must be positive")
+	case c.Warmup < 0:
+		return errors.New("--warmup must not be negative")
+	}
+	c.Server = strings.TrimRight(c.Server, "/")
+	return nil
+}
+
+func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "append" {
+		fmt.Fprintln(stderr, benchUsage)
+		return errUsage
+	}
+	var cfg benchConfig
+	fs := flag.NewFlagSet("bench append", flag.ContinueOnError)
+	cfg.flags(fs)
+	fs.Usage = func() { fmt.Fprintf(fs.Output(), "%s\n\nFlags:\n", benchUsage); fs.PrintDefaults() }
+	if err := parse(fs, args[1:], stderr); err != nil || helpAsked(args) {
+		return err
+	}
+	if err := cfg.validate(); err != nil {
+		return err
+	}
+	res, err := benchAppend(ctx, cfg)
+	if ctx.Err() != nil {
+		return fmt.Errorf("bench interrupted: %w", context.Cause(ctx))
+	}
+	if err != nil {
+		return err
+	}
+	res.print(stdout, stderr, cfg.JSON)
+	return res.verdict()
+}
+
+// benchAppend signs in, creates the boxes and drives the appends.
+func benchAppend(ctx context.Context, cfg benchConfig) (*benchResult, error) {
+	var dials atomic.Int64
+	hc := benchClient(cfg.Conns, &dials)
+	defer hc.CloseIdleConnections()
+	token, err := benchSignIn(ctx, hc, cfg)
+	if err != nil {
+		return nil, err
+	}
+	boxes, err := benchCreateBoxes(ctx, hc, cfg, token)
+	if err != nil {
+		return nil, err
+	}
+	workers := make([]*benchWorker, cfg.Conns)
+	for i := range workers {
+		workers[i] = newBenchWorker(hc, cfg.Server+"/boxes/"+boxes[i%len(boxes)]+"/events", token)
+	}
+	benchDrive(ctx, workers, cfg.Warmup, cfg.Duration)
+	res := mergeBench(cfg, workers)
+	res.ConnsOpened = int(dials.Load())
+	return res, nil
+}
+
+// benchClient gives every worker its own keep-alive connection: the pool
+// holds as many as there are workers, so none waits and none redials.
+func benchClient(conns int, dials *atomic.Int64) *http.Client {
+	d := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
+	t := &http.Transport{
+		Proxy: nil, // only ever talk to --server itself
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			dials.Add(1)
+			return d.DialContext(ctx, network, addr)
+		},
+		MaxIdleConns:        conns,
+		MaxIdleConnsPerHost: conns,
+		MaxConnsPerHost:     conns,
+		IdleConnTimeout:     90 * time.Second,
+		TLSHandshakeTimeout: 10 * time.Second,
+		DisableCompression:  true,
+		Protocols:           new(http.Protocols),
+	}
+	// HTTP/2 would multiplex every worker onto one connection over https.
+	t.Protocols.SetHTTP1(true)
+	return &http.Client{
+		Transport: t,
+		// A redirect is an answer to report, not a place to send load to.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// benchCall sends one set-up request and decodes its JSON answer.
+func benchCall(ctx context.Context, hc *http.Client, url, token string, in, out any) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	body, err := json.Marshal(in)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Calling-Application", "boxwire-bench")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
+	if err != nil {
+		return err
+	}
+	if res.StatusCode/100 != 2 {
+		return fmt.Errorf("HTTP %d: %s", res.StatusCode, bytes.TrimSpace(b))
+	}
+	return json.Unmarshal(b, out)
+}
+
+func benchSignIn(ctx context.Context, hc *http.Client, cfg benchConfig) (string, error) {
+	var tok struct {
+		AccessToken string `json:"access_token"`
+		ExpiresAt   string `json:"expires_at"`
+	}
+	in := map[string]string{"username": cfg.Email, "password": cfg.Password}
+	if err := benchCall(ctx, hc, cfg.Server+"/oauth/token", "", in, &tok); err != nil {
+		return "", fmt.Errorf("sign in as %s: %w", cfg.Email, err)
+	}
+	if tok.AccessToken == "" {
+		return "", fmt.Errorf("sign in as %s: no access_token in the answer", cfg.Email)
+	}
+	// The run does not refresh its token: one that lapses mid-run would
+	// turn the rest of it into 401s.
+	end := time.Now().Add(cfg.Warmup + cfg.Duration + 30*time.Second)
+	if exp, err := time.Parse(time.RFC3339, tok.ExpiresAt); err == nil && exp.Before(end) {
+		return "", fmt.Errorf("the access token expires at %s, before the run ends: shorten --warmup or --duration", tok.ExpiresAt)
+	}
+	return tok.AccessToken, nil
+}
+
+func benchCreateBoxes(ctx context.Context, hc *http.Client, cfg benchConfig, token string) ([]string, error) {
+	ids := make([]string, cfg.Boxes)
+	for i := range ids {
+		var box struct {
+			ID string `json:"id"`
+		}
+		in := map[string]string{"title": "bench", "public_key": benchRandom(base64.RawURLEncoding, 32)}
+		if err := benchCall(ctx, hc, cfg.Server+"/boxes", token, in, &box); err != nil {
+			return nil, fmt.Errorf("create a box: %w", err)
+		}
+		if box.ID == "" {
+			return nil, errors.New("create a box: no id in the answer")
+		}
+		ids[i] = box.ID
+	}
+	return ids, nil
+}
+
+func benchRandom(enc *base64.Encoding, n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return enc.EncodeToString(b)
+}
+
+// benchGrace is how long requests in flight at the end of the window may
+// take to finish (uncounted) before they are cut off: an append aborted
+// mid-write only adds noise to the server's log.
+const benchGrace = 2 * time.Second
+
+// benchDrive runs every worker from now until the end of the measured
+// window; Ctrl-C stops them at once.
+func benchDrive(ctx context.Context, workers []*benchWorker, warmup, duration time.Duration) {
+	start := time.Now().Add(warmup)
+	end := start.Add(duration)
+	ctx, cancel := context.WithDeadline(ctx, end.Add(benchGrace))
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, w := range workers {
+		wg.Go(func() { w.run(ctx, start, end) })
+	}
+	wg.Wait()
+}
+
+// benchMaxSamples bounds the distinct failures kept for the report.
+const benchMaxSamples = 5
+
+// benchWorker owns everything its goroutine touches, so the hot loop
+// takes no lock; the results are merged once every worker is done.
+type benchWorker struct {
+	hc     *http.Client
+	url    string
+	header http.Header
+	body   []byte
+
+	latencies    []time.Duration // of the 201s completed in the window
+	errors       int             // failures completed in the window
+	warmupErrors int
+	samples      map[string]int // the first few distinct failures, counted
+}
+
+func newBenchWorker(hc *http.Client, url, token string) *benchWorker {
+	body, _ := json.Marshal(map[string]any{"type": "msg.text", "content": map[string]string{
+		"encrypted":  benchRandom(base64.StdEncoding, 200),
+		"public_key": benchRandom(base64.RawURLEncoding, 32),
+	}})
+	h := http.Header{}
+	h.Set("Content-Type", "application/json")
+	h.Set("Authorization", "Bearer "+token)
+	return &benchWorker{hc: hc, url: url, header: h, body: body,
+		latencies: make([]time.Duration, 0, 4096), samples: map[string]int{}}
+}
+
+// run counts each request by when it completed: throughput is then the
+// completions inside the window, whatever was in flight when it opened.
+func (w *benchWorker) run(ctx context.Context, start, end time.Time) {
+	for {
+		sent := time.Now()
+		if !sent.Before(end) || ctx.Err() != nil {
+			return
+		}
+		err := w.post(ctx)
+		done := time.Now()
+		switch {
+		case !done.Before(end), err != nil && ctx.Err() != nil:
+			return // finished after the window, or cut off by Ctrl-C
+		case err != nil:
+			w.fail(err, done.Before(start))
+			benchPause(ctx) // a failing server answers at once: don't spin on it
+		case !done.Before(start):
+			w.latencies = append(w.latencies, done.Sub(sent))
+		}
+	}
+}
+
+// post sends one append. The header map is shared by this worker's
+// requests only, and neither Client nor Transport writes to it.
+func (w *benchWorker) post(ctx context.Context) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.url, bytes.NewReader(w.body))
+	if err != nil {
+		return err
+	}
+	req.Header = w.header
+	res, err := w.hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusCreated {
+		return benchStatusError(res)
+	}
+	// Reading to EOF is what returns the connection to the pool.
+	_, err = io.Copy(io.Discard, res.Body)
+	return err
+}
+
+func benchStatusError(res *http.Response) error {
+	b, _ := io.ReadAll(io.LimitReader(res.Body, 200))
+	io.Copy(io.Discard, io.LimitReader(res.Body, 1<<20)) // keep the connection if cheap
+	return fmt.Errorf("HTTP %d: %s", res.StatusCode, bytes.TrimSpace(b))
+}
+
+func (w *benchWorker) fail(err error, warm bool) {
+	if warm {
+		w.warmupErrors++
+	} else {
+		w.errors++
+	}
+	msg := err.Error()
+	if _, seen := w.samples[msg]; seen || len(w.samples) < benchMaxSamples {
+		w.samples[msg]++
+	}
+}
+
+func benchPause(ctx context.Context) {
+	t := time.NewTimer(10 * time.Millisecond)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+// benchResult is the report; its JSON is what BENCHMARKS.md is built from.
+type benchResult struct {
+	Server          string  `json:"server"`
+	Connections     int     `json:"connections"`
+	Boxes           int     `json:"boxes"`
+	WarmupSeconds   float64 `json:"warmup_seconds"`
+	DurationSeconds float64 `json:"duration_seconds"`
+	Events          int     `json:"events"`
+	Errors          int     `json:"errors"`
+	WarmupErrors    int     `json:"warmup_errors"`
+	EventsPerSecond float64 `json:"events_per_second"`
+	P50             float64 `json:"p50_ms"`
+	P90             float64 `json:"p90_ms"`
+	P99             float64 `json:"p99_ms"`
+	Max             float64 `json:"max_ms"`
+	// ConnsOpened above Connections means the server closed keep-alive
+	// connections and some latencies include a new TCP handshake.
+	ConnsOpened int `json:"connections_opened"`
+
+	warmup, duration time.Duration // as given: float seconds print badly
+	samples          map[string]int
+}
+
+func mergeBench(cfg benchConfig, workers []*benchWorker) *benchResult {
+	r := &benchResult{Server: cfg.Server, Connections: cfg.Conns, Boxes: cfg.Boxes,
+		WarmupSeconds: cfg.Warmup.Seconds(), DurationSeconds: cfg.Duration.Seconds(),
+		warmup: cfg.Warmup, duration: cfg.Duration, samples: map[string]int{}}
+	var all []time.Duration
+	for _, w := range workers {
+		all = append(all, w.latencies...)
+		r.Errors += w.errors
+		r.WarmupErrors += w.warmupErrors
+		for msg, n := range w.samples {
+			r.samples[msg] += n
+		}
+	}
+	slices.Sort(all)
+	r.Events = len(all)
+	r.EventsPerSecond = math.Round(float64(r.Events)/cfg.Duration.Seconds()*10) / 10
+	r.P50, r.P90, r.P99 = benchPercentile(all, 0.50), benchPercentile(all, 0.90), benchPercentile(all, 0.99)
+	r.Max = benchPercentile(all, 1)
+	return r
+}
+
+// benchPercentile is the nearest-rank percentile of sorted, in milliseconds.
+func benchPercentile(sorted []time.Duration, p float64) float64 {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := max(int(math.Ceil(p*float64(len(sorted))))-1, 0)
+	ms := float64(sorted[i]) / float64(time.Millisecond)
+	return math.Round(ms*1000) / 1000
+}
+
+func (r *benchResult) print(stdout, stderr io.Writer, asJSON bool) {
+	r.printSamples(stderr)
+	if asJSON {
+		b, _ := json.Marshal(r)
+		fmt.Fprintf(stdout, "%s\n", b)
+		return
+	}
+	fmt.Fprintf(stdout, "boxwire bench append: server %s, %d connections, %s (after %s warm-up), %d box(es)\n",
+		r.Server, r.Connections, r.duration, r.warmup, r.Boxes)
+	fmt.Fprintf(stdout, "events:     %d acknowledged (201), %d errors\n", r.Events, r.Errors)
+	fmt.Fprintf(stdout, "throughput: %.0f events/s\n", r.EventsPerSecond)
+	fmt.Fprintf(stdout, "latency:    p50 %s  p90 %s  p99 %s  max %s\n", benchMs(r.P50), benchMs(r.P90), benchMs(r.P99), benchMs(r.Max))
+}
+
+func (r *benchResult) printSamples(stderr io.Writer) {
+	if r.WarmupErrors > 0 {
+		fmt.Fprintf(stderr, "warm-up: %d errors\n", r.WarmupErrors)
+	}
+	if r.ConnsOpened > r.Connections {
+		fmt.Fprintf(stderr, "note: %d connections opened for %d workers: the server closed some\n", r.ConnsOpened, r.Connections)
+	}
+	type sample struct {
+		msg string
+		n   int
+	}
+	var list []sample
+	for msg, n := range r.samples {
+		list = append(list, sample{msg, n})
+	}
+	slices.SortFunc(list, func(a, b sample) int { return cmp.Or(b.n-a.n, strings.Compare(a.msg, b.msg)) })
+	for _, s := range list[:min(len(list), benchMaxSamples)] {
+		fmt.Fprintf(stderr, "error ×%d: %s\n", s.n, s.msg)
+	}
+}
+
+func benchMs(v float64) string {
+	if v < 1 {
+		return fmt.Sprintf("%.2fms", v)
+	}
+	return fmt.Sprintf("%.1fms", v)
+}
+
+// verdict fails the command unless every request was acknowledged.
+func (r *benchResult) verdict() error {
+	if n := r.Errors + r.WarmupErrors; n > 0 {
+		return fmt.Errorf("bench: %d request(s) were not acknowledged with 201", n)
+	}
+	if r.Events == 0 {
+		return errors.New("bench: no event was acknowledged in the measured window")
+	}
+	return nil
+}

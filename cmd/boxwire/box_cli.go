@@ -1,0 +1,336 @@
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"mime"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	boxclient "github.com/boxwire/boxwire/client"
+)
+
+func base64URL(s string) ([]byte, error) { return base64.RawURLEncoding.DecodeString(s) }
+
+const boxUsage = `usage:
+  boxwire box create --title T [--public]
+  boxwire box send BOX "text"
+  boxwire box send-file BOX PATH
+  boxwire box read BOX [--files DIR]
+  boxwire box invite BOX
+  boxwire box join LINK
+(every command takes --config DIR; BOX is a box id)`
+
+// runBox dispatches the people's box commands. Each loads the profile
+// written by `boxwire login`, and does all encryption on this machine.
+func runBox(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, boxUsage)
+		return errUsage
+	}
+	cmds := map[string]func(context.Context, *profile, []string, io.Writer, io.Writer) error{
+		"create": boxCreate, "send": boxSend, "send-file": boxSendFile, "read": boxRead, "invite": boxInvite, "join": boxJoin,
+	}
+	run, ok := cmds[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "unknown box command %q\n%s\n", args[0], boxUsage)
+		return errUsage
+	}
+	fs := flag.NewFlagSet("box "+args[0], flag.ContinueOnError)
+	config := fs.String("config", "", "config directory (env BOXWIRE_CONFIG_DIR)")
+	title := fs.String("title", "", "box title (create)")
+	public := fs.Bool("public", false, "any signed-in identity may join (create)")
+	files := fs.String("files", "", "save received files into this directory (read)")
+	fs.SetOutput(stderr)
+	if err := fs.Parse(interleave(args[1:])); err != nil {
+		return errUsage
+	}
+	dir, err := configDir(*config)
+	if err != nil {
+		return err
+	}
+	p, err := loadProfile(dir)
+	if err != nil {
+		return err
+	}
+	opts := []string{*title, fmt.Sprint(*public), *files}
+	return run(ctx, p, append(fs.Args(), opts...), stdout, stderr)
+}
+
+// interleave moves flags before positional arguments, so that
+// `box send BOX "text" --config D` parses like `box send --config D BOX "text"`.
+func interleave(args []string) []string {
+	var flags, rest []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--public" || a == "-public":
+			flags = append(flags, a)
+		case strings.HasPrefix(a, "-") && !strings.Contains(a, "=") && i+1 < len(args):
+			flags = append(flags, a, args[i+1])
+			i++
+		case strings.HasPrefix(a, "-"):
+			flags = append(flags, a)
+		default:
+			rest = append(rest, a)
+		}
+	}
+	return append(flags, rest...)
+}
+
+// positional splits a command's arguments from the three option values
+// runBox appended (title, public, files).
+func positional(args []string, want int, usage string) ([]string, [3]string, error) {
+	var opts [3]string
+	copy(opts[:], args[len(args)-3:])
+	pos := args[:len(args)-3]
+	if len(pos) != want {
+		return nil, opts, fmt.Errorf("usage: boxwire box %s", usage)
+	}
+	return pos, opts, nil
+}
+
+func boxCreate(ctx context.Context, p *profile, args []string, stdout, stderr io.Writer) error {
+	_, opts, err := positional(args, 0, "create --title T [--public]")
+	if err != nil {
+		return err
+	}
+	mode := "limited"
+	if opts[1] == "true" {
+		mode = "public"
+	}
+	b, kp, shares, err := p.client().CreateEncryptedBox(ctx, opts[0], mode)
+	if err != nil {
+		return err
+	}
+	p.Boxes[b.ID] = boxKeys{PublicKey: kp.PublicKey, SecretKey: kp.SecretKey, ShareOne: shares.ShareOne}
+	if err := p.save(); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "created box %q: %s\ninvitation link: %s\n", b.Title, b.ID, boxclient.InvitationLink(p.Server, b.ID, shares.ShareOne))
+	return nil
+}
+
+// keysOf returns the keys of a box this profile holds.
+func (p *profile) keysOf(boxID string) (boxKeys, error) {
+	if uuid.Validate(boxID) != nil {
+		return boxKeys{}, fmt.Errorf("%q is not a box id", boxID)
+	}
+	k, ok := p.Boxes[boxID]
+	if !ok {
+		return k, fmt.Errorf("no key for box %s here: create it or join it with an invitation link first", boxID)
+	}
+	return k, nil
+}
+
+func boxSend(ctx context.Context, p *profile, args []string, stdout, stderr io.Writer) error {
+	pos, _, err := positional(args, 2, `send BOX "text"`)
+	if err != nil {
+		return err
+	}
+	k, err := p.keysOf(pos[0])
+	if err != nil {
+		return err
+	}
+	ev, err := p.client().SendText(ctx, pos[0], k.PublicKey, pos[1])
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "sent %s\n", ev.ID)
+	return nil
+}
+
+// maxSendFile bounds what send-file encrypts: NaCl secretbox seals a file
+// in one piece, in memory.
+const maxSendFile = 1 << 30
+
+func boxSendFile(ctx context.Context, p *profile, args []string, stdout, stderr io.Writer) error {
+	pos, _, err := positional(args, 2, "send-file BOX PATH")
+	if err != nil {
+		return err
+	}
+	k, err := p.keysOf(pos[0])
+	if err != nil {
+		return err
+	}
+	st, err := os.Stat(pos[1])
+	if err != nil {
+		return err
+	}
+	if st.Size() > maxSendFile {
+		return fmt.Errorf("%s is larger than %d bytes", pos[1], maxSendFile)
+	}
+	data, err := os.ReadFile(pos[1])
+	if err != nil {
+		return err
+	}
+	name := filepath.Base(pos[1])
+	kind := mime.TypeByExtension(filepath.Ext(name))
+	if kind == "" {
+		kind = "application/octet-stream"
+	}
+	bar := &progressBar{out: stderr, label: name}
+	ev, err := p.client().SendFile(ctx, pos[0], k.PublicKey, name, kind, data, bar.update)
+	bar.done()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "sent %s (%d bytes, encrypted) as %s\n", name, len(data), ev.ID)
+	return nil
+}
+
+// progressBar draws "name [#####-----]  45%  12.0/27.0 MiB" on one line.
+type progressBar struct {
+	out   io.Writer
+	label string
+	last  time.Time
+	shown bool
+}
+
+func (b *progressBar) update(sent, total int64) {
+	if time.Since(b.last) < 100*time.Millisecond && sent < total {
+		return
+	}
+	b.last, b.shown = time.Now(), true
+	const width = 30
+	filled := int(float64(width) * float64(sent) / float64(max(total, 1)))
+	fmt.Fprintf(b.out, "\r%s [%s%s] %3d%% %.1f/%.1f MiB", b.label, strings.Repeat("#", filled), strings.Repeat("-", width-filled),
+		sent*100/max(total, 1), float64(sent)/(1<<20), float64(total)/(1<<20))
+}
+
+func (b *progressBar) done() {
+	if b.shown {
+		fmt.Fprintln(b.out)
+	}
+}
+
+func boxRead(ctx context.Context, p *profile, args []string, stdout, stderr io.Writer) error {
+	pos, opts, err := positional(args, 1, "read BOX [--files DIR]")
+	if err != nil {
+		return err
+	}
+	k, err := p.keysOf(pos[0])
+	if err != nil {
+		return err
+	}
+	c := p.client()
+	events, err := c.Events(ctx, pos[0], 0, 0)
+	if err != nil {
+		return err
+	}
+	for _, e := range events {
+		line, err := describe(ctx, c, k, e, opts[2])
+		if err != nil {
+			line = fmt.Sprintf("(cannot decrypt: %v)", err)
+		}
+		fmt.Fprintf(stdout, "%s %s: %s\n", e.ServerEventCreatedAt.Local().Format("2006-01-02 15:04"), e.Sender.DisplayName, line)
+	}
+	return c.AckNewEvents(ctx, pos[0])
+}
+
+// describe renders one event as a line of the conversation.
+func describe(ctx context.Context, c *boxclient.Client, k boxKeys, e boxclient.Event, filesDir string) (string, error) {
+	switch e.Type {
+	case "create":
+		return "created the box", nil
+	case "member.join":
+		return "joined", nil
+	case "member.leave":
+		return "left", nil
+	case "member.kick":
+		return "was removed", nil
+	case "state.lifecycle":
+		return "closed the box", nil
+	case "msg.text":
+		text, err := boxclient.ReadText(k.SecretKey, e)
+		if errors.Is(err, boxclient.ErrDeleted) {
+			return "(deleted)", nil
+		}
+		if m, _ := e.Message(); err == nil && m.LastEditedAt != nil {
+			text += " (edited)"
+		}
+		return text, err
+	case "msg.file":
+		return describeFile(ctx, c, k, e, filesDir)
+	}
+	return e.Type, nil
+}
+
+func describeFile(ctx context.Context, c *boxclient.Client, k boxKeys, e boxclient.Event, filesDir string) (string, error) {
+	if m, _ := e.Message(); m.Deleted != nil {
+		return "(deleted file)", nil
+	}
+	if filesDir == "" {
+		m, _ := e.Message()
+		info, err := boxclient.DecryptFileInfo(k.SecretKey, m.Encrypted)
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("sent file %s (%d bytes; --files DIR to save it)", info.FileName, info.FileSize), nil
+	}
+	info, data, err := c.ReceiveFile(ctx, k.SecretKey, e)
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(filesDir, 0o700); err != nil {
+		return "", err
+	}
+	path := filepath.Join(filesDir, filepath.Base(info.FileName))
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("sent file %s (%d bytes), saved to %s", info.FileName, len(data), path), nil
+}
+
+func boxInvite(ctx context.Context, p *profile, args []string, stdout, stderr io.Writer) error {
+	pos, _, err := positional(args, 1, "invite BOX")
+	if err != nil {
+		return err
+	}
+	k, err := p.keysOf(pos[0])
+	if err != nil {
+		return err
+	}
+	if k.ShareOne == "" {
+		shares, err := p.client().RotateInvitation(ctx, pos[0], k.SecretKey)
+		if err != nil {
+			return fmt.Errorf("make a new invitation (only the box's admin can): %w", err)
+		}
+		k.ShareOne = shares.ShareOne
+		p.Boxes[pos[0]] = k
+		if err := p.save(); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintln(stdout, boxclient.InvitationLink(p.Server, pos[0], k.ShareOne))
+	return nil
+}
+
+func boxJoin(ctx context.Context, p *profile, args []string, stdout, stderr io.Writer) error {
+	pos, _, err := positional(args, 1, "join LINK")
+	if err != nil {
+		return err
+	}
+	_, _, shareOne, err := boxclient.ParseInvitationLink(pos[0])
+	if err != nil {
+		return err
+	}
+	b, secret, err := p.client().JoinByLink(ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	p.Boxes[b.ID] = boxKeys{PublicKey: b.PublicKey, SecretKey: secret, ShareOne: shareOne}
+	if err := p.save(); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "joined box %q: %s\n", b.Title, b.ID)
+	return nil
+}
