@@ -33,6 +33,8 @@ type Config struct {
 	PublicURL string
 	// MaxFileSize bounds an encrypted file upload, in bytes.
 	MaxFileSize int64
+	// DebugAddr, if set, serves net/http/pprof there (keep it on loopback).
+	DebugAddr string
 	// Now is the clock; end-to-end tests set it. Default time.Now.
 	Now func() time.Time
 }
@@ -61,6 +63,7 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	c.StoreConfig.flags(fs)
 	fs.StringVar(&c.Addr, "addr", env("ADDR", "127.0.0.1:8080"), "listen address (env BOXWIRE_ADDR)")
 	fs.Int64Var(&c.MaxFileSize, "max-file-size", envInt("MAX_FILE_SIZE", 64<<20), "largest encrypted file upload, in bytes (env BOXWIRE_MAX_FILE_SIZE)")
+	fs.StringVar(&c.DebugAddr, "debug-addr", env("DEBUG_ADDR", ""), "if set, serve Go's pprof profiles on this address, e.g. 127.0.0.1:6060 (env BOXWIRE_DEBUG_ADDR)")
 	fs.StringVar(&c.PublicURL, "public-url", env("PUBLIC_URL", ""), "URL clients reach this server at; default http://ADDR (env BOXWIRE_PUBLIC_URL)")
 }
 

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"path/filepath"
 	"strings"
 	"time"
@@ -35,6 +36,7 @@ type Server struct {
 	Log    *slog.Logger
 
 	http     *http.Server
+	debug    *http.Server // pprof, only with --debug-addr
 	listener net.Listener
 	served   chan error
 }
@@ -88,6 +90,10 @@ func Start(ctx context.Context, cfg Config, logOut io.Writer) (*Server, error) {
 		ErrorLog:          slog.NewLogLogger(s.Log.Handler(), slog.LevelWarn),
 	}
 	go func() { s.served <- s.http.Serve(s.listener) }()
+	if cfg.DebugAddr != "" {
+		s.debug = &http.Server{Addr: cfg.DebugAddr, Handler: debugHandler(), ReadHeaderTimeout: 10 * time.Second}
+		go s.debug.ListenAndServe()
+	}
 	return s, nil
 }
 
@@ -100,6 +106,9 @@ func (s *Server) URL() string { return "http://" + s.Addr() }
 // Close stops taking requests, lets the ones in flight finish (their
 // writes are committed, never cut off), then closes the store.
 func (s *Server) Close(ctx context.Context) error {
+	if s.debug != nil {
+		s.debug.Close()
+	}
 	err := s.http.Shutdown(ctx)
 	if errors.Is(err, context.DeadlineExceeded) {
 		err = s.http.Close()
@@ -144,4 +153,15 @@ func helpAsked(args []string) bool {
 		}
 	}
 	return false
+}
+
+// debugHandler serves pprof on its own mux, never on the public one.
+func debugHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return mux
 }

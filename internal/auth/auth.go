@@ -41,6 +41,7 @@ type Service struct {
 	users    *Throttle
 	addrs    *Throttle
 	dummyPwd string
+	sessions sessionCache
 }
 
 // New loads the signing key from the store, creating it on first start,
@@ -170,6 +171,7 @@ func (a *Service) Refresh(ctx context.Context, refreshToken, app string) (Tokens
 			return unauthorized
 		case h != sess.RefreshHash && sess.PrevRefreshHash != "" && hmac.Equal([]byte(h), []byte(sess.PrevRefreshHash)):
 			reused = true
+			a.sessions.forget(sid)
 			return tx.RevokeSession(ctx, sid)
 		case !hmac.Equal([]byte(h), []byte(sess.RefreshHash)), !tx.Now().Before(sess.ExpiresAt):
 			return unauthorized
@@ -196,6 +198,7 @@ func (a *Service) Refresh(ctx context.Context, refreshToken, app string) (Tokens
 // ignored, as RFC 7009 asks.
 func (a *Service) Revoke(ctx context.Context, token string) error {
 	if c, err := a.parse(token, jwt.WithoutClaimsValidation()); err == nil {
+		a.sessions.forget(c.SessionID)
 		return a.store.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
 			return tx.RevokeSession(ctx, c.SessionID)
 		})
@@ -215,6 +218,7 @@ func (a *Service) Revoke(ctx context.Context, token string) error {
 		if !hmac.Equal(h, []byte(sess.RefreshHash)) && !hmac.Equal(h, []byte(sess.PrevRefreshHash)) {
 			return nil
 		}
+		a.sessions.forget(sid)
 		return tx.RevokeSession(ctx, sid)
 	})
 }
@@ -226,10 +230,15 @@ func (a *Service) Authenticate(ctx context.Context, accessToken string) (Caller,
 	if err != nil {
 		return Caller{}, errs.E(errs.Unauthorized, "the access token is invalid or expired")
 	}
-	who, err := a.store.SessionIdentity(ctx, c.SessionID, c.Subject, a.cfg.Now())
+	now := a.cfg.Now()
+	if who, ok := a.sessions.get(c.SessionID, c.Subject, now); ok {
+		return Caller{Identity: who, SessionID: c.SessionID, App: c.App}, nil
+	}
+	who, err := a.store.SessionIdentity(ctx, c.SessionID, c.Subject, now)
 	if err != nil {
 		return Caller{}, err
 	}
+	a.sessions.put(c.SessionID, who, now)
 	return Caller{Identity: who, SessionID: c.SessionID, App: c.App}, nil
 }
 

@@ -82,7 +82,11 @@ func UpdateProfile(ctx context.Context, s *store.Store, id string, ch ProfileCha
 	if caller.Identity.ID != id {
 		return identity.Identity{}, errs.E(errs.Forbidden, "an identity can only change its own profile")
 	}
-	who := caller.Identity
+	// Start from the stored profile: the caller's copy may be a second old.
+	who, err := s.IdentityByID(ctx, id)
+	if err != nil {
+		return who, err
+	}
 	if ch.DisplayName != nil {
 		name, err := identity.DisplayName("display_name", *ch.DisplayName)
 		if err != nil {
@@ -97,7 +101,7 @@ func UpdateProfile(ctx context.Context, s *store.Store, id string, ch ProfileCha
 		}
 		who.AvatarURL = url
 	}
-	err := s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+	err = s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
 		if err := tx.UpdateProfile(ctx, who.ID, who.DisplayName, who.AvatarURL); err != nil {
 			return err
 		}

@@ -16,13 +16,16 @@ import (
 // InsertBox stores a new box; its creation time is the transaction's.
 func (t *Tx) InsertBox(ctx context.Context, b *box.Box) error {
 	b.CreatedAt = t.now
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO boxes (id, title, public_key, access_mode, lifecycle, creator_id,
-		owner_org_id, created_at, last_position) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0)`,
+	_, err := t.q.ExecContext(ctx, `INSERT INTO boxes (id, title, public_key, access_mode, lifecycle, creator_id,
+		owner_org_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 		b.ID, b.Title, b.PublicKey, b.AccessMode, b.Lifecycle, b.CreatorID, nullString(b.OwnerOrgID), micros(b.CreatedAt))
 	return errs.Wrap(err, "insert box")
 }
 
-const boxColumns = `id, title, public_key, access_mode, lifecycle, creator_id, owner_org_id, created_at, last_position`
+// boxColumns read a box aliased b; its last position is derived from its
+// listed events.
+const boxColumns = `b.id, b.title, b.public_key, b.access_mode, b.lifecycle, b.creator_id, b.owner_org_id, b.created_at,
+	(SELECT COALESCE(MAX(e.position), 0) FROM box_events e WHERE e.box_id = b.id AND e.listed = TRUE)`
 
 func scanBox(row interface{ Scan(...any) error }) (box.Box, error) {
 	var (
@@ -39,7 +42,7 @@ func scanBox(row interface{ Scan(...any) error }) (box.Box, error) {
 }
 
 func boxState(ctx context.Context, q querier, id string) (box.State, error) {
-	b, err := scanBox(q.QueryRowContext(ctx, `SELECT `+boxColumns+` FROM boxes WHERE id = $1 AND deleted_at IS NULL`, id))
+	b, err := scanBox(q.QueryRowContext(ctx, `SELECT `+boxColumns+` FROM boxes b WHERE b.id = $1 AND b.deleted_at IS NULL`, id))
 	if err != nil {
 		return box.State{}, err
 	}
@@ -61,23 +64,23 @@ func boxState(ctx context.Context, q querier, id string) (box.State, error) {
 
 // BoxState reads a live (not deleted) box and its access rules.
 func (s *Store) BoxState(ctx context.Context, id string) (box.State, error) {
-	return boxState(ctx, s.read, id)
+	return boxState(ctx, s.rq, id)
 }
 
 // BoxState reads a box inside the write transaction, so that rules are
 // checked against the state the write will change.
 func (t *Tx) BoxState(ctx context.Context, id string) (box.State, error) {
-	return boxState(ctx, t.tx, id)
+	return boxState(ctx, t.q, id)
 }
 
 // SetBoxLifecycle and SetBoxAccessMode change a box's state.
 func (t *Tx) SetBoxLifecycle(ctx context.Context, id, lifecycle string) error {
-	_, err := t.tx.ExecContext(ctx, `UPDATE boxes SET lifecycle = $2 WHERE id = $1`, id, lifecycle)
+	_, err := t.q.ExecContext(ctx, `UPDATE boxes SET lifecycle = $2 WHERE id = $1`, id, lifecycle)
 	return errs.Wrap(err, "set lifecycle")
 }
 
 func (t *Tx) SetBoxAccessMode(ctx context.Context, id, mode string) error {
-	_, err := t.tx.ExecContext(ctx, `UPDATE boxes SET access_mode = $2 WHERE id = $1`, id, mode)
+	_, err := t.q.ExecContext(ctx, `UPDATE boxes SET access_mode = $2 WHERE id = $1`, id, mode)
 	return errs.Wrap(err, "set access mode")
 }
 
@@ -85,10 +88,10 @@ func (t *Tx) SetBoxAccessMode(ctx context.Context, id, mode string) error {
 // Its journal entries stay (the journal is append-only) but no reader can
 // reach them any more.
 func (t *Tx) DeleteBox(ctx context.Context, id string) error {
-	if _, err := t.tx.ExecContext(ctx, `UPDATE boxes SET deleted_at = $2 WHERE id = $1`, id, micros(t.now)); err != nil {
+	if _, err := t.q.ExecContext(ctx, `UPDATE boxes SET deleted_at = $2 WHERE id = $1`, id, micros(t.now)); err != nil {
 		return errs.Wrap(err, "delete box")
 	}
-	_, err := t.tx.ExecContext(ctx, `DELETE FROM box_key_shares WHERE box_id = $1`, id)
+	_, err := t.q.ExecContext(ctx, `DELETE FROM box_key_shares WHERE box_id = $1`, id)
 	return errs.Wrap(err, "delete key share")
 }
 
@@ -119,16 +122,13 @@ func (t *Tx) AppendBoxEvent(ctx context.Context, e *Event) error {
 	}
 	e.ID, e.Position, e.CreatedAt = entry.ID, entry.Position, entry.At
 	listed := box.Listed(e.Type)
-	if _, err := t.tx.ExecContext(ctx, `INSERT INTO box_events (position, id, box_id, type, listed, sender_id,
+	if _, err := t.q.ExecContext(ctx, `INSERT INTO box_events (position, id, box_id, type, listed, sender_id,
 		referrer_id, content, file_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 		e.Position, e.ID, e.BoxID, e.Type, listed, nullString(e.SenderID), nullString(e.ReferrerID),
 		string(e.Content), nullString(e.FileID), micros(e.CreatedAt)); err != nil {
 		return errs.Wrap(err, "insert box event")
 	}
-	if listed {
-		_, err = t.tx.ExecContext(ctx, `UPDATE boxes SET last_position = $2 WHERE id = $1`, e.BoxID, e.Position)
-	}
-	return errs.Wrap(err, "touch box")
+	return nil
 }
 
 const eventColumns = `e.position, e.id, e.box_id, e.type, e.sender_id, e.referrer_id, e.content, e.file_id,
@@ -163,24 +163,25 @@ func scanEvent(row interface{ Scan(...any) error }) (Event, error) {
 
 // BoxEvent reads one event of a box inside the write transaction.
 func (t *Tx) BoxEvent(ctx context.Context, boxID, id string) (Event, error) {
-	return scanEvent(t.tx.QueryRowContext(ctx, `SELECT `+eventColumns+eventFrom+` WHERE e.id = $1 AND e.box_id = $2`, id, boxID))
+	return scanEvent(t.q.QueryRowContext(ctx, `SELECT `+eventColumns+eventFrom+`
+		WHERE e.position = (SELECT position FROM journal WHERE id = $1) AND e.box_id = $2`, id, boxID))
 }
 
 // BoxEventAt reads the event at a journal position.
 func (s *Store) BoxEventAt(ctx context.Context, position int64) (Event, error) {
-	return scanEvent(s.read.QueryRowContext(ctx, `SELECT `+eventColumns+eventFrom+` WHERE e.position = $1`, position))
+	return scanEvent(s.rq.QueryRowContext(ctx, `SELECT `+eventColumns+eventFrom+` WHERE e.position = $1`, position))
 }
 
 // FoldEdit shows an edit on its target: the new ciphertext and the time.
 func (t *Tx) FoldEdit(ctx context.Context, id string, content json.RawMessage) error {
-	_, err := t.tx.ExecContext(ctx, `UPDATE box_events SET content = $2, edited_at = $3 WHERE id = $1`, id, string(content), micros(t.now))
+	_, err := t.q.ExecContext(ctx, `UPDATE box_events SET content = $2, edited_at = $3 WHERE id = $1`, id, string(content), micros(t.now))
 	return errs.Wrap(err, "fold edit")
 }
 
 // FoldDelete drops a message's ciphertext and marks who deleted it when.
 func (t *Tx) FoldDelete(ctx context.Context, id, by string) error {
 	content, _ := json.Marshal(map[string]any{"deleted": map[string]any{"at_time": t.now, "by_identifier_id": by}})
-	_, err := t.tx.ExecContext(ctx, `UPDATE box_events SET content = $2, deleted_at = $3, deleted_by = $4 WHERE id = $1`,
+	_, err := t.q.ExecContext(ctx, `UPDATE box_events SET content = $2, deleted_at = $3, deleted_by = $4 WHERE id = $1`,
 		id, string(content), micros(t.now), by)
 	return errs.Wrap(err, "fold delete")
 }
@@ -208,7 +209,7 @@ func (s *Store) ListBoxEvents(ctx context.Context, boxID string, f EventFilter) 
 			limit = 1 << 62
 		}
 	}
-	rows, err := s.read.QueryContext(ctx, `SELECT `+eventColumns+eventFrom+f.where()+` ORDER BY e.position LIMIT $2 OFFSET $3`,
+	rows, err := s.rq.QueryContext(ctx, `SELECT `+eventColumns+eventFrom+f.where()+` ORDER BY e.position LIMIT $2 OFFSET $3`,
 		boxID, limit, f.Offset)
 	if err != nil {
 		return nil, errs.Wrap(err, "list events")
@@ -228,13 +229,13 @@ func (s *Store) ListBoxEvents(ctx context.Context, boxID string, f EventFilter) 
 // CountBoxEvents counts what ListBoxEvents lists without offset or limit.
 func (s *Store) CountBoxEvents(ctx context.Context, boxID string, f EventFilter) (int, error) {
 	var n int
-	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*)`+eventFrom+f.where(), boxID).Scan(&n)
+	err := s.rq.QueryRowContext(ctx, `SELECT COUNT(*)`+eventFrom+f.where(), boxID).Scan(&n)
 	return n, errs.Wrap(err, "count events")
 }
 
 // AccessEvents lists the access.add events of a box's active rules.
 func (s *Store) AccessEvents(ctx context.Context, boxID string) ([]Event, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT `+eventColumns+eventFrom+` JOIN box_accesses a ON a.event_id = e.id
+	rows, err := s.rq.QueryContext(ctx, `SELECT `+eventColumns+eventFrom+` JOIN box_accesses a ON a.event_id = e.id
 		WHERE a.box_id = $1 ORDER BY e.position`, boxID)
 	if err != nil {
 		return nil, errs.Wrap(err, "list accesses")
@@ -253,37 +254,37 @@ func (s *Store) AccessEvents(ctx context.Context, boxID string) ([]Event, error)
 
 // AddAccess and RemoveAccess maintain a box's active access rules.
 func (t *Tx) AddAccess(ctx context.Context, boxID string, a box.Access) error {
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO box_accesses (event_id, box_id, restriction_type, value) VALUES ($1, $2, $3, $4)`,
+	_, err := t.q.ExecContext(ctx, `INSERT INTO box_accesses (event_id, box_id, restriction_type, value) VALUES ($1, $2, $3, $4)`,
 		a.EventID, boxID, a.RestrictionType, a.Value)
 	return errs.Wrap(err, "add access")
 }
 
 func (t *Tx) RemoveAccess(ctx context.Context, eventID string) error {
-	if _, err := t.tx.ExecContext(ctx, `DELETE FROM box_accesses WHERE event_id = $1`, eventID); err != nil {
+	if _, err := t.q.ExecContext(ctx, `DELETE FROM box_accesses WHERE event_id = $1`, eventID); err != nil {
 		return errs.Wrap(err, "remove access")
 	}
-	_, err := t.tx.ExecContext(ctx, `UPDATE box_events SET deleted_at = $2 WHERE id = $1`, eventID, micros(t.now))
+	_, err := t.q.ExecContext(ctx, `UPDATE box_events SET deleted_at = $2 WHERE id = $1`, eventID, micros(t.now))
 	return errs.Wrap(err, "remove access")
 }
 
 // AccessActive reports whether an access.add event is still in force.
 func (t *Tx) AccessActive(ctx context.Context, eventID string) (bool, error) {
 	var n int
-	err := t.tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM box_accesses WHERE event_id = $1`, eventID).Scan(&n)
+	err := t.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM box_accesses WHERE event_id = $1`, eventID).Scan(&n)
 	return n > 0, errs.Wrap(err, "read access")
 }
 
 // Join records an active join; a second one for the same identity is a
 // conflict.
 func (t *Tx) Join(ctx context.Context, boxID, identityID, joinEventID string) error {
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO box_members (box_id, identity_id, join_event_id) VALUES ($1, $2, $3)`,
+	_, err := t.q.ExecContext(ctx, `INSERT INTO box_members (box_id, identity_id, join_event_id) VALUES ($1, $2, $3)`,
 		boxID, identityID, joinEventID)
 	return errs.Wrap(t.store.conflict(err, "type", "already a member of this box"), "join")
 }
 
 // EndJoin ends an identity's join (leave or kick).
 func (t *Tx) EndJoin(ctx context.Context, boxID, identityID string) error {
-	_, err := t.tx.ExecContext(ctx, `DELETE FROM box_members WHERE box_id = $1 AND identity_id = $2`, boxID, identityID)
+	_, err := t.q.ExecContext(ctx, `DELETE FROM box_members WHERE box_id = $1 AND identity_id = $2`, boxID, identityID)
 	return errs.Wrap(err, "end join")
 }
 
@@ -298,16 +299,16 @@ func joinOf(ctx context.Context, q querier, boxID, identityID string) (string, e
 
 // JoinOf returns an identity's active join event id in a box, "" if none.
 func (t *Tx) JoinOf(ctx context.Context, boxID, identityID string) (string, error) {
-	return joinOf(ctx, t.tx, boxID, identityID)
+	return joinOf(ctx, t.q, boxID, identityID)
 }
 
 func (s *Store) JoinOf(ctx context.Context, boxID, identityID string) (string, error) {
-	return joinOf(ctx, s.read, boxID, identityID)
+	return joinOf(ctx, s.rq, boxID, identityID)
 }
 
 // Members returns the identities holding an active join, by identity id.
 func (t *Tx) Members(ctx context.Context, boxID string) (map[string]box.Member, error) {
-	rows, err := t.tx.QueryContext(ctx, `SELECT m.join_event_id, `+identityColumnsPrefixed+` FROM box_members m
+	rows, err := t.q.QueryContext(ctx, `SELECT m.join_event_id, `+identityColumnsPrefixed+` FROM box_members m
 		JOIN identities i ON i.id = m.identity_id WHERE m.box_id = $1`, boxID)
 	if err != nil {
 		return nil, errs.Wrap(err, "list members")
@@ -332,7 +333,7 @@ func (t *Tx) Members(ctx context.Context, boxID string) (map[string]box.Member, 
 
 // MemberIdentities lists a box's creator and joined members.
 func (s *Store) MemberIdentities(ctx context.Context, boxID string) ([]identity.Identity, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT `+identityColumnsPrefixed+` FROM identities i WHERE i.id IN (
+	rows, err := s.rq.QueryContext(ctx, `SELECT `+identityColumnsPrefixed+` FROM identities i WHERE i.id IN (
 		SELECT creator_id FROM boxes WHERE id = $1 UNION SELECT identity_id FROM box_members WHERE box_id = $1)
 		ORDER BY i.display_name, i.id`, boxID)
 	if err != nil {
@@ -363,9 +364,8 @@ const joinedWhere = ` FROM boxes b WHERE b.deleted_at IS NULL AND (b.creator_id 
 
 // JoinedBoxes lists an identity's boxes, newest activity first.
 func (s *Store) JoinedBoxes(ctx context.Context, identityID string, offset, limit int) ([]JoinedBox, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT b.id, b.title, b.public_key, b.access_mode, b.lifecycle, b.creator_id,
-		b.owner_org_id, b.created_at, b.last_position, `+unreadExpr+joinedWhere+
-		` ORDER BY b.last_position DESC, b.id LIMIT $2 OFFSET $3`, identityID, limit, offset)
+	rows, err := s.rq.QueryContext(ctx, `SELECT `+boxColumns+`, `+unreadExpr+joinedWhere+
+		` ORDER BY 9 DESC, b.id LIMIT $2 OFFSET $3`, identityID, limit, offset)
 	if err != nil {
 		return nil, errs.Wrap(err, "list boxes")
 	}
@@ -388,7 +388,7 @@ func (s *Store) JoinedBoxes(ctx context.Context, identityID string, offset, limi
 // CountJoinedBoxes counts what JoinedBoxes lists.
 func (s *Store) CountJoinedBoxes(ctx context.Context, identityID string) (int, error) {
 	var n int
-	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*)`+joinedWhere, identityID).Scan(&n)
+	err := s.rq.QueryRowContext(ctx, `SELECT COUNT(*)`+joinedWhere, identityID).Scan(&n)
 	return n, errs.Wrap(err, "count boxes")
 }
 
@@ -401,13 +401,13 @@ const unreadExpr = `(SELECT COUNT(*) FROM box_events e WHERE e.box_id = b.id AND
 // Unread is an identity's unread count in one box.
 func (s *Store) Unread(ctx context.Context, boxID, identityID string) (int, error) {
 	var n int
-	err := s.read.QueryRowContext(ctx, `SELECT `+unreadExpr+` FROM boxes b WHERE b.id = $2`, identityID, boxID).Scan(&n)
+	err := s.rq.QueryRowContext(ctx, `SELECT `+unreadExpr+` FROM boxes b WHERE b.id = $2`, identityID, boxID).Scan(&n)
 	return n, errs.Wrap(err, "unread count")
 }
 
 // AckBox marks everything up to position as seen by the identity.
 func (t *Tx) AckBox(ctx context.Context, boxID, identityID string, position int64) error {
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO box_reads (box_id, identity_id, seen_position) VALUES ($1, $2, $3)
+	_, err := t.q.ExecContext(ctx, `INSERT INTO box_reads (box_id, identity_id, seen_position) VALUES ($1, $2, $3)
 		ON CONFLICT (box_id, identity_id) DO UPDATE SET seen_position = excluded.seen_position`, boxID, identityID, position)
 	return errs.Wrap(err, "ack box")
 }

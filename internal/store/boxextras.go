@@ -14,10 +14,10 @@ import (
 // PutKeyShare sets a box's invitation share, replacing the previous one
 // (whose links then stop working). A hash already used is a conflict.
 func (t *Tx) PutKeyShare(ctx context.Context, boxID string, k box.KeyShare) error {
-	if _, err := t.tx.ExecContext(ctx, `DELETE FROM box_key_shares WHERE box_id = $1`, boxID); err != nil {
+	if _, err := t.q.ExecContext(ctx, `DELETE FROM box_key_shares WHERE box_id = $1`, boxID); err != nil {
 		return errs.Wrap(err, "replace key share")
 	}
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO box_key_shares (other_share_hash, box_id, misakey_share,
+	_, err := t.q.ExecContext(ctx, `INSERT INTO box_key_shares (other_share_hash, box_id, misakey_share,
 		encrypted_invitation_key_share, created_at) VALUES ($1, $2, $3, $4, $5)`,
 		k.OtherShareHash, boxID, k.MisakeyShare, nullString(k.EncryptedInvitationKeyShare), micros(t.now))
 	return errs.Wrap(t.store.conflict(err, "other_share_hash", "this other_share_hash is already in use"), "put key share")
@@ -30,7 +30,7 @@ func (s *Store) KeyShare(ctx context.Context, otherShareHash string) (string, bo
 		k     box.KeyShare
 		enc   sql.NullString
 	)
-	err := s.read.QueryRowContext(ctx, `SELECT box_id, other_share_hash, misakey_share, encrypted_invitation_key_share
+	err := s.rq.QueryRowContext(ctx, `SELECT box_id, other_share_hash, misakey_share, encrypted_invitation_key_share
 		FROM box_key_shares WHERE other_share_hash = $1`, otherShareHash).Scan(&boxID, &k.OtherShareHash, &k.MisakeyShare, &enc)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", k, errs.E(errs.NotFound, "no such key share")
@@ -41,7 +41,7 @@ func (s *Store) KeyShare(ctx context.Context, otherShareHash string) (string, bo
 
 // InsertFile records an encrypted file stored as a blob.
 func (t *Tx) InsertFile(ctx context.Context, id string, size int64) error {
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO encrypted_files (id, size, created_at) VALUES ($1, $2, $3)`, id, size, micros(t.now))
+	_, err := t.q.ExecContext(ctx, `INSERT INTO encrypted_files (id, size, created_at) VALUES ($1, $2, $3)`, id, size, micros(t.now))
 	return errs.Wrap(err, "insert file")
 }
 
@@ -49,18 +49,18 @@ func (t *Tx) InsertFile(ctx context.Context, id string, size int64) error {
 // any more; the caller then removes it from storage.
 func (t *Tx) FileUnreferenced(ctx context.Context, fileID string) (bool, error) {
 	var n int
-	err := t.tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM box_events e JOIN boxes b ON b.id = e.box_id
+	err := t.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM box_events e JOIN boxes b ON b.id = e.box_id
 		WHERE e.file_id = $1 AND e.deleted_at IS NULL AND b.deleted_at IS NULL`, fileID).Scan(&n)
 	if err != nil || n > 0 {
 		return false, errs.Wrap(err, "count file references")
 	}
-	_, err = t.tx.ExecContext(ctx, `DELETE FROM encrypted_files WHERE id = $1`, fileID)
+	_, err = t.q.ExecContext(ctx, `DELETE FROM encrypted_files WHERE id = $1`, fileID)
 	return err == nil, errs.Wrap(err, "forget file")
 }
 
 // BoxFiles lists the files of a box's live msg.file events.
 func (t *Tx) BoxFiles(ctx context.Context, boxID string) ([]string, error) {
-	rows, err := t.tx.QueryContext(ctx, `SELECT DISTINCT file_id FROM box_events WHERE box_id = $1 AND file_id IS NOT NULL`, boxID)
+	rows, err := t.q.QueryContext(ctx, `SELECT DISTINCT file_id FROM box_events WHERE box_id = $1 AND file_id IS NOT NULL`, boxID)
 	if err != nil {
 		return nil, errs.Wrap(err, "list files")
 	}
@@ -79,7 +79,7 @@ func (t *Tx) BoxFiles(ctx context.Context, boxID string) ([]string, error) {
 // FileBoxes lists the live boxes holding a live msg.file event of a file,
 // with the file's size; no boxes means the file is not reachable.
 func (s *Store) FileBoxes(ctx context.Context, fileID string) ([]string, int64, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT DISTINCT e.box_id, f.size FROM box_events e
+	rows, err := s.rq.QueryContext(ctx, `SELECT DISTINCT e.box_id, f.size FROM box_events e
 		JOIN boxes b ON b.id = e.box_id JOIN encrypted_files f ON f.id = e.file_id
 		WHERE e.file_id = $1 AND e.deleted_at IS NULL AND b.deleted_at IS NULL`, fileID)
 	if err != nil {
@@ -112,14 +112,14 @@ type Notification struct {
 // InsertNotification stores n for an identity.
 func (t *Tx) InsertNotification(ctx context.Context, identityID string, n *Notification) error {
 	n.CreatedAt = t.now
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO notifications (id, identity_id, type, details, created_at) VALUES ($1, $2, $3, $4, $5)`,
+	_, err := t.q.ExecContext(ctx, `INSERT INTO notifications (id, identity_id, type, details, created_at) VALUES ($1, $2, $3, $4, $5)`,
 		n.ID, identityID, n.Type, string(n.Details), micros(n.CreatedAt))
 	return errs.Wrap(err, "insert notification")
 }
 
 // Notifications lists an identity's notifications, newest first.
 func (s *Store) Notifications(ctx context.Context, identityID string, offset, limit int) ([]Notification, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT id, type, details, created_at, acknowledged_at FROM notifications
+	rows, err := s.rq.QueryContext(ctx, `SELECT id, type, details, created_at, acknowledged_at FROM notifications
 		WHERE identity_id = $1 ORDER BY created_at DESC, id LIMIT $2 OFFSET $3`, identityID, limit, offset)
 	if err != nil {
 		return nil, errs.Wrap(err, "list notifications")
@@ -148,7 +148,7 @@ func (s *Store) Notifications(ctx context.Context, identityID string, offset, li
 
 // AckNotifications marks all of an identity's notifications as read.
 func (t *Tx) AckNotifications(ctx context.Context, identityID string) error {
-	_, err := t.tx.ExecContext(ctx, `UPDATE notifications SET acknowledged_at = $2 WHERE identity_id = $1 AND acknowledged_at IS NULL`,
+	_, err := t.q.ExecContext(ctx, `UPDATE notifications SET acknowledged_at = $2 WHERE identity_id = $1 AND acknowledged_at IS NULL`,
 		identityID, micros(t.now))
 	return errs.Wrap(err, "ack notifications")
 }
@@ -167,7 +167,7 @@ type CryptoAction struct {
 // InsertCryptoAction stores a for an identity.
 func (t *Tx) InsertCryptoAction(ctx context.Context, identityID string, a *CryptoAction) error {
 	a.CreatedAt = t.now
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO crypto_actions (id, identity_id, type, box_id, sender_id,
+	_, err := t.q.ExecContext(ctx, `INSERT INTO crypto_actions (id, identity_id, type, box_id, sender_id,
 		encryption_public_key, encrypted, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 		a.ID, identityID, a.Type, a.BoxID, a.SenderID, a.EncryptionPublicKey, a.Encrypted, micros(a.CreatedAt))
 	return errs.Wrap(err, "insert crypto action")
@@ -175,7 +175,7 @@ func (t *Tx) InsertCryptoAction(ctx context.Context, identityID string, a *Crypt
 
 // CryptoActions lists an identity's pending crypto actions, oldest first.
 func (s *Store) CryptoActions(ctx context.Context, identityID string) ([]CryptoAction, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT id, type, box_id, sender_id, encryption_public_key, encrypted, created_at
+	rows, err := s.rq.QueryContext(ctx, `SELECT id, type, box_id, sender_id, encryption_public_key, encrypted, created_at
 		FROM crypto_actions WHERE identity_id = $1 ORDER BY created_at, id`, identityID)
 	if err != nil {
 		return nil, errs.Wrap(err, "list crypto actions")
@@ -196,7 +196,7 @@ func (s *Store) CryptoActions(ctx context.Context, identityID string) ([]CryptoA
 
 // DeleteCryptoAction removes one of an identity's crypto actions.
 func (t *Tx) DeleteCryptoAction(ctx context.Context, identityID, id string) error {
-	res, err := t.tx.ExecContext(ctx, `DELETE FROM crypto_actions WHERE id = $1 AND identity_id = $2`, id, identityID)
+	res, err := t.q.ExecContext(ctx, `DELETE FROM crypto_actions WHERE id = $1 AND identity_id = $2`, id, identityID)
 	if err != nil {
 		return errs.Wrap(err, "delete crypto action")
 	}
@@ -209,7 +209,7 @@ func (t *Tx) DeleteCryptoAction(ctx context.Context, identityID, id string) erro
 // Muted reads an identity's mute setting for a box.
 func (s *Store) Muted(ctx context.Context, identityID, boxID string) (bool, error) {
 	var muted bool
-	err := s.read.QueryRowContext(ctx, `SELECT muted FROM box_settings WHERE identity_id = $1 AND box_id = $2`, identityID, boxID).Scan(&muted)
+	err := s.rq.QueryRowContext(ctx, `SELECT muted FROM box_settings WHERE identity_id = $1 AND box_id = $2`, identityID, boxID).Scan(&muted)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
@@ -218,14 +218,14 @@ func (s *Store) Muted(ctx context.Context, identityID, boxID string) (bool, erro
 
 // SetMuted stores an identity's mute setting for a box.
 func (t *Tx) SetMuted(ctx context.Context, identityID, boxID string, muted bool) error {
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO box_settings (identity_id, box_id, muted) VALUES ($1, $2, $3)
+	_, err := t.q.ExecContext(ctx, `INSERT INTO box_settings (identity_id, box_id, muted) VALUES ($1, $2, $3)
 		ON CONFLICT (identity_id, box_id) DO UPDATE SET muted = excluded.muted`, identityID, boxID, muted)
 	return errs.Wrap(err, "set settings")
 }
 
 // SetPubkeys sets an identity's public keys; empty strings leave a key as is.
 func (t *Tx) SetPubkeys(ctx context.Context, identityID, pubkey, nonIdentified string) error {
-	_, err := t.tx.ExecContext(ctx, `UPDATE identities SET pubkey = COALESCE($2, pubkey),
+	_, err := t.q.ExecContext(ctx, `UPDATE identities SET pubkey = COALESCE($2, pubkey),
 		non_identified_pubkey = COALESCE($3, non_identified_pubkey) WHERE id = $1`,
 		identityID, nullString(pubkey), nullString(nonIdentified))
 	return errs.Wrap(err, "set public keys")

@@ -15,6 +15,7 @@ import (
 // once per transaction, so every row and entry it writes agrees on "now".
 type Tx struct {
 	tx      *sql.Tx
+	q       querier // tx, through the statement cache where the engine wants one
 	store   *Store
 	now     time.Time
 	notices []journal.Notice
@@ -55,7 +56,13 @@ func (s *Store) Write(ctx context.Context, fn func(ctx context.Context, tx *Tx) 
 }
 
 func (s *Store) commitLoop() {
-	defer close(s.done)
+	defer func() {
+		if s.syncs != nil {
+			close(s.syncs)
+			<-s.synced
+		}
+		close(s.done)
+	}()
 	for {
 		var first *job
 		select {
@@ -91,24 +98,76 @@ func (s *Store) gather(first *job) []*job {
 }
 
 func (s *Store) commit(batch []*job) {
-	started := time.Now()
-	results := make([]error, len(batch))
-	notices, err := s.runBatch(batch, results)
-	if err != nil {
-		for i := range results {
-			if results[i] == nil {
-				results[i] = err
+	c := &committed{batch: batch, results: make([]error, len(batch)), started: time.Now()}
+	c.notices, c.err = s.runBatch(batch, c.results)
+	if c.err == nil && s.syncs != nil {
+		s.syncs <- c // acknowledged once the WAL is on disk, while the next batch runs
+	} else {
+		s.finish(c, nil)
+	}
+	if s.writeCache != nil {
+		s.writeCache.prepareWanted(context.Background()) // only helps later batches
+	}
+}
+
+// committed is a batch whose transaction has committed (or failed).
+type committed struct {
+	batch   []*job
+	results []error
+	notices []journal.Notice
+	err     error
+	started time.Time
+}
+
+// finish publishes a batch's notices and answers its writers; syncErr
+// fails the batch if its data could not be made durable.
+func (s *Store) finish(c *committed, syncErr error) {
+	if c.err == nil {
+		c.err = syncErr
+	}
+	if c.err != nil {
+		for i := range c.results {
+			if c.results[i] == nil {
+				c.results[i] = c.err
 			}
 		}
-		notices = nil
+		c.notices = nil
 	}
-	if len(notices) > 0 {
-		s.opts.Publish(context.Background(), notices)
+	if len(c.notices) > 0 {
+		s.opts.Publish(context.Background(), c.notices)
 	}
-	for i, j := range batch {
-		j.result <- results[i]
+	for i, j := range c.batch {
+		j.result <- c.results[i]
 	}
-	s.opts.Metrics.observeCommit(len(batch), len(notices), time.Since(started), err)
+	s.opts.Metrics.observeCommit(len(c.batch), len(c.notices), time.Since(c.started), c.err)
+}
+
+// syncLoop makes committed batches durable with one fsync for all that
+// are waiting, then acknowledges them in commit order.
+func (s *Store) syncLoop() {
+	defer close(s.synced)
+	for c := range s.syncs {
+		pending := []*committed{c}
+	more:
+		for {
+			select {
+			case next, ok := <-s.syncs:
+				if !ok {
+					break more
+				}
+				pending = append(pending, next)
+			default:
+				break more
+			}
+		}
+		err := s.opts.SyncAfterCommit()
+		if err != nil {
+			err = errs.Wrap(err, "sync write-ahead log")
+		}
+		for _, p := range pending {
+			s.finish(p, err)
+		}
+	}
 }
 
 // runBatch runs every job in one transaction; it returns the notices of
@@ -124,6 +183,10 @@ func (s *Store) runBatch(batch []*job, results []error) ([]journal.Notice, error
 		return nil, errs.Wrap(err, "lock writes")
 	}
 	now := s.opts.Now().UTC().Truncate(time.Microsecond)
+	var q querier = tx
+	if s.writeCache != nil {
+		q = cachedTx{tx: tx, cache: s.writeCache}
+	}
 	// A lone job needs no savepoint: its failure rolls back the transaction.
 	savepoints := len(batch) > 1
 	var notices []journal.Notice
@@ -132,9 +195,9 @@ func (s *Store) runBatch(batch []*job, results []error) ([]journal.Notice, error
 			results[i] = err
 			continue
 		}
-		t := &Tx{tx: tx, store: s, now: now}
+		t := &Tx{tx: tx, q: q, store: s, now: now}
 		if savepoints {
-			if _, err := tx.ExecContext(ctx, "SAVEPOINT job"); err != nil {
+			if _, err := q.ExecContext(ctx, "SAVEPOINT job"); err != nil {
 				return nil, errs.Wrap(err, "savepoint")
 			}
 		}
@@ -143,14 +206,14 @@ func (s *Store) runBatch(batch []*job, results []error) ([]journal.Notice, error
 		case results[i] != nil && !savepoints:
 			return nil, results[i]
 		case results[i] != nil:
-			if _, err := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT job"); err != nil {
+			if _, err := q.ExecContext(ctx, "ROLLBACK TO SAVEPOINT job"); err != nil {
 				return nil, errs.Wrap(err, "rollback to savepoint")
 			}
 		default:
 			notices = append(notices, t.notices...)
 		}
 		if savepoints {
-			if _, err := tx.ExecContext(ctx, "RELEASE SAVEPOINT job"); err != nil {
+			if _, err := q.ExecContext(ctx, "RELEASE SAVEPOINT job"); err != nil {
 				return nil, errs.Wrap(err, "release savepoint")
 			}
 		}

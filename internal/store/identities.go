@@ -41,7 +41,7 @@ func (t *Tx) CreateIdentity(ctx context.Context, i *identity.Identity) error {
 	if i.IdentifierKind == "" {
 		i.IdentifierKind = "email"
 	}
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO identities (`+identityColumns+`)
+	_, err := t.q.ExecContext(ctx, `INSERT INTO identities (`+identityColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 		i.ID, i.IdentifierValue, i.IdentifierKind, i.DisplayName, nullString(i.AvatarURL),
 		i.PasswordHash, nullString(i.Pubkey), nullString(i.NonIdentifiedPubkey), micros(i.CreatedAt))
@@ -53,7 +53,7 @@ func (t *Tx) CreateIdentity(ctx context.Context, i *identity.Identity) error {
 
 // UpdateProfile sets an identity's display name and avatar URL.
 func (t *Tx) UpdateProfile(ctx context.Context, id, displayName, avatarURL string) error {
-	res, err := t.tx.ExecContext(ctx, `UPDATE identities SET display_name = $2, avatar_url = $3 WHERE id = $1`,
+	res, err := t.q.ExecContext(ctx, `UPDATE identities SET display_name = $2, avatar_url = $3 WHERE id = $1`,
 		id, displayName, nullString(avatarURL))
 	if err != nil {
 		return errs.Wrap(err, "update identity")
@@ -66,12 +66,12 @@ func (t *Tx) UpdateProfile(ctx context.Context, id, displayName, avatarURL strin
 
 // IdentityByID reads one identity.
 func (s *Store) IdentityByID(ctx context.Context, id string) (identity.Identity, error) {
-	return scanIdentity(s.read.QueryRowContext(ctx, `SELECT `+identityColumns+` FROM identities WHERE id = $1`, id))
+	return scanIdentity(s.rq.QueryRowContext(ctx, `SELECT `+identityColumns+` FROM identities WHERE id = $1`, id))
 }
 
 // IdentityByIdentifier reads the identity with an e-mail identifier.
 func (s *Store) IdentityByIdentifier(ctx context.Context, value string) (identity.Identity, error) {
-	return scanIdentity(s.read.QueryRowContext(ctx, `SELECT `+identityColumns+` FROM identities WHERE identifier_value = $1`, value))
+	return scanIdentity(s.rq.QueryRowContext(ctx, `SELECT `+identityColumns+` FROM identities WHERE identifier_value = $1`, value))
 }
 
 // Membership is an identity's role in an organisation.
@@ -84,7 +84,7 @@ type Membership struct {
 // EnsureOrg returns the id of the organisation called name, creating it.
 func (t *Tx) EnsureOrg(ctx context.Context, name string) (string, error) {
 	var id string
-	err := t.tx.QueryRowContext(ctx, `SELECT id FROM orgs WHERE name = $1`, name).Scan(&id)
+	err := t.q.QueryRowContext(ctx, `SELECT id FROM orgs WHERE name = $1`, name).Scan(&id)
 	if err == nil {
 		return id, nil
 	}
@@ -92,20 +92,20 @@ func (t *Tx) EnsureOrg(ctx context.Context, name string) (string, error) {
 		return "", errs.Wrap(err, "find org")
 	}
 	id = uuid.NewString()
-	_, err = t.tx.ExecContext(ctx, `INSERT INTO orgs (id, name, created_at) VALUES ($1, $2, $3)`, id, name, micros(t.now))
+	_, err = t.q.ExecContext(ctx, `INSERT INTO orgs (id, name, created_at) VALUES ($1, $2, $3)`, id, name, micros(t.now))
 	return id, errs.Wrap(err, "create org")
 }
 
 // SetMember gives an identity a role in an organisation.
 func (t *Tx) SetMember(ctx context.Context, orgID, identityID string, role identity.Role) error {
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO org_members (org_id, identity_id, role, created_at) VALUES ($1, $2, $3, $4)
+	_, err := t.q.ExecContext(ctx, `INSERT INTO org_members (org_id, identity_id, role, created_at) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (org_id, identity_id) DO UPDATE SET role = excluded.role`, orgID, identityID, string(role), micros(t.now))
 	return errs.Wrap(err, "set org member")
 }
 
 // Memberships lists an identity's organisations.
 func (s *Store) Memberships(ctx context.Context, identityID string) ([]Membership, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT o.id, o.name, m.role FROM org_members m
+	rows, err := s.rq.QueryContext(ctx, `SELECT o.id, o.name, m.role FROM org_members m
 		JOIN orgs o ON o.id = m.org_id WHERE m.identity_id = $1 ORDER BY o.name`, identityID)
 	if err != nil {
 		return nil, errs.Wrap(err, "list memberships")

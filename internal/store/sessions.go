@@ -26,7 +26,7 @@ type Session struct {
 // CreateSession inserts s; its CreatedAt is the transaction's time.
 func (t *Tx) CreateSession(ctx context.Context, s *Session) error {
 	s.CreatedAt = t.now
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO sessions (id, identity_id, calling_app, refresh_hash, created_at, expires_at)
+	_, err := t.q.ExecContext(ctx, `INSERT INTO sessions (id, identity_id, calling_app, refresh_hash, created_at, expires_at)
 		VALUES ($1, $2, $3, $4, $5, $6)`, s.ID, s.IdentityID, s.CallingApp, s.RefreshHash, micros(s.CreatedAt), micros(s.ExpiresAt))
 	return errs.Wrap(err, "create session")
 }
@@ -40,7 +40,7 @@ func (t *Tx) SessionByID(ctx context.Context, id string) (Session, error) {
 		expires int64
 		revoked sql.NullInt64
 	)
-	err := t.tx.QueryRowContext(ctx, `SELECT id, identity_id, calling_app, refresh_hash, prev_refresh_hash,
+	err := t.q.QueryRowContext(ctx, `SELECT id, identity_id, calling_app, refresh_hash, prev_refresh_hash,
 		created_at, expires_at, revoked_at FROM sessions WHERE id = $1`, id).
 		Scan(&s.ID, &s.IdentityID, &s.CallingApp, &s.RefreshHash, &prev, &created, &expires, &revoked)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -56,21 +56,21 @@ func (t *Tx) SessionByID(ctx context.Context, id string) (Session, error) {
 // RotateRefresh replaces a session's refresh token hash, keeping the old
 // one to recognise its reuse.
 func (t *Tx) RotateRefresh(ctx context.Context, id, oldHash, newHash string, expires time.Time) error {
-	_, err := t.tx.ExecContext(ctx, `UPDATE sessions SET refresh_hash = $3, prev_refresh_hash = $2, expires_at = $4
+	_, err := t.q.ExecContext(ctx, `UPDATE sessions SET refresh_hash = $3, prev_refresh_hash = $2, expires_at = $4
 		WHERE id = $1 AND refresh_hash = $2`, id, oldHash, newHash, micros(expires))
 	return errs.Wrap(err, "rotate refresh token")
 }
 
 // RevokeSession ends a session and every token issued from it.
 func (t *Tx) RevokeSession(ctx context.Context, id string) error {
-	_, err := t.tx.ExecContext(ctx, `UPDATE sessions SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL`, id, micros(t.now))
+	_, err := t.q.ExecContext(ctx, `UPDATE sessions SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL`, id, micros(t.now))
 	return errs.Wrap(err, "revoke session")
 }
 
 // SessionIdentity returns the identity of a live session: not revoked, not
 // expired, and belonging to identityID. Anything else is Unauthorized.
 func (s *Store) SessionIdentity(ctx context.Context, sessionID, identityID string, now time.Time) (identity.Identity, error) {
-	i, err := scanIdentity(s.read.QueryRowContext(ctx, `SELECT `+identityColumnsPrefixed+` FROM sessions s
+	i, err := scanIdentity(s.rq.QueryRowContext(ctx, `SELECT `+identityColumnsPrefixed+` FROM sessions s
 		JOIN identities i ON i.id = s.identity_id
 		WHERE s.id = $1 AND s.identity_id = $2 AND s.revoked_at IS NULL AND s.expires_at > $3`,
 		sessionID, identityID, micros(now)))

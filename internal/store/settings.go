@@ -16,11 +16,11 @@ func (s *Store) Secret(ctx context.Context, name string, gen func() (string, err
 		if err != nil {
 			return err
 		}
-		if _, err := tx.tx.ExecContext(ctx, `INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`,
+		if _, err := tx.q.ExecContext(ctx, `INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`,
 			name, fresh); err != nil {
 			return err
 		}
-		return tx.tx.QueryRowContext(ctx, `SELECT value FROM settings WHERE name = $1`, name).Scan(&value)
+		return tx.q.QueryRowContext(ctx, `SELECT value FROM settings WHERE name = $1`, name).Scan(&value)
 	})
 	return value, errs.Wrap(err, "secret %s", name)
 }

@@ -14,6 +14,7 @@ import (
 	"database/sql"
 	"errors"
 	"io/fs"
+	"sync"
 	"time"
 
 	"github.com/boxwire/boxwire/internal/errs"
@@ -32,6 +33,9 @@ type Dialect interface {
 	LockWrites(ctx context.Context, tx *sql.Tx) error
 	// IsUniqueViolation reports a unique or primary key constraint failure.
 	IsUniqueViolation(err error) bool
+	// CacheStatements asks the store to keep prepared statements, for an
+	// engine whose driver does not (SQLite through database/sql).
+	CacheStatements() bool
 }
 
 // Options tune a Store.
@@ -47,6 +51,10 @@ type Options struct {
 	Metrics *Metrics
 	// Description says where the data lives, for logs ("sqlite /x/y.db").
 	Description string
+	// SyncAfterCommit, when set, makes committed data durable. The engine
+	// then commits without waiting for the disk, and writers are answered
+	// only after this returns, so the next batch runs during the sync.
+	SyncAfterCommit func() error
 }
 
 // Store is an open database.
@@ -54,10 +62,27 @@ type Store struct {
 	dialect Dialect
 	write   *sql.DB // used only by the committer
 	read    *sql.DB
-	opts    Options
-	jobs    chan *job
-	done    chan struct{}
-	closing chan struct{}
+	rq      querier // read, through the statement cache where wanted
+	// writeCache holds the writer's prepared statements, nil if unused.
+	writeCache *stmtCache
+	readCache  *stmtCache
+	opts       Options
+	jobs       chan *job
+	done       chan struct{}
+	closing    chan struct{}
+	bg         sync.WaitGroup
+	syncs      chan *committed // to syncLoop, when the engine syncs after commit
+	synced     chan struct{}
+}
+
+// Background runs fn until the store closes; Close waits for it. Engines
+// use it for housekeeping such as SQLite checkpoints.
+func (s *Store) Background(fn func(stop <-chan struct{})) {
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		fn(s.closing)
+	}()
 }
 
 // Open wraps the engine's connection pools, migrates the schema and
@@ -73,7 +98,7 @@ func Open(ctx context.Context, d Dialect, write, read *sql.DB, opts Options) (*S
 		opts.Publish = func(context.Context, []journal.Notice) {}
 	}
 	s := &Store{
-		dialect: d, write: write, read: read, opts: opts,
+		dialect: d, write: write, read: read, rq: read, opts: opts,
 		jobs:    make(chan *job, 4096),
 		done:    make(chan struct{}),
 		closing: make(chan struct{}),
@@ -81,6 +106,14 @@ func Open(ctx context.Context, d Dialect, write, read *sql.DB, opts Options) (*S
 	if err := s.migrate(ctx); err != nil {
 		s.closeDBs()
 		return nil, err
+	}
+	if d.CacheStatements() {
+		s.writeCache, s.readCache = newStmtCache(write, true), newStmtCache(read, false)
+		s.rq = cachedDB{s.readCache}
+	}
+	if opts.SyncAfterCommit != nil {
+		s.syncs, s.synced = make(chan *committed, 8), make(chan struct{})
+		go s.syncLoop()
 	}
 	go s.commitLoop()
 	return s, nil
@@ -98,7 +131,7 @@ func (s *Store) Now() time.Time { return s.opts.Now() }
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error {
 	var one int
-	return s.read.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+	return s.rq.QueryRowContext(ctx, "SELECT 1").Scan(&one)
 }
 
 // Close finishes the writes already queued, then closes the database.
@@ -109,10 +142,15 @@ func (s *Store) Close() error {
 		close(s.closing)
 	}
 	<-s.done
+	s.bg.Wait()
 	return s.closeDBs()
 }
 
 func (s *Store) closeDBs() error {
+	if s.writeCache != nil {
+		s.writeCache.close()
+		s.readCache.close()
+	}
 	err := s.write.Close()
 	if s.read != s.write {
 		err = errors.Join(err, s.read.Close())

@@ -40,6 +40,9 @@ func (dialect) LockWrites(ctx context.Context, tx *sql.Tx) error {
 	return err
 }
 
+// CacheStatements: pgx already caches prepared statements per connection.
+func (dialect) CacheStatements() bool { return false }
+
 func (dialect) IsUniqueViolation(err error) bool {
 	var e *pgconn.PgError
 	return errors.As(err, &e) && e.Code == "23505"

@@ -12,6 +12,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"time"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -36,6 +38,9 @@ func (dialect) Migrations() fs.FS {
 // positions are assigned and committed in order across processes too.
 func (dialect) LockWrites(context.Context, *sql.Tx) error { return nil }
 
+// CacheStatements: database/sql would re-parse every statement.
+func (dialect) CacheStatements() bool { return true }
+
 func (dialect) IsUniqueViolation(err error) bool {
 	var e *sqlite.Error
 	if !errors.As(err, &e) {
@@ -46,8 +51,19 @@ func (dialect) IsUniqueViolation(err error) bool {
 
 // Pragmas for every connection. synchronous(FULL) fsyncs the WAL at each
 // commit, which group commit amortises; busy_timeout lets a second process
-// (boxwire user add) wait for the write lock instead of failing.
-const pragmas = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)"
+// (boxwire user add) wait for the write lock instead of failing;
+// temp_store(MEMORY) keeps the savepoint sub-journal of each write out of
+// temporary files; cache_size(-65536) is 64 MiB of page cache.
+const pragmas = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)" +
+	"&_pragma=temp_store(MEMORY)&_pragma=cache_size(-65536)"
+
+// The writer commits with synchronous(NORMAL): the commit reaches the OS,
+// and the store's syncer fsyncs the WAL before any writer is answered
+// (see syncWAL), so the next batch runs while the disk works. It does not
+// checkpoint (wal_autocheckpoint(0)): checkpoints run from a reader
+// connection in the background, off the commit path; SQLite fsyncs the
+// WAL before each checkpoint.
+const writerPragmas = "&_txlock=immediate&_pragma=synchronous(NORMAL)&_pragma=wal_autocheckpoint(0)"
 
 // Open opens (creating if needed) the database file at path.
 func Open(ctx context.Context, path string, opts store.Options) (*store.Store, error) {
@@ -62,12 +78,12 @@ func Open(ctx context.Context, path string, opts store.Options) (*store.Store, e
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
 	// One connection writes, so the committer never waits on itself.
-	write, err := sql.Open("sqlite", "file:"+abs+"?"+pragmas+"&_txlock=immediate")
+	write, err := sql.Open("sqlite", "file:"+abs+"?"+pragmas+writerPragmas)
 	if err != nil {
 		return nil, err
 	}
 	write.SetMaxOpenConns(1)
-	read, err := sql.Open("sqlite", "file:"+abs+"?"+pragmas+"&_pragma=query_only(1)")
+	read, err := sql.Open("sqlite", "file:"+abs+"?"+pragmas)
 	if err != nil {
 		write.Close()
 		return nil, err
@@ -75,5 +91,63 @@ func Open(ctx context.Context, path string, opts store.Options) (*store.Store, e
 	read.SetMaxOpenConns(8)
 	read.SetMaxIdleConns(8)
 	opts.Description = "sqlite " + abs
-	return store.Open(ctx, dialect{}, write, read, opts)
+	wal := &walSyncer{path: abs + "-wal"}
+	opts.SyncAfterCommit = wal.sync
+	s, err := store.Open(ctx, dialect{}, write, read, opts)
+	if err != nil {
+		return nil, err
+	}
+	s.Background(func(stop <-chan struct{}) {
+		checkpointLoop(read, stop)
+		wal.close()
+	})
+	return s, nil
+}
+
+// walSyncer fsyncs the WAL file. fsync works on the file, not the
+// descriptor, so our own descriptor flushes what SQLite's connection
+// wrote. The WAL stays the same file while the store's connections are
+// open (SQLite removes it only when the last one closes).
+type walSyncer struct {
+	path string
+	mu   sync.Mutex
+	f    *os.File
+}
+
+func (w *walSyncer) sync() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.f == nil {
+		f, err := os.OpenFile(w.path, os.O_RDWR, 0)
+		if err != nil {
+			return err
+		}
+		w.f = f
+	}
+	return w.f.Sync()
+}
+
+func (w *walSyncer) close() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.f != nil {
+		w.f.Close()
+		w.f = nil
+	}
+}
+
+// checkpointLoop copies the WAL back into the database every second.
+// PASSIVE never blocks the writer; the WAL is then reused from its start.
+func checkpointLoop(db *sql.DB, stop <-chan struct{}) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			db.Exec("PRAGMA wal_checkpoint(PASSIVE)")
+			return
+		case <-t.C:
+			db.Exec("PRAGMA wal_checkpoint(PASSIVE)")
+		}
+	}
 }

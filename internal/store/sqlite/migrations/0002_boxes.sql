@@ -1,6 +1,8 @@
 -- Boxes (DESIGN §4). Box events are journal entries: box_events holds
 -- them folded (edits and deletions applied) for listing, keyed by their
--- journal position.
+-- journal position; an event is found by id through journal.id. A box's
+-- newest activity is the MAX position of its listed events (an index
+-- seek), not a column every append would have to rewrite.
 CREATE TABLE boxes (
     id            TEXT PRIMARY KEY,
     title         TEXT NOT NULL,
@@ -10,14 +12,13 @@ CREATE TABLE boxes (
     creator_id    TEXT NOT NULL REFERENCES identities (id),
     owner_org_id  TEXT,
     created_at    BIGINT NOT NULL,
-    last_position BIGINT NOT NULL,
     deleted_at    BIGINT
 );
 CREATE INDEX boxes_creator ON boxes (creator_id);
 
 CREATE TABLE box_events (
     position    BIGINT PRIMARY KEY,
-    id          TEXT NOT NULL UNIQUE,
+    id          TEXT NOT NULL,
     box_id      TEXT NOT NULL REFERENCES boxes (id),
     type        TEXT NOT NULL,
     listed      BOOLEAN NOT NULL,
