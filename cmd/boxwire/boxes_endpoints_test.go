@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
@@ -21,18 +20,7 @@ import (
 // upload size limit.
 func startServerMaxFile(t *testing.T, sc StoreConfig, maxFileSize int64) *testServer {
 	t.Helper()
-	ts := &testServer{logs: &syncBuffer{}, clock: &testClock{}, store: sc}
-	s, err := Start(context.Background(), Config{StoreConfig: sc, Addr: "127.0.0.1:0", Now: ts.clock.Now, MaxFileSize: maxFileSize}, ts.logs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts.Server = s
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		s.Close(ctx)
-	})
-	return ts
+	return startServer(t, sc, func(c *Config) { c.MaxFileSize = maxFileSize })
 }
 
 // uploadPart is one field of a multipart upload; file parts carry a file name.

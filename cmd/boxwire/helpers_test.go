@@ -71,11 +71,16 @@ func storeConfig(t *testing.T) StoreConfig {
 	return StoreConfig{Data: filepath.Dir(db)}
 }
 
-// startServer starts the real server in-process on a random port.
-func startServer(t *testing.T, sc StoreConfig) *testServer {
+// startServer starts the real server in-process on a random port; opts
+// adjust its configuration.
+func startServer(t *testing.T, sc StoreConfig, opts ...func(*Config)) *testServer {
 	t.Helper()
 	ts := &testServer{logs: &syncBuffer{}, clock: &testClock{}, store: sc}
-	s, err := Start(context.Background(), Config{StoreConfig: sc, Addr: "127.0.0.1:0", Now: ts.clock.Now}, ts.logs)
+	cfg := Config{StoreConfig: sc, Addr: "127.0.0.1:0", Now: ts.clock.Now}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	s, err := Start(context.Background(), cfg, ts.logs)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -209,8 +209,12 @@ func (s *Store) ListBoxEvents(ctx context.Context, boxID string, f EventFilter) 
 			limit = 1 << 62
 		}
 	}
-	rows, err := s.rq.QueryContext(ctx, `SELECT `+eventColumns+eventFrom+f.where()+` ORDER BY e.position LIMIT $2 OFFSET $3`,
-		boxID, limit, f.Offset)
+	return scanEvents(s.rq.QueryContext(ctx, `SELECT `+eventColumns+eventFrom+f.where()+` ORDER BY e.position LIMIT $2 OFFSET $3`,
+		boxID, limit, f.Offset))
+}
+
+// scanEvents reads every row of an events query.
+func scanEvents(rows *sql.Rows, err error) ([]Event, error) {
 	if err != nil {
 		return nil, errs.Wrap(err, "list events")
 	}
@@ -235,21 +239,8 @@ func (s *Store) CountBoxEvents(ctx context.Context, boxID string, f EventFilter)
 
 // AccessEvents lists the access.add events of a box's active rules.
 func (s *Store) AccessEvents(ctx context.Context, boxID string) ([]Event, error) {
-	rows, err := s.rq.QueryContext(ctx, `SELECT `+eventColumns+eventFrom+` JOIN box_accesses a ON a.event_id = e.id
-		WHERE a.box_id = $1 ORDER BY e.position`, boxID)
-	if err != nil {
-		return nil, errs.Wrap(err, "list accesses")
-	}
-	defer rows.Close()
-	var out []Event
-	for rows.Next() {
-		e, err := scanEvent(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	return out, errs.Wrap(rows.Err(), "list accesses")
+	return scanEvents(s.rq.QueryContext(ctx, `SELECT `+eventColumns+eventFrom+` JOIN box_accesses a ON a.event_id = e.id
+		WHERE a.box_id = $1 ORDER BY e.position`, boxID))
 }
 
 // AddAccess and RemoveAccess maintain a box's active access rules.
