@@ -35,6 +35,9 @@ type Config struct {
 	MaxFileSize int64
 	// DebugAddr, if set, serves net/http/pprof there (keep it on loopback).
 	DebugAddr string
+	// Origins are the browser origins allowed to open WebSockets besides
+	// the server's own (host patterns such as "app.example.com").
+	Origins []string
 	// Now is the clock; end-to-end tests set it. Default time.Now.
 	Now func() time.Time
 }
@@ -64,6 +67,11 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Addr, "addr", env("ADDR", "127.0.0.1:8080"), "listen address (env BOXWIRE_ADDR)")
 	fs.Int64Var(&c.MaxFileSize, "max-file-size", envInt("MAX_FILE_SIZE", 64<<20), "largest encrypted file upload, in bytes (env BOXWIRE_MAX_FILE_SIZE)")
 	fs.StringVar(&c.DebugAddr, "debug-addr", env("DEBUG_ADDR", ""), "if set, serve Go's pprof profiles on this address, e.g. 127.0.0.1:6060 (env BOXWIRE_DEBUG_ADDR)")
+	fs.Func("ws-origins", "comma-separated browser origins (host patterns) allowed to open WebSockets; same-origin always is (env BOXWIRE_WS_ORIGINS)", func(v string) error {
+		c.Origins = splitList(v)
+		return nil
+	})
+	c.Origins = splitList(env("WS_ORIGINS", ""))
 	fs.StringVar(&c.PublicURL, "public-url", env("PUBLIC_URL", ""), "URL clients reach this server at; default http://ADDR (env BOXWIRE_PUBLIC_URL)")
 }
 
@@ -130,4 +138,14 @@ func parse(fs *flag.FlagSet, args []string, stderr io.Writer) error {
 		return errUsage
 	}
 	return nil
+}
+
+func splitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }

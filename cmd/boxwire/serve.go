@@ -12,17 +12,20 @@ import (
 	"net/http/pprof"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/boxwire/boxwire/internal/api"
+	boxesapi "github.com/boxwire/boxwire/internal/api/boxes"
 	"github.com/boxwire/boxwire/internal/auth"
 	"github.com/boxwire/boxwire/internal/blob"
 	"github.com/boxwire/boxwire/internal/boxes"
 	"github.com/boxwire/boxwire/internal/broker"
 	"github.com/boxwire/boxwire/internal/journal"
+	"github.com/boxwire/boxwire/internal/realtime"
 	"github.com/boxwire/boxwire/internal/store"
 )
 
@@ -33,7 +36,15 @@ type Server struct {
 	Auth   *auth.Service
 	Boxes  *boxes.Service
 	Broker broker.Broker
+	Hub    *realtime.Hub
 	Log    *slog.Logger
+
+	stopHub       context.CancelFunc
+	hubDone       chan error
+	shutdown      context.Context // ends when Close begins: live streams end first
+	startShutdown context.CancelFunc
+	closeOnce     sync.Once
+	closeErr      error
 
 	http     *http.Server
 	debug    *http.Server // pprof, only with --debug-addr
@@ -74,6 +85,12 @@ func Start(ctx context.Context, cfg Config, logOut io.Writer) (*Server, error) {
 		return nil, err
 	}
 	s.Boxes = &boxes.Service{Store: s.Store, Blobs: blobs, MaxFileSize: cfg.MaxFileSize}
+	s.Hub = realtime.NewHub(s.Store, s.Broker)
+	var hubCtx context.Context
+	hubCtx, s.stopHub = context.WithCancel(context.WithoutCancel(ctx))
+	s.hubDone = make(chan error, 1)
+	go func() { s.hubDone <- s.Hub.Run(hubCtx) }()
+	s.shutdown, s.startShutdown = context.WithCancel(context.WithoutCancel(ctx))
 	s.listener, err = net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		s.Store.Close()
@@ -84,6 +101,7 @@ func Start(ctx context.Context, cfg Config, logOut io.Writer) (*Server, error) {
 	}
 	s.http = &http.Server{
 		Handler: api.New(api.Deps{Auth: s.Auth, Store: s.Store, Boxes: s.Boxes, Log: s.Log, Registry: reg,
+			Live:          boxesapi.Realtime{Hub: s.Hub, Origins: cfg.Origins, Shutdown: s.shutdown},
 			SecureCookies: strings.HasPrefix(s.Config.PublicURL, "https://")}),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
@@ -106,13 +124,21 @@ func (s *Server) URL() string { return "http://" + s.Addr() }
 // Close stops taking requests, lets the ones in flight finish (their
 // writes are committed, never cut off), then closes the store.
 func (s *Server) Close(ctx context.Context) error {
+	s.closeOnce.Do(func() { s.closeErr = s.close(ctx) })
+	return s.closeErr
+}
+
+func (s *Server) close(ctx context.Context) error {
 	if s.debug != nil {
 		s.debug.Close()
 	}
+	s.startShutdown() // WebSockets close with "going away", long-polls answer "reconnect"
 	err := s.http.Shutdown(ctx)
 	if errors.Is(err, context.DeadlineExceeded) {
 		err = s.http.Close()
 	}
+	s.stopHub()
+	<-s.hubDone
 	return errors.Join(err, s.Broker.Close(), s.Store.Close())
 }
 

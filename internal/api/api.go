@@ -27,6 +27,7 @@ type Deps struct {
 	Log           *slog.Logger
 	Registry      *prometheus.Registry
 	Boxes         *boxes.Service
+	Live          boxesapi.Realtime
 	SecureCookies bool
 }
 
@@ -48,7 +49,7 @@ func New(d Deps) http.Handler {
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{Registry: d.Registry}))
 
-	(&boxesapi.Handler{Auth: d.Auth, Store: d.Store, Boxes: d.Boxes}).Register(mux)
+	(&boxesapi.Handler{Auth: d.Auth, Store: d.Store, Boxes: d.Boxes, Live: d.Live}).Register(mux)
 	(&messaging.Handler{Auth: d.Auth, Store: d.Store, SecureCookies: d.SecureCookies}).Register(mux)
 
 	// Anything else: a JSON 404 rather than the mux's plain text.

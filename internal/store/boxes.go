@@ -402,3 +402,12 @@ func (t *Tx) AckBox(ctx context.Context, boxID, identityID string, position int6
 		ON CONFLICT (box_id, identity_id) DO UPDATE SET seen_position = excluded.seen_position`, boxID, identityID, position)
 	return errs.Wrap(err, "ack box")
 }
+
+// WasMember reports whether an identity created or had joined a box, even
+// a deleted one: who is told that a box was deleted.
+func (s *Store) WasMember(ctx context.Context, boxID, identityID string) (bool, error) {
+	var n int
+	err := s.rq.QueryRowContext(ctx, `SELECT COUNT(*) FROM boxes b WHERE b.id = $1 AND (b.creator_id = $2
+		OR EXISTS (SELECT 1 FROM box_members m WHERE m.box_id = b.id AND m.identity_id = $2))`, boxID, identityID).Scan(&n)
+	return n > 0, errs.Wrap(err, "read membership")
+}

@@ -18,6 +18,7 @@ type Handler struct {
 	Auth  *auth.Service
 	Store *store.Store
 	Boxes *boxes.Service
+	Live  Realtime
 }
 
 // Register mounts the surface's routes on mux.
@@ -47,6 +48,8 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	route("GET /box-users/{id}/boxes/{bid}/settings", h.getSettings)
 	route("PUT /box-users/{id}/boxes/{bid}/settings", h.putSettings)
 	route("POST /box-users/{id}/contact", h.contact)
+	route("GET /box-users/{id}/ws", h.ws)
+	route("GET /box-users/{id}/sse", h.sse)
 
 	route("GET /identities/pubkey", h.pubkeys)
 	route("GET /identities/{id}", h.getIdentity)

@@ -1,0 +1,156 @@
+package boxes
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/coder/websocket/wsjson"
+
+	"github.com/boxwire/boxwire/internal/api/httpx"
+	"github.com/boxwire/boxwire/internal/auth"
+	"github.com/boxwire/boxwire/internal/errs"
+	"github.com/boxwire/boxwire/internal/identity"
+	"github.com/boxwire/boxwire/internal/realtime"
+)
+
+// Realtime holds what the live endpoints need.
+type Realtime struct {
+	Hub *realtime.Hub
+	// Origins are the allowed browser origins of WebSockets (host patterns,
+	// e.g. "app.example.com"); same-origin is always allowed.
+	Origins []string
+	// Shutdown ends when the server stops: streams then close with
+	// "going away" (WebSocket) or end (SSE), and clients resume.
+	Shutdown context.Context
+}
+
+// Close codes of the WebSocket (RFC 6455 numbers).
+const (
+	wsTooSlow  = websocket.StatusTryAgainLater // 1013: reconnect with ?since=<last position>
+	wsGoingOff = websocket.StatusGoingAway     // 1001: the server is stopping
+)
+
+// MaxInboundFrame bounds what a client may send on the WebSocket; the
+// stream is server-to-client, so anything bigger is abuse.
+const MaxInboundFrame = 8 << 10
+
+// streamOf checks the path identity and the since position.
+func (h *Handler) streamOf(r *http.Request, sinceParam string) (identity.Identity, int64, error) {
+	id, err := httpx.PathUUID(r, "id")
+	if err != nil {
+		return identity.Identity{}, 0, err
+	}
+	c, _ := auth.CallerFrom(r.Context())
+	if c.Identity.ID != id {
+		return c.Identity, 0, errs.E(errs.Forbidden, "this is another identity's stream")
+	}
+	since, err := h.since(r.Context(), sinceParam)
+	return c.Identity, since, err
+}
+
+// since parses a resume position: "" means from now (-1); a position
+// beyond the journal's head is refused rather than waited for.
+func (h *Handler) since(ctx context.Context, v string) (int64, error) {
+	if v == "" {
+		return -1, nil
+	}
+	p, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || p < 0 {
+		return 0, errs.Field(errs.Query, "since", errs.Invalid_, "since must be a journal position (a non-negative integer)")
+	}
+	head, err := h.Store.JournalHead(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if p > head {
+		return 0, errs.Field(errs.Query, "since", errs.Invalid_, "since is beyond the newest position %d", head)
+	}
+	return p, nil
+}
+
+// ws is GET /box-users/{id}/ws: frames {"type","object","position"}.
+func (h *Handler) ws(w http.ResponseWriter, r *http.Request) {
+	who, since, err := h.streamOf(r, r.URL.Query().Get("since"))
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: h.Live.Origins})
+	if err != nil {
+		return // Accept answered the client
+	}
+	defer c.CloseNow()
+	c.SetReadLimit(MaxInboundFrame)
+	ctx, cancel := context.WithCancel(c.CloseRead(context.WithoutCancel(r.Context())))
+	defer cancel()
+	defer context.AfterFunc(h.Live.Shutdown, cancel)()
+	st := realtime.Stream{Hub: h.Live.Hub, Viewer: h.Boxes.NewViewer(who), IdleEvery: 25 * time.Second,
+		Idle: func() error { return withTimeout(ctx, func(ctx context.Context) error { return c.Ping(ctx) }) }}
+	err = st.Run(ctx, since, func(f realtime.Frame) error {
+		return withTimeout(ctx, func(ctx context.Context) error { return wsjson.Write(ctx, c, f) })
+	})
+	switch {
+	case h.Live.Shutdown.Err() != nil:
+		c.Close(wsGoingOff, "server shutting down; reconnect with ?since=<last position>")
+	case errors.Is(err, realtime.ErrTooSlow):
+		c.Close(wsTooSlow, "too slow; reconnect with ?since=<last position>")
+	case err != nil && ctx.Err() == nil:
+		httpx.Log(r.Context()).Warn("websocket stream ended", "error", err)
+		c.Close(websocket.StatusInternalError, "stream error; reconnect with ?since=<last position>")
+	}
+}
+
+// withTimeout bounds one write or ping: a client that stops reading is
+// disconnected instead of holding a goroutine forever.
+func withTimeout(ctx context.Context, fn func(context.Context) error) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	return fn(ctx)
+}
+
+// sse is GET /box-users/{id}/sse: the same frames as Server-Sent Events,
+// id = position, resuming from Last-Event-ID.
+func (h *Handler) sse(w http.ResponseWriter, r *http.Request) {
+	sinceParam := r.Header.Get("Last-Event-ID")
+	if sinceParam == "" {
+		sinceParam = r.URL.Query().Get("since")
+	}
+	who, since, err := h.streamOf(r, sinceParam)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	rc := http.NewResponseController(w)
+	write := func(format string, args ...any) error {
+		rc.SetWriteDeadline(time.Now().Add(10 * time.Second))
+		if _, err := fmt.Fprintf(w, format, args...); err != nil {
+			return err
+		}
+		return rc.Flush()
+	}
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Header().Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	if err := write(": connected\n\n"); err != nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	defer context.AfterFunc(h.Live.Shutdown, cancel)()
+	st := realtime.Stream{Hub: h.Live.Hub, Viewer: h.Boxes.NewViewer(who), IdleEvery: 15 * time.Second,
+		Idle: func() error { return write(": heartbeat\n\n") }}
+	err = st.Run(ctx, since, func(f realtime.Frame) error {
+		b, _ := json.Marshal(f)
+		return write("id: %d\ndata: %s\n\n", f.Position, b)
+	})
+	if errors.Is(err, realtime.ErrTooSlow) || h.Live.Shutdown.Err() != nil {
+		write("retry: 1000\n\n") // the client reconnects with Last-Event-ID
+	}
+}

@@ -1,0 +1,167 @@
+package boxes
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+
+	"github.com/boxwire/boxwire/internal/box"
+	"github.com/boxwire/boxwire/internal/errs"
+	"github.com/boxwire/boxwire/internal/identity"
+	"github.com/boxwire/boxwire/internal/journal"
+	"github.com/boxwire/boxwire/internal/realtime"
+)
+
+// Viewer renders journal entries as realtime frames for one identity,
+// showing only what it may read at that moment. It caches, per box,
+// whether the identity may read it, and forgets that on every entry that
+// can change it (joins, kicks, access, lifecycle, deletion).
+type Viewer struct {
+	s          *Service
+	who        identity.Identity
+	boxes      map[string]boxSight
+	identities map[string]identity.Identity
+}
+
+type boxSight struct {
+	readable  bool
+	creatorID string
+}
+
+// maxCached bounds a viewer's caches; past it they are emptied.
+const maxCached = 10_000
+
+// NewViewer returns a viewer for who.
+func (s *Service) NewViewer(who identity.Identity) *Viewer {
+	return &Viewer{s: s, who: who, boxes: map[string]boxSight{}, identities: map[string]identity.Identity{}}
+}
+
+// changesSight lists the entry types after which a box's readability
+// must be checked again.
+func changesSight(t string) bool {
+	switch t {
+	case box.TypeJoin, box.TypeLeave, box.TypeKick, box.TypeLifecycle, box.TypeAccessMode,
+		box.TypeAccessAdd, box.TypeAccessRm, "box.delete":
+		return true
+	}
+	return false
+}
+
+// Frame implements realtime.Viewer.
+func (v *Viewer) Frame(ctx context.Context, e journal.Entry) (realtime.Frame, bool, error) {
+	switch {
+	case e.Scope == journal.IdentityScope(v.who.ID):
+		return v.identityFrame(e)
+	case strings.Contains(e.Scope, ":"):
+		return realtime.Frame{}, false, nil // another identity's or an organisation's entry
+	case e.Type == "box.delete":
+		return v.deleteFrame(ctx, e)
+	}
+	boxID := e.Scope
+	// A kicked member sees its own kick, then nothing more of the box.
+	if e.Type == box.TypeKick && e.ActorID == v.who.ID {
+		sight, err := v.sight(ctx, boxID)
+		delete(v.boxes, boxID)
+		if err != nil {
+			return realtime.Frame{}, false, err
+		}
+		return v.eventFrame(ctx, e, sight.creatorID)
+	}
+	if changesSight(e.Type) {
+		delete(v.boxes, boxID)
+	}
+	sight, err := v.sight(ctx, boxID)
+	if err != nil || !sight.readable {
+		return realtime.Frame{}, false, err
+	}
+	if (e.Type == box.TypeAccessAdd || e.Type == box.TypeAccessRm) && sight.creatorID != v.who.ID {
+		return realtime.Frame{}, false, nil // access rules are the admin's business
+	}
+	return v.eventFrame(ctx, e, sight.creatorID)
+}
+
+func (v *Viewer) identityFrame(e journal.Entry) (realtime.Frame, bool, error) {
+	switch e.Type {
+	case "notification", "box.settings":
+		return realtime.Frame{Type: e.Type, Object: e.Payload, Position: e.Position}, true, nil
+	}
+	return realtime.Frame{}, false, nil
+}
+
+// deleteFrame tells a box's admin and members that it was deleted.
+func (v *Viewer) deleteFrame(ctx context.Context, e journal.Entry) (realtime.Frame, bool, error) {
+	delete(v.boxes, e.Scope)
+	was, err := v.s.Store.WasMember(ctx, e.Scope, v.who.ID)
+	if err != nil || !was {
+		return realtime.Frame{}, false, err
+	}
+	return realtime.Frame{Type: "box.delete", Object: e.Payload, Position: e.Position}, true, nil
+}
+
+// sight says whether the viewer may read a box now: access and membership.
+func (v *Viewer) sight(ctx context.Context, boxID string) (boxSight, error) {
+	if s, ok := v.boxes[boxID]; ok {
+		return s, nil
+	}
+	st, err := v.s.Store.BoxState(ctx, boxID)
+	if errs.CodeOf(err) == errs.NotFound {
+		return boxSight{}, nil
+	}
+	if err != nil {
+		return boxSight{}, err
+	}
+	sight := boxSight{creatorID: st.CreatorID}
+	if st.HasAccess(v.who) {
+		join, err := v.s.Store.JoinOf(ctx, boxID, v.who.ID)
+		if err != nil {
+			return sight, err
+		}
+		sight.readable = join != "" || st.IsAdmin(v.who.ID)
+	}
+	if len(v.boxes) >= maxCached {
+		clear(v.boxes)
+	}
+	v.boxes[boxID] = sight
+	return sight, nil
+}
+
+// eventFrame renders a box event as event.new with the viewer's view of
+// its sender.
+func (v *Viewer) eventFrame(ctx context.Context, e journal.Entry, creatorID string) (realtime.Frame, bool, error) {
+	sender, err := v.identity(ctx, e.ActorID)
+	if err != nil {
+		return realtime.Frame{}, false, err
+	}
+	content := e.Payload
+	if len(content) == 0 || string(content) == "{}" && e.Type != box.TypeCreate {
+		content = json.RawMessage("null")
+	}
+	view := EventView{ID: e.ID, Type: e.Type, BoxID: e.Scope, ServerEventCreatedAt: e.At,
+		Sender: identityView(sender, v.who.ID, creatorID), Content: content, ReferrerID: nullable(e.RefID)}
+	obj, err := json.Marshal(view)
+	if err != nil {
+		return realtime.Frame{}, false, errs.Wrap(err, "render event")
+	}
+	return realtime.Frame{Type: "event.new", Object: obj, Position: e.Position}, true, nil
+}
+
+func (v *Viewer) identity(ctx context.Context, id string) (identity.Identity, error) {
+	if id == "" {
+		return identity.Identity{}, nil
+	}
+	if i, ok := v.identities[id]; ok {
+		return i, nil
+	}
+	i, err := v.s.Store.IdentityByID(ctx, id)
+	if errs.CodeOf(err) == errs.NotFound {
+		return identity.Identity{ID: id}, nil
+	}
+	if err != nil {
+		return i, err
+	}
+	if len(v.identities) >= maxCached {
+		clear(v.identities)
+	}
+	v.identities[id] = i
+	return i, nil
+}

@@ -1,0 +1,129 @@
+// Package realtime delivers the journal live: one Hub per node follows the
+// journal by position and hands every entry to the connections of that
+// node; each connection's Stream replays what its client missed from the
+// database, then goes live, and shows only what its identity may see.
+package realtime
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+
+	"github.com/boxwire/boxwire/internal/broker"
+	"github.com/boxwire/boxwire/internal/journal"
+)
+
+// Reader is the journal as the hub and streams read it.
+type Reader interface {
+	journal.Reader
+	JournalHead(ctx context.Context) (int64, error)
+}
+
+// Hub follows the journal once for every connection of this node.
+type Hub struct {
+	reader Reader
+	broker broker.Broker
+
+	mu    sync.Mutex
+	subs  map[*Sub]struct{}
+	head  int64
+	ready chan struct{}
+}
+
+// NewHub returns a hub; Run starts it.
+func NewHub(r Reader, b broker.Broker) *Hub {
+	return &Hub{reader: r, broker: b, subs: map[*Sub]struct{}{}, ready: make(chan struct{})}
+}
+
+// Run follows the journal from its current head until ctx ends. Notices
+// from the broker wake it; a one-second poll covers lost ones.
+func (h *Hub) Run(ctx context.Context) error {
+	wake := h.broker.Subscribe(64)
+	defer wake.Close()
+	head, err := h.reader.JournalHead(ctx)
+	if err != nil {
+		return err
+	}
+	h.mu.Lock()
+	h.head = head
+	h.mu.Unlock()
+	close(h.ready)
+	err = journal.Follow(ctx, h.reader, wake.C, journal.Query{After: head, Limit: 500}, h.deliver)
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+func (h *Hub) deliver(e journal.Entry) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.head = e.Position
+	for s := range h.subs {
+		s.offer(&e)
+	}
+	return nil
+}
+
+// Subscribe registers a subscriber and returns the hub's position at that
+// moment: entries after it arrive on the subscriber, entries up to it are
+// in the database. Nothing falls between.
+func (h *Hub) Subscribe(ctx context.Context, buffer int) (*Sub, int64, error) {
+	select {
+	case <-h.ready:
+	case <-ctx.Done():
+		return nil, 0, ctx.Err()
+	}
+	s := &Sub{C: make(chan *journal.Entry, buffer), dropped: make(chan struct{}), hub: h}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.subs[s] = struct{}{}
+	return s, h.head, nil
+}
+
+// Head is the newest position the hub has delivered.
+func (h *Hub) Head() int64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.head
+}
+
+// Connections counts subscribers, for metrics.
+func (h *Hub) Connections() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.subs)
+}
+
+// Sub receives entries on C until it is closed or dropped.
+type Sub struct {
+	C       chan *journal.Entry
+	dropped chan struct{} // closed when C overflowed: the reader was too slow
+	gone    atomic.Bool
+	hub     *Hub
+}
+
+// offer never blocks the hub: a full queue drops the subscriber, whose
+// client reconnects from its last position (memory stays bounded).
+func (s *Sub) offer(e *journal.Entry) {
+	if s.gone.Load() {
+		return
+	}
+	select {
+	case s.C <- e:
+	default:
+		s.gone.Store(true)
+		close(s.dropped)
+	}
+}
+
+// Dropped is closed when the subscriber fell too far behind.
+func (s *Sub) Dropped() <-chan struct{} { return s.dropped }
+
+// Close unregisters the subscriber.
+func (s *Sub) Close() {
+	s.hub.mu.Lock()
+	delete(s.hub.subs, s)
+	s.hub.mu.Unlock()
+}

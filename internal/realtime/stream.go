@@ -1,0 +1,114 @@
+package realtime
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/boxwire/boxwire/internal/journal"
+)
+
+// Frame is what a client receives: {"type", "object", "position"}.
+type Frame struct {
+	Type     string          `json:"type"`
+	Object   json.RawMessage `json:"object"`
+	Position int64           `json:"position"`
+}
+
+// Viewer decides what one identity sees of an entry, and how.
+type Viewer interface {
+	Frame(ctx context.Context, e journal.Entry) (Frame, bool, error)
+}
+
+// ErrTooSlow ends a stream whose client did not keep up.
+var ErrTooSlow = errors.New("the client did not keep up; reconnect from the last position")
+
+// QueueSize bounds the entries waiting for one connection.
+const QueueSize = 256
+
+// Stream is one client's view of the journal from a position.
+type Stream struct {
+	Hub    *Hub
+	Viewer Viewer
+	// Idle is called every IdleEvery without a frame (heartbeats, pings).
+	Idle      func() error
+	IdleEvery time.Duration
+}
+
+// Run sends, in position order and each once, every frame the viewer may
+// see after position since (a negative since means "from now"): first
+// what the database holds up to the hub's position, then live entries.
+// It returns when ctx ends, send or Idle fails, or the client is too slow.
+func (st *Stream) Run(ctx context.Context, since int64, send func(Frame) error) error {
+	sub, head, err := st.Hub.Subscribe(ctx, QueueSize)
+	if err != nil {
+		return err
+	}
+	defer sub.Close()
+	last := since
+	if since < 0 {
+		last = head
+	}
+	if last, err = st.replay(ctx, last, head, send); err != nil {
+		return err
+	}
+	var idle <-chan time.Time
+	if st.Idle != nil && st.IdleEvery > 0 {
+		t := time.NewTicker(st.IdleEvery)
+		defer t.Stop()
+		idle = t.C
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-sub.Dropped():
+			return ErrTooSlow
+		case <-idle:
+			if err := st.Idle(); err != nil {
+				return err
+			}
+		case e := <-sub.C:
+			if e.Position <= last {
+				continue
+			}
+			last = e.Position
+			if err := st.show(ctx, *e, send); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// replay sends what lies between since and head from the database.
+func (st *Stream) replay(ctx context.Context, since, head int64, send func(Frame) error) (int64, error) {
+	last := since
+	for last < head {
+		entries, err := st.Hub.reader.ReadJournal(ctx, journal.Query{After: last, Limit: 500})
+		if err != nil {
+			return last, err
+		}
+		if len(entries) == 0 {
+			break
+		}
+		for _, e := range entries {
+			if e.Position > head {
+				return last, nil // the hub's queue has the rest
+			}
+			last = e.Position
+			if err := st.show(ctx, e, send); err != nil {
+				return last, err
+			}
+		}
+	}
+	return last, nil
+}
+
+func (st *Stream) show(ctx context.Context, e journal.Entry, send func(Frame) error) error {
+	f, ok, err := st.Viewer.Frame(ctx, e)
+	if err != nil || !ok {
+		return err
+	}
+	return send(f)
+}
