@@ -35,6 +35,11 @@ type Config struct {
 	MaxFileSize int64
 	// DebugAddr, if set, serves net/http/pprof there (keep it on loopback).
 	DebugAddr string
+	// NATS, if set, carries journal notices between nodes (nats://…).
+	NATS string
+	// LongPollHold is how long the Box-compatible realtime URL waits
+	// before answering reconnect.
+	LongPollHold time.Duration
 	// Origins are the browser origins allowed to open WebSockets besides
 	// the server's own (host patterns such as "app.example.com").
 	Origins []string
@@ -47,6 +52,14 @@ func env(name, def string) string {
 		return v
 	}
 	return def
+}
+
+func envDuration(name string, def time.Duration) time.Duration {
+	d, err := time.ParseDuration(env(name, ""))
+	if err != nil {
+		return def
+	}
+	return d
 }
 
 func envInt(name string, def int64) int64 {
@@ -72,6 +85,8 @@ func (c *Config) flags(fs *flag.FlagSet) {
 		return nil
 	})
 	c.Origins = splitList(env("WS_ORIGINS", ""))
+	fs.StringVar(&c.NATS, "nats", env("NATS", ""), "NATS URL (nats://host:4222) to wake the other nodes of a cluster; empty for one node (env BOXWIRE_NATS)")
+	fs.DurationVar(&c.LongPollHold, "longpoll-hold", envDuration("LONGPOLL_HOLD", 50*time.Second), "how long a Box-compatible long-poll waits before answering reconnect (env BOXWIRE_LONGPOLL_HOLD)")
 	fs.StringVar(&c.PublicURL, "public-url", env("PUBLIC_URL", ""), "URL clients reach this server at; default http://ADDR (env BOXWIRE_PUBLIC_URL)")
 }
 
@@ -95,6 +110,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxFileSize == 0 {
 		c.MaxFileSize = 64 << 20
+	}
+	if c.LongPollHold <= 0 {
+		c.LongPollHold = 50 * time.Second
 	}
 	if c.MaxFileSize < 0 {
 		return errors.New("--max-file-size must be positive")

@@ -24,6 +24,7 @@ import (
 	"github.com/boxwire/boxwire/internal/blob"
 	"github.com/boxwire/boxwire/internal/boxes"
 	"github.com/boxwire/boxwire/internal/broker"
+	"github.com/boxwire/boxwire/internal/broker/natsbroker"
 	"github.com/boxwire/boxwire/internal/journal"
 	"github.com/boxwire/boxwire/internal/realtime"
 	"github.com/boxwire/boxwire/internal/store"
@@ -60,8 +61,15 @@ func Start(ctx context.Context, cfg Config, logOut io.Writer) (*Server, error) {
 	s := &Server{Config: cfg, Log: slog.New(slog.NewJSONHandler(logOut, nil)), served: make(chan error, 1)}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	s.Broker = broker.NewLocal()
 	var err error
+	if cfg.NATS != "" {
+		s.Broker, err = natsbroker.Open(cfg.NATS, natsbroker.Options{Logger: s.Log})
+		if err != nil {
+			return nil, err
+		}
+	} else {
+		s.Broker = broker.NewLocal()
+	}
 	s.Store, err = cfg.Open(ctx, store.Options{
 		Now:     cfg.Now,
 		Metrics: store.NewMetrics(reg),
@@ -72,6 +80,7 @@ func Start(ctx context.Context, cfg Config, logOut io.Writer) (*Server, error) {
 		},
 	})
 	if err != nil {
+		s.Broker.Close()
 		return nil, err
 	}
 	s.Auth, err = auth.New(ctx, s.Store, auth.Config{Now: cfg.Now})
@@ -102,7 +111,8 @@ func Start(ctx context.Context, cfg Config, logOut io.Writer) (*Server, error) {
 	s.http = &http.Server{
 		Handler: api.New(api.Deps{Auth: s.Auth, Store: s.Store, Boxes: s.Boxes, Log: s.Log, Registry: reg,
 			Live:          boxesapi.Realtime{Hub: s.Hub, Origins: cfg.Origins, Shutdown: s.shutdown},
-			SecureCookies: strings.HasPrefix(s.Config.PublicURL, "https://")}),
+			SecureCookies: strings.HasPrefix(s.Config.PublicURL, "https://"),
+			PublicURL:     s.Config.PublicURL, LongPollHold: s.Config.LongPollHold}),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.Log.Handler(), slog.LevelWarn),

@@ -14,6 +14,7 @@ import (
 	boxesapi "github.com/boxwire/boxwire/internal/api/boxes"
 	"github.com/boxwire/boxwire/internal/api/httpx"
 	"github.com/boxwire/boxwire/internal/api/messaging"
+	"github.com/boxwire/boxwire/internal/api/stream"
 	"github.com/boxwire/boxwire/internal/auth"
 	"github.com/boxwire/boxwire/internal/boxes"
 	"github.com/boxwire/boxwire/internal/errs"
@@ -29,6 +30,10 @@ type Deps struct {
 	Boxes         *boxes.Service
 	Live          boxesapi.Realtime
 	SecureCookies bool
+	// PublicURL is where clients reach this server (long-poll URLs).
+	PublicURL string
+	// LongPollHold is how long the Box-compatible realtime URL waits.
+	LongPollHold time.Duration
 }
 
 // New returns the server's handler.
@@ -51,6 +56,8 @@ func New(d Deps) http.Handler {
 
 	(&boxesapi.Handler{Auth: d.Auth, Store: d.Store, Boxes: d.Boxes, Live: d.Live}).Register(mux)
 	(&messaging.Handler{Auth: d.Auth, Store: d.Store, SecureCookies: d.SecureCookies}).Register(mux)
+	(&stream.Handler{Auth: d.Auth, Store: d.Store, Boxes: d.Boxes, Hub: d.Live.Hub, PublicURL: d.PublicURL,
+		Hold: d.LongPollHold, Shutdown: d.Live.Shutdown}).Register(mux)
 
 	// Anything else: a JSON 404 rather than the mux's plain text.
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

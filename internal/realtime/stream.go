@@ -14,6 +14,9 @@ type Frame struct {
 	Type     string          `json:"type"`
 	Object   json.RawMessage `json:"object"`
 	Position int64           `json:"position"`
+	// Entry is the journal entry shown, for surfaces that describe it
+	// their own way (the Box-compatible stream).
+	Entry journal.Entry `json:"-"`
 }
 
 // Viewer decides what one identity sees of an entry, and how.
@@ -110,5 +113,39 @@ func (st *Stream) show(ctx context.Context, e journal.Entry, send func(Frame) er
 	if err != nil || !ok {
 		return err
 	}
+	f.Entry = e
 	return send(f)
+}
+
+// Page returns up to limit frames the viewer may see after position
+// after, reading at most scan journal entries, and the position reached:
+// a client that continues from it skips what it may not see.
+func Page(ctx context.Context, r journal.Reader, v Viewer, after int64, limit, scan int) ([]Frame, int64, error) {
+	var out []Frame
+	reached := after
+	for scanned := 0; len(out) < limit && scanned < scan; {
+		entries, err := r.ReadJournal(ctx, journal.Query{After: reached, Limit: min(500, scan-scanned)})
+		if err != nil {
+			return out, reached, err
+		}
+		if len(entries) == 0 {
+			break
+		}
+		for _, e := range entries {
+			scanned++
+			f, ok, err := v.Frame(ctx, e)
+			if err != nil {
+				return out, reached, err
+			}
+			reached = e.Position
+			if ok {
+				f.Entry = e
+				out = append(out, f)
+				if len(out) == limit {
+					break
+				}
+			}
+		}
+	}
+	return out, reached, nil
 }
