@@ -364,20 +364,30 @@ func TestRealtimeRefusals(t *testing.T) {
 // TestShutdownClosesWebSocketsGoingAway: a stopping server closes
 // WebSockets with 1001, and a client that resumes after the restart from
 // its last position loses nothing.
-func TestShutdownClosesWebSocketsGoingAway(t *testing.T) {
+func TestShutdownClosesWebSocketsGoingAway(t *testing.T) { // and ends long-polls with reconnect
 	sc := storeConfig(t)
 	ts := startServer(t, sc)
 	alice := ts.user(t, "Alice")
 	id := alice.createBox(t, "Restart", "limited")["id"].(string)
 	col, conn := alice.dialWS(t, "")
-	waitFor(t, 5*time.Second, "stream registered", func() bool { return ts.Hub.Connections() >= 1 })
+	sseCol, _ := alice.openSSE(t, "")
+	waitFor(t, 5*time.Second, "streams registered", func() bool { return ts.Hub.Connections() >= 2 })
 	before := alice.post(t, id, text("before")).json(t)["id"].(string)
 	frames := col.waitFor(t, "the first event", func(f []frame) bool { return eventIDs(f)[before] == 1 })
+	sseFrames := sseCol.waitFor(t, "the first event over SSE", func(f []frame) bool { return eventIDs(f)[before] == 1 })
 	last := frames[len(frames)-1].Position
+	// A Box long-poll parked at the head when the server stops.
+	head := alice.boxEvents(t, "?stream_position=now").NextStreamPosition
+	polled := make(chan response, 1)
+	go func() { polled <- alice.do("GET", "/2.0/events/realtime?stream_type=all&stream_position="+head, nil) }()
+	waitFor(t, 5*time.Second, "the long-poll to wait", func() bool { return ts.Hub.Connections() >= 3 })
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := ts.Close(ctx); err != nil {
 		t.Fatal(err)
+	}
+	if r := <-polled; r.status != 200 || r.json(t)["message"] != "reconnect" {
+		t.Fatalf("a long-poll during shutdown: %d %s, want reconnect", r.status, r.body)
 	}
 	waitFor(t, 5*time.Second, "the close frame", func() bool {
 		col.mu.Lock()
@@ -398,5 +408,13 @@ func TestShutdownClosesWebSocketsGoingAway(t *testing.T) {
 	})
 	if eventIDs(got)[before] != 0 {
 		t.Fatal("the resumed stream repeated an event from before its position")
+	}
+	// SSE resumes with Last-Event-ID, as browsers do after a drop.
+	resumedSSE, _ := alice2.openSSE(t, fmt.Sprint(sseFrames[len(sseFrames)-1].Position))
+	gotSSE := resumedSSE.waitFor(t, "SSE to catch up after the restart", func(f []frame) bool {
+		return eventIDs(f)[during] == 1 && eventIDs(f)[after] == 1
+	})
+	if eventIDs(gotSSE)[before] != 0 {
+		t.Fatal("the resumed SSE stream repeated an event")
 	}
 }
