@@ -40,6 +40,10 @@ type Config struct {
 	// LongPollHold is how long the Box-compatible realtime URL waits
 	// before answering reconnect.
 	LongPollHold time.Duration
+	// StreamWriteTimeout and StreamQueue tune when a live client counts as
+	// too slow (zero: 10s and 256 entries); tests shrink them.
+	StreamWriteTimeout time.Duration
+	StreamQueue        int
 	// Origins are the browser origins allowed to open WebSockets besides
 	// the server's own (host patterns such as "app.example.com").
 	Origins []string

@@ -5,9 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -416,5 +418,38 @@ func TestShutdownClosesWebSocketsGoingAway(t *testing.T) { // and ends long-poll
 	})
 	if eventIDs(gotSSE)[before] != 0 {
 		t.Fatal("the resumed SSE stream repeated an event")
+	}
+}
+
+// TestSlowReaderIsDisconnected: a client that stops reading is dropped
+// instead of growing the server's memory: its bounded queue overflows or
+// a write stalls, and the server closes the connection and forgets it.
+func TestSlowReaderIsDisconnected(t *testing.T) {
+	ts := startServer(t, storeConfig(t), func(c *Config) {
+		c.StreamQueue, c.StreamWriteTimeout = 8, 300*time.Millisecond
+	})
+	alice := ts.user(t, "Alice")
+	id := alice.createBox(t, "Firehose", "limited")["id"].(string)
+	// A client with a tiny receive buffer that never reads.
+	dialer := &net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+		return rc.Control(func(fd uintptr) { syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
+	}}
+	httpc := &http.Client{Transport: &http.Transport{DialContext: dialer.DialContext}}
+	url := "ws" + strings.TrimPrefix(ts.URL(), "http") + "/box-users/" + alice.id + "/ws"
+	c, _, err := websocket.Dial(context.Background(), url, &websocket.DialOptions{HTTPClient: httpc,
+		HTTPHeader: http.Header{"Authorization": {"Bearer " + alice.token()}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	waitFor(t, 5*time.Second, "the stream to register", func() bool { return ts.Hub.Connections() == 1 })
+	big := strings.Repeat("A", 30000) // large frames fill the socket buffers quickly
+	body := map[string]any{"type": "msg.text", "content": map[string]string{"encrypted": ciphertext(big), "public_key": randomKey()}}
+	deadline := time.Now().Add(30 * time.Second)
+	for ts.Hub.Connections() > 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("a client that never reads was not disconnected")
+		}
+		expect(t, "post", alice.post(t, id, body), 201)
 	}
 }

@@ -110,7 +110,8 @@ func Start(ctx context.Context, cfg Config, logOut io.Writer) (*Server, error) {
 	}
 	s.http = &http.Server{
 		Handler: api.New(api.Deps{Auth: s.Auth, Store: s.Store, Boxes: s.Boxes, Log: s.Log, Registry: reg,
-			Live:          boxesapi.Realtime{Hub: s.Hub, Origins: cfg.Origins, Shutdown: s.shutdown},
+			Live: boxesapi.Realtime{Hub: s.Hub, Origins: cfg.Origins, Shutdown: s.shutdown,
+				WriteTimeout: cfg.StreamWriteTimeout, QueueSize: cfg.StreamQueue},
 			SecureCookies: strings.HasPrefix(s.Config.PublicURL, "https://"),
 			PublicURL:     s.Config.PublicURL, LongPollHold: s.Config.LongPollHold}),
 		ReadHeaderTimeout: 10 * time.Second,

@@ -27,13 +27,16 @@ type Viewer interface {
 // ErrTooSlow ends a stream whose client did not keep up.
 var ErrTooSlow = errors.New("the client did not keep up; reconnect from the last position")
 
-// QueueSize bounds the entries waiting for one connection.
-const QueueSize = 256
+// DefaultQueueSize bounds the entries waiting for one connection.
+const DefaultQueueSize = 256
 
 // Stream is one client's view of the journal from a position.
 type Stream struct {
 	Hub    *Hub
 	Viewer Viewer
+	// QueueSize bounds the entries waiting for this connection; past it
+	// the stream ends with ErrTooSlow. Default DefaultQueueSize.
+	QueueSize int
 	// Idle is called every IdleEvery without a frame (heartbeats, pings).
 	Idle      func() error
 	IdleEvery time.Duration
@@ -44,7 +47,11 @@ type Stream struct {
 // what the database holds up to the hub's position, then live entries.
 // It returns when ctx ends, send or Idle fails, or the client is too slow.
 func (st *Stream) Run(ctx context.Context, since int64, send func(Frame) error) error {
-	sub, head, err := st.Hub.Subscribe(ctx, QueueSize)
+	size := st.QueueSize
+	if size <= 0 {
+		size = DefaultQueueSize
+	}
+	sub, head, err := st.Hub.Subscribe(ctx, size)
 	if err != nil {
 		return err
 	}

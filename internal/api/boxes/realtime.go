@@ -28,6 +28,18 @@ type Realtime struct {
 	// Shutdown ends when the server stops: streams then close with
 	// "going away" (WebSocket) or end (SSE), and clients resume.
 	Shutdown context.Context
+	// WriteTimeout bounds one frame's write (default 10s) and QueueSize the
+	// entries waiting for one connection (default 256): a client slower
+	// than that is disconnected, so memory stays bounded.
+	WriteTimeout time.Duration
+	QueueSize    int
+}
+
+func (l Realtime) writeTimeout() time.Duration {
+	if l.WriteTimeout <= 0 {
+		return 10 * time.Second
+	}
+	return l.WriteTimeout
 }
 
 // Close codes of the WebSocket (RFC 6455 numbers).
@@ -90,15 +102,18 @@ func (h *Handler) ws(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithCancel(c.CloseRead(context.WithoutCancel(r.Context())))
 	defer cancel()
 	defer context.AfterFunc(h.Live.Shutdown, cancel)()
-	st := realtime.Stream{Hub: h.Live.Hub, Viewer: h.Boxes.NewViewer(who), IdleEvery: 25 * time.Second,
-		Idle: func() error { return withTimeout(ctx, func(ctx context.Context) error { return c.Ping(ctx) }) }}
+	timeout := h.Live.writeTimeout()
+	st := realtime.Stream{Hub: h.Live.Hub, Viewer: h.Boxes.NewViewer(who), QueueSize: h.Live.QueueSize, IdleEvery: 25 * time.Second,
+		Idle: func() error { return withTimeout(ctx, timeout, func(ctx context.Context) error { return c.Ping(ctx) }) }}
 	err = st.Run(ctx, since, func(f realtime.Frame) error {
-		return withTimeout(ctx, func(ctx context.Context) error { return wsjson.Write(ctx, c, f) })
+		return withTimeout(ctx, timeout, func(ctx context.Context) error { return wsjson.Write(ctx, c, f) })
 	})
 	switch {
 	case h.Live.Shutdown.Err() != nil:
 		c.Close(wsGoingOff, "server shutting down; reconnect with ?since=<last position>")
-	case errors.Is(err, realtime.ErrTooSlow):
+	case errors.Is(err, realtime.ErrTooSlow), errors.Is(err, context.DeadlineExceeded):
+		// Its queue overflowed or a write stalled: the client does not keep
+		// up. The close frame reaches it if its socket still has room.
 		c.Close(wsTooSlow, "too slow; reconnect with ?since=<last position>")
 	case err != nil && ctx.Err() == nil:
 		httpx.Log(r.Context()).Warn("websocket stream ended", "error", err)
@@ -108,8 +123,8 @@ func (h *Handler) ws(w http.ResponseWriter, r *http.Request) {
 
 // withTimeout bounds one write or ping: a client that stops reading is
 // disconnected instead of holding a goroutine forever.
-func withTimeout(ctx context.Context, fn func(context.Context) error) error {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+func withTimeout(ctx context.Context, d time.Duration, fn func(context.Context) error) error {
+	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	return fn(ctx)
 }
@@ -128,7 +143,7 @@ func (h *Handler) sse(w http.ResponseWriter, r *http.Request) {
 	}
 	rc := http.NewResponseController(w)
 	write := func(format string, args ...any) error {
-		rc.SetWriteDeadline(time.Now().Add(10 * time.Second))
+		rc.SetWriteDeadline(time.Now().Add(h.Live.writeTimeout()))
 		if _, err := fmt.Fprintf(w, format, args...); err != nil {
 			return err
 		}
@@ -144,7 +159,7 @@ func (h *Handler) sse(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
 	defer context.AfterFunc(h.Live.Shutdown, cancel)()
-	st := realtime.Stream{Hub: h.Live.Hub, Viewer: h.Boxes.NewViewer(who), IdleEvery: 15 * time.Second,
+	st := realtime.Stream{Hub: h.Live.Hub, Viewer: h.Boxes.NewViewer(who), QueueSize: h.Live.QueueSize, IdleEvery: 15 * time.Second,
 		Idle: func() error { return write(": heartbeat\n\n") }}
 	err = st.Run(ctx, since, func(f realtime.Frame) error {
 		b, _ := json.Marshal(f)
