@@ -9,6 +9,7 @@ import (
 	"errors"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/boxwire/boxwire/internal/broker"
 	"github.com/boxwire/boxwire/internal/journal"
@@ -24,6 +25,8 @@ type Reader interface {
 type Hub struct {
 	reader Reader
 	broker broker.Broker
+	// OnError hears read failures the hub recovers from (for the log).
+	OnError func(error)
 
 	mu    sync.Mutex
 	subs  map[*Sub]struct{}
@@ -33,7 +36,7 @@ type Hub struct {
 
 // NewHub returns a hub; Run starts it.
 func NewHub(r Reader, b broker.Broker) *Hub {
-	return &Hub{reader: r, broker: b, subs: map[*Sub]struct{}{}, ready: make(chan struct{})}
+	return &Hub{reader: r, broker: b, subs: map[*Sub]struct{}{}, ready: make(chan struct{}), OnError: func(error) {}}
 }
 
 // Run follows the journal from its current head until ctx ends. Notices
@@ -49,11 +52,20 @@ func (h *Hub) Run(ctx context.Context) error {
 	h.head = head
 	h.mu.Unlock()
 	close(h.ready)
-	err = journal.Follow(ctx, h.reader, wake.C, journal.Query{After: head, Limit: 500}, h.deliver)
-	if errors.Is(err, context.Canceled) {
-		return nil
+	// A failed read (the database restarting) must not silence the node:
+	// log it and go on from the last position delivered.
+	for {
+		err = journal.Follow(ctx, h.reader, wake.C, journal.Query{After: h.Head(), Limit: 500}, h.deliver)
+		if ctx.Err() != nil || errors.Is(err, context.Canceled) {
+			return nil
+		}
+		h.OnError(err)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(time.Second):
+		}
 	}
-	return err
 }
 
 func (h *Hub) deliver(e journal.Entry) error {

@@ -1,0 +1,142 @@
+package realtime_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/boxwire/boxwire/internal/broker"
+	"github.com/boxwire/boxwire/internal/journal"
+	"github.com/boxwire/boxwire/internal/realtime"
+)
+
+// memJournal is an in-memory journal whose reads can be made to fail.
+type memJournal struct {
+	mu      sync.Mutex
+	entries []journal.Entry
+	failing int // the next n reads fail
+}
+
+func (m *memJournal) append(n int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for range n {
+		p := int64(len(m.entries) + 1)
+		m.entries = append(m.entries, journal.Entry{Position: p, Scope: "s"})
+	}
+}
+
+func (m *memJournal) ReadJournal(_ context.Context, q journal.Query) ([]journal.Entry, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.failing > 0 {
+		m.failing--
+		return nil, errors.New("database restarting")
+	}
+	var out []journal.Entry
+	for _, e := range m.entries {
+		if e.Position > q.After && (q.Limit == 0 || len(out) < q.Limit) {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+func (m *memJournal) JournalHead(context.Context) (int64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return int64(len(m.entries)), nil
+}
+
+type everything struct{}
+
+func (everything) Frame(_ context.Context, e journal.Entry) (realtime.Frame, bool, error) {
+	return realtime.Frame{Type: "x", Position: e.Position}, true, nil
+}
+
+func collect(t *testing.T, hub *realtime.Hub, since int64) (func() []int64, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var (
+		mu  sync.Mutex
+		got []int64
+	)
+	go (&realtime.Stream{Hub: hub, Viewer: everything{}}).Run(ctx, since, func(f realtime.Frame) error {
+		mu.Lock()
+		got = append(got, f.Position)
+		mu.Unlock()
+		return nil
+	})
+	return func() []int64 { mu.Lock(); defer mu.Unlock(); return append([]int64(nil), got...) }, cancel
+}
+
+func waitLen(t *testing.T, get func() []int64, n int) []int64 {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for len(get()) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("got %v, want %d entries", get(), n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return get()
+}
+
+func TestReplayThenLiveWithoutGapOrRepeat(t *testing.T) {
+	j := &memJournal{}
+	j.append(10)
+	b := broker.NewLocal()
+	hub := realtime.NewHub(j, b)
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	go hub.Run(ctx)
+	get, cancel := collect(t, hub, 3) // resume after position 3
+	defer cancel()
+	j.append(5)
+	b.Publish(ctx, []journal.Notice{{Position: 15}})
+	got := waitLen(t, get, 12)
+	for i, p := range got {
+		if p != int64(i+4) {
+			t.Fatalf("positions %v, want 4..15 once each", got)
+		}
+	}
+}
+
+func TestHubSurvivesAFailingRead(t *testing.T) {
+	j := &memJournal{}
+	b := broker.NewLocal()
+	hub := realtime.NewHub(j, b)
+	var errs int
+	var mu sync.Mutex
+	hub.OnError = func(error) { mu.Lock(); errs++; mu.Unlock() }
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	go hub.Run(ctx)
+	get, cancel := collect(t, hub, -1)
+	defer cancel()
+	waitFor := func(cond func() bool) {
+		deadline := time.Now().Add(10 * time.Second)
+		for !cond() {
+			if time.Now().After(deadline) {
+				t.Fatal("timed out")
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	waitFor(func() bool { return hub.Connections() == 1 })
+	j.mu.Lock()
+	j.failing = 2
+	j.mu.Unlock()
+	j.append(3)
+	b.Publish(ctx, []journal.Notice{{Position: 3}})
+	got := waitLen(t, get, 3)
+	if len(got) != 3 || got[0] != 1 || got[2] != 3 {
+		t.Fatalf("after the failed reads: %v", got)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if errs == 0 {
+		t.Fatal("the failure was not reported")
+	}
+}
