@@ -275,3 +275,15 @@ func TestCreateUserValidates(t *testing.T) {
 		t.Fatal("a refused user was stored")
 	}
 }
+
+// The constant that keeps logins of unknown users as slow as wrong
+// passwords must be a real argon2id hash with the current parameters.
+func TestDummyHashCostsAsMuchAsARealOne(t *testing.T) {
+	real, _ := auth.HashPassword("x")
+	if !strings.HasPrefix(auth.DummyHash, real[:strings.LastIndex(real[:len(real)-44], "$")]) {
+		t.Fatalf("dummy hash %q does not use the parameters of %q", auth.DummyHash, real)
+	}
+	if auth.CheckPassword(auth.DummyHash, "") || auth.CheckPassword(auth.DummyHash, "not-it") {
+		t.Fatal("the dummy hash accepts a password")
+	}
+}

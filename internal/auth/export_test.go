@@ -1,0 +1,4 @@
+package auth
+
+// DummyHash is exported to tests.
+const DummyHash = dummyHash
