@@ -337,3 +337,18 @@ func snapshotCookies(t *testing.T, c *client, name string) string {
 	}
 	return ""
 }
+
+func TestMigrateCommand(t *testing.T) {
+	sc := storeConfig(t)
+	out, code := runCLI(t, sc, "migrate")
+	if code != 0 || !strings.Contains(out, "schema at version 2") {
+		t.Fatalf("migrate on an empty database: exit %d: %s", code, out)
+	}
+	again, code := runCLI(t, sc, "migrate")
+	if code != 0 || again != out {
+		t.Fatalf("migrate twice: exit %d: %q then %q", code, out, again)
+	}
+	if out, code := runCLI(t, StoreConfig{Data: sc.Data, Database: "mysql://nope"}, "migrate"); code == 0 || !strings.Contains(out, "--database") {
+		t.Fatalf("a database URL of another kind: exit %d: %s", code, out)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -340,4 +341,30 @@ func TestTwoNodesOverNATS(t *testing.T) {
 	}
 	lpMu.Unlock()
 	check("long-poll", counts, nil)
+}
+
+// TestBoxLongPollLimit: past 32 waiting long-polls an identity gets 429 in
+// Box's shape, with Retry-After spelled exactly so.
+func TestBoxLongPollLimit(t *testing.T) {
+	ts := startServer(t, storeConfig(t), func(c *Config) { c.LongPollHold = 3 * time.Second })
+	alice := ts.user(t, "Alice")
+	head := alice.boxEvents(t, "?stream_position=now").NextStreamPosition
+	path := "/2.0/events/realtime?stream_type=all&stream_position=" + head
+	var wg sync.WaitGroup
+	for range 32 {
+		wg.Add(1)
+		go func() { defer wg.Done(); alice.do("GET", path, nil) }()
+	}
+	waitFor(t, 5*time.Second, "32 long-polls waiting", func() bool { return ts.Hub.Connections() >= 32 })
+	req, _ := http.NewRequest("GET", ts.URL()+path, nil)
+	req.Header.Set("Authorization", "Bearer "+alice.token())
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 429 || res.Header["Retry-After"] == nil || res.Header.Get("Content-Type") != "application/json" {
+		t.Fatalf("33rd long-poll: %d %v", res.StatusCode, res.Header)
+	}
+	wg.Wait()
 }
