@@ -3,7 +3,6 @@ package box
 import (
 	"bytes"
 	"encoding/json"
-	"net/mail"
 	"strings"
 
 	"github.com/google/uuid"
@@ -132,6 +131,11 @@ func Check(s State, a Actor, in Input, target *Target, route Route) (Decision, e
 			return Decision{}, errs.Field(errs.Body, "referrer_id", errs.Malformed, "referrer_id must be a UUID or null")
 		}
 	}
+	// Who may act comes before whether the target exists, so that no one
+	// learns which event ids exist without the right to act on them.
+	if err := mayActOnReferrer(s, a, t); err != nil {
+		return Decision{}, err
+	}
 	if ref != "" && target == nil && needsReferrer(t) {
 		return Decision{}, &errs.Error{Code: errs.NotFound, Message: "referrer_id names no event of this box",
 			Where: errs.Body, Fields: map[string]string{"referrer_id": "not_found"}}
@@ -188,6 +192,16 @@ func postable(t string, route Route) error {
 		return errs.Field(errs.Body, "type", errs.Required, "type is required")
 	}
 	return errs.Field(errs.Body, "type", errs.Invalid_, "unknown event type %q", t)
+}
+
+func mayActOnReferrer(s State, a Actor, t string) error {
+	switch t {
+	case TypeMsgEdit, TypeMsgDelete:
+		return mustMember(s, a)
+	case TypeAccessRm:
+		return mustAdmin(s, a)
+	}
+	return nil
 }
 
 func needsReferrer(t string) bool {
@@ -444,7 +458,9 @@ func checkAccessAdd(s State, a Actor, ref string, content json.RawMessage, d *De
 	c.Value = strings.ToLower(strings.TrimSpace(c.Value))
 	switch c.RestrictionType {
 	case RestrictIdentifier:
-		if addr, err := mail.ParseAddress(c.Value); err != nil || addr.Address != c.Value {
+		// The same rule as identities' own identifiers: a rule that no
+		// identity could ever match is a mistake worth reporting.
+		if _, err := identity.Email("content.value", c.Value); err != nil {
 			return errs.Field(errs.Body, "content.value", errs.Malformed, "an identifier rule's value must be an e-mail address")
 		}
 	case RestrictEmailDomain:
@@ -460,13 +476,21 @@ func checkAccessAdd(s State, a Actor, ref string, content json.RawMessage, d *De
 	return nil
 }
 
+// validDomain accepts a lower-case DNS name of two labels or more, each
+// 1–63 letters, digits or inner hyphens.
 func validDomain(d string) bool {
-	if len(d) < 3 || len(d) > 253 || !strings.Contains(d, ".") || strings.HasPrefix(d, ".") || strings.HasSuffix(d, ".") {
+	labels := strings.Split(d, ".")
+	if len(d) > 253 || len(labels) < 2 {
 		return false
 	}
-	for _, r := range d {
-		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '.') {
+	for _, l := range labels {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
 			return false
+		}
+		for _, r := range l {
+			if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
+				return false
+			}
 		}
 	}
 	return true
