@@ -200,27 +200,33 @@ func (s *Service) DeleteBox(ctx context.Context, id string) error {
 	if !st.IsAdmin(who.ID) {
 		return errs.E(errs.Forbidden, "only the box's admin may delete it")
 	}
-	var files []string
+	var gone []string // files no live event refers to any more
 	err = s.Store.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
-		if files, err = tx.BoxFiles(ctx, id); err != nil {
+		files, err := tx.BoxFiles(ctx, id)
+		if err != nil {
 			return err
 		}
 		if err := tx.DeleteBox(ctx, id); err != nil {
 			return err
 		}
+		gone = gone[:0]
 		for _, f := range files {
-			if _, err := tx.FileUnreferenced(ctx, f); err != nil {
+			unreferenced, err := tx.FileUnreferenced(ctx, f)
+			if err != nil {
 				return err
+			}
+			if unreferenced {
+				gone = append(gone, f)
 			}
 		}
 		payload, _ := json.Marshal(map[string]string{"id": id})
-		_, err := tx.Append(ctx, journal.Entry{Scope: id, Type: "box.delete", ActorID: who.ID, Payload: payload})
+		_, err = tx.Append(ctx, journal.Entry{Scope: id, Type: "box.delete", ActorID: who.ID, Payload: payload})
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	s.removeBlobs(ctx, files)
+	s.removeBlobs(ctx, gone)
 	return nil
 }
 
