@@ -73,8 +73,19 @@ func (c *benchConfig) validate() error {
 }
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "fanout":
+			return runBenchFanout(ctx, args[1:], stdout, stderr)
+		case "idle-ws":
+			return runBenchIdleWS(ctx, args[1:], stdout, stderr)
+		case "longpoll":
+			return runBenchLongpoll(ctx, args[1:], stdout, stderr)
+		}
+	}
 	if len(args) == 0 || args[0] != "append" {
 		fmt.Fprintln(stderr, benchUsage)
+		fmt.Fprintf(stderr, "\n%s\n", benchRealtimeUsage)
 		return errUsage
 	}
 	var cfg benchConfig
