@@ -22,6 +22,8 @@ type Service struct {
 	Blobs *blob.Dir
 	// MaxFileSize bounds an encrypted file upload, in bytes.
 	MaxFileSize int64
+
+	frames frameCache // rendered realtime frames, shared by connections
 }
 
 func caller(ctx context.Context) (identity.Identity, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
+	"sync"
 
 	"github.com/boxwire/boxwire/internal/box"
 	"github.com/boxwire/boxwire/internal/errs"
@@ -126,8 +127,20 @@ func (v *Viewer) sight(ctx context.Context, boxID string) (boxSight, error) {
 }
 
 // eventFrame renders a box event as event.new with the viewer's view of
-// its sender.
+// its sender. The rendering depends only on whether the viewer is the
+// box's creator, the sender, or anyone else, so it is shared through the
+// service's frame cache: a thousand subscribers cost one rendering.
 func (v *Viewer) eventFrame(ctx context.Context, e journal.Entry, creatorID string) (realtime.Frame, bool, error) {
+	class := viewOther
+	switch v.who.ID {
+	case creatorID:
+		class = viewCreator
+	case e.ActorID:
+		class = viewSender
+	}
+	if f, ok := v.s.frames.get(e.Position, class); ok {
+		return f, true, nil
+	}
 	sender, err := v.identity(ctx, e.ActorID)
 	if err != nil {
 		return realtime.Frame{}, false, err
@@ -142,7 +155,46 @@ func (v *Viewer) eventFrame(ctx context.Context, e journal.Entry, creatorID stri
 	if err != nil {
 		return realtime.Frame{}, false, errs.Wrap(err, "render event")
 	}
-	return realtime.Frame{Type: "event.new", Object: obj, Position: e.Position}, true, nil
+	f := realtime.Frame{Type: "event.new", Object: obj, Position: e.Position}
+	if f.Encoded, err = json.Marshal(f); err != nil {
+		return f, false, errs.Wrap(err, "render frame")
+	}
+	v.s.frames.put(e.Position, class, f)
+	return f, true, nil
+}
+
+// The three ways an event looks to a viewer (identifiers shown or not).
+const (
+	viewOther = iota
+	viewCreator
+	viewSender
+)
+
+// frameCache shares rendered event frames between the connections of a
+// node, by journal position and view. Entries never change once written
+// (edits are new entries), so there is nothing to invalidate; it is
+// emptied when it grows past maxFrames.
+type frameCache struct {
+	mu sync.Mutex
+	m  map[[2]int64]realtime.Frame
+}
+
+const maxFrames = 4096
+
+func (c *frameCache) get(position int64, class int) (realtime.Frame, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	f, ok := c.m[[2]int64{position, int64(class)}]
+	return f, ok
+}
+
+func (c *frameCache) put(position int64, class int, f realtime.Frame) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= maxFrames {
+		c.m = map[[2]int64]realtime.Frame{}
+	}
+	c.m[[2]int64{position, int64(class)}] = f
 }
 
 func (v *Viewer) identity(ctx context.Context, id string) (identity.Identity, error) {

@@ -17,6 +17,17 @@ type Frame struct {
 	// Entry is the journal entry shown, for surfaces that describe it
 	// their own way (the Box-compatible stream).
 	Entry journal.Entry `json:"-"`
+	// Encoded, if set, is this frame's JSON, shared by every connection
+	// that shows it the same way: write it as is.
+	Encoded []byte `json:"-"`
+}
+
+// JSON is the frame's encoding, reusing Encoded when the viewer set it.
+func (f Frame) JSON() ([]byte, error) {
+	if f.Encoded != nil {
+		return f.Encoded, nil
+	}
+	return json.Marshal(f)
 }
 
 // Viewer decides what one identity sees of an entry, and how.

@@ -2,7 +2,6 @@ package boxes
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -10,7 +9,6 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-	"github.com/coder/websocket/wsjson"
 
 	"github.com/boxwire/boxwire/internal/api/httpx"
 	"github.com/boxwire/boxwire/internal/auth"
@@ -106,7 +104,11 @@ func (h *Handler) ws(w http.ResponseWriter, r *http.Request) {
 	st := realtime.Stream{Hub: h.Live.Hub, Viewer: h.Boxes.NewViewer(who), QueueSize: h.Live.QueueSize, IdleEvery: 25 * time.Second,
 		Idle: func() error { return withTimeout(ctx, timeout, func(ctx context.Context) error { return c.Ping(ctx) }) }}
 	err = st.Run(ctx, since, func(f realtime.Frame) error {
-		return withTimeout(ctx, timeout, func(ctx context.Context) error { return wsjson.Write(ctx, c, f) })
+		b, err := f.JSON()
+		if err != nil {
+			return err
+		}
+		return withTimeout(ctx, timeout, func(ctx context.Context) error { return c.Write(ctx, websocket.MessageText, b) })
 	})
 	switch {
 	case h.Live.Shutdown.Err() != nil:
@@ -162,7 +164,10 @@ func (h *Handler) sse(w http.ResponseWriter, r *http.Request) {
 	st := realtime.Stream{Hub: h.Live.Hub, Viewer: h.Boxes.NewViewer(who), QueueSize: h.Live.QueueSize, IdleEvery: 15 * time.Second,
 		Idle: func() error { return write(": heartbeat\n\n") }}
 	err = st.Run(ctx, since, func(f realtime.Frame) error {
-		b, _ := json.Marshal(f)
+		b, err := f.JSON()
+		if err != nil {
+			return err
+		}
 		return write("id: %d\ndata: %s\n\n", f.Position, b)
 	})
 	if errors.Is(err, realtime.ErrTooSlow) || h.Live.Shutdown.Err() != nil {
