@@ -96,6 +96,8 @@ func Start(ctx context.Context, cfg Config, logOut io.Writer) (*Server, error) {
 	s.Boxes = &boxes.Service{Store: s.Store, Blobs: blobs, MaxFileSize: cfg.MaxFileSize}
 	s.Hub = realtime.NewHub(s.Store, s.Broker)
 	s.Hub.OnError = func(err error) { s.Log.Error("realtime hub: reading the journal failed; retrying", "error", err) }
+	s.Hub.OnEntry = s.Boxes.NoteEntry
+	s.Boxes.UseHubPosition(s.Hub.Head)
 	var hubCtx context.Context
 	hubCtx, s.stopHub = context.WithCancel(context.WithoutCancel(ctx))
 	s.hubDone = make(chan error, 1)

@@ -24,6 +24,7 @@ type Service struct {
 	MaxFileSize int64
 
 	frames frameCache // rendered realtime frames, shared by connections
+	sights sightCache // who may see which box, shared by connections
 }
 
 func caller(ctx context.Context) (identity.Identity, error) {

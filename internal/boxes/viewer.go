@@ -104,16 +104,13 @@ func (v *Viewer) sight(ctx context.Context, boxID string) (boxSight, error) {
 	if s, ok := v.boxes[boxID]; ok {
 		return s, nil
 	}
-	st, err := v.s.Store.BoxState(ctx, boxID)
-	if errs.CodeOf(err) == errs.NotFound {
-		return boxSight{}, nil
-	}
-	if err != nil {
+	st, found, err := v.s.sharedState(ctx, boxID)
+	if err != nil || !found {
 		return boxSight{}, err
 	}
 	sight := boxSight{creatorID: st.CreatorID}
 	if st.HasAccess(v.who) {
-		join, err := v.s.Store.JoinOf(ctx, boxID, v.who.ID)
+		join, err := v.s.sharedJoin(ctx, boxID, v.who.ID)
 		if err != nil {
 			return sight, err
 		}

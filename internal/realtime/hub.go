@@ -27,6 +27,9 @@ type Hub struct {
 	broker broker.Broker
 	// OnError hears read failures the hub recovers from (for the log).
 	OnError func(error)
+	// OnEntry sees every entry before any connection does (caches keyed
+	// by position rely on that). Set before Run.
+	OnEntry func(journal.Entry)
 
 	mu    sync.Mutex
 	subs  map[*Sub]struct{}
@@ -69,6 +72,9 @@ func (h *Hub) Run(ctx context.Context) error {
 }
 
 func (h *Hub) deliver(e journal.Entry) error {
+	if h.OnEntry != nil {
+		h.OnEntry(e)
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.head = e.Position
