@@ -39,18 +39,20 @@ type job struct {
 // cancelling a statement could abort the shared transaction.
 func (s *Store) Write(ctx context.Context, fn func(ctx context.Context, tx *Tx) error) error {
 	j := &job{ctx: ctx, fn: fn, result: make(chan error, 1)}
-	select {
-	case <-s.closing:
+	// The read lock keeps Close from finishing the committer's last drain
+	// while this job is being queued: a queued job is always answered.
+	s.enqueue.RLock()
+	if s.closed {
+		s.enqueue.RUnlock()
 		return errs.E(errs.Internal, "store is closed")
-	default:
 	}
 	select {
 	case s.jobs <- j:
-	case <-s.closing:
-		return errs.E(errs.Internal, "store is closed")
 	case <-ctx.Done():
+		s.enqueue.RUnlock()
 		return ctx.Err()
 	}
+	s.enqueue.RUnlock()
 	// Always wait: the answer says whether the write is durable.
 	return <-j.result
 }

@@ -71,6 +71,8 @@ type Store struct {
 	done       chan struct{}
 	closing    chan struct{}
 	bg         sync.WaitGroup
+	enqueue    sync.RWMutex // Write (read) against Close (write)
+	closed     bool
 	syncs      chan *committed // to syncLoop, when the engine syncs after commit
 	synced     chan struct{}
 }
@@ -136,11 +138,12 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close finishes the writes already queued, then closes the database.
 func (s *Store) Close() error {
-	select {
-	case <-s.closing:
-	default:
+	s.enqueue.Lock() // waits for Writes that are queueing
+	if !s.closed {
+		s.closed = true
 		close(s.closing)
 	}
+	s.enqueue.Unlock()
 	<-s.done
 	s.bg.Wait()
 	return s.closeDBs()

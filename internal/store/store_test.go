@@ -405,3 +405,43 @@ func storetestOpen(database string) (*store.Store, error) {
 	}
 	return sqliteOpen(database)
 }
+
+// TestWritesRacingCloseAllGetAnAnswer: a Write during Close either
+// commits or is refused; none waits forever.
+func TestWritesRacingCloseAllGetAnAnswer(t *testing.T) {
+	db := storetest.Database(t)
+	for round := range 20 {
+		s, err := storetestOpen(db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		for w := range 16 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; ; i++ {
+					err := s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+						_, err := tx.Append(ctx, journal.Entry{Scope: fmt.Sprintf("r%d", round), Type: "t"})
+						return err
+					})
+					if err != nil {
+						if !strings.Contains(err.Error(), "closed") {
+							t.Errorf("writer %d: %v", w, err)
+						}
+						return
+					}
+				}
+			}()
+		}
+		time.Sleep(time.Millisecond * time.Duration(round%5))
+		s.Close()
+		done := make(chan struct{})
+		go func() { wg.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("round %d: a Write during Close never returned", round)
+		}
+	}
+}
