@@ -21,6 +21,7 @@ import (
 func base64URL(s string) ([]byte, error) { return base64.RawURLEncoding.DecodeString(s) }
 
 const boxUsage = `usage:
+  boxwire box list
   boxwire box create --title T [--public]
   boxwire box send BOX "text"
   boxwire box send-file BOX PATH
@@ -37,7 +38,7 @@ func runBox(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return errUsage
 	}
 	cmds := map[string]func(context.Context, *profile, []string, io.Writer, io.Writer) error{
-		"create": boxCreate, "send": boxSend, "send-file": boxSendFile, "read": boxRead, "invite": boxInvite, "join": boxJoin,
+		"list": boxList, "create": boxCreate, "send": boxSend, "send-file": boxSendFile, "read": boxRead, "invite": boxInvite, "join": boxJoin,
 	}
 	run, ok := cmds[args[0]]
 	if !ok {
@@ -96,6 +97,44 @@ func positional(args []string, want int, usage string) ([]string, [3]string, err
 		return nil, opts, fmt.Errorf("usage: boxwire box %s", usage)
 	}
 	return pos, opts, nil
+}
+
+// boxList prints the caller's boxes, newest activity first, marking those
+// this profile holds no key for (it cannot read them here).
+func boxList(ctx context.Context, p *profile, args []string, stdout, stderr io.Writer) error {
+	if _, _, err := positional(args, 0, "list"); err != nil {
+		return err
+	}
+	c := p.client()
+	var all []boxclient.Box
+	for offset := 0; ; offset += 100 {
+		page, err := c.JoinedBoxes(ctx, offset, 100)
+		if err != nil {
+			return err
+		}
+		all = append(all, page...)
+		if len(page) < 100 {
+			break
+		}
+	}
+	if len(all) == 0 {
+		fmt.Fprintln(stdout, "no boxes yet: boxwire box create --title T")
+		return nil
+	}
+	for _, b := range all {
+		note := ""
+		if _, ok := p.Boxes[b.ID]; !ok {
+			note = "  (no key here)"
+		}
+		if b.Lifecycle == "closed" {
+			note += "  (closed)"
+		}
+		if b.Creator.ID == p.IdentityID {
+			note += "  (admin)"
+		}
+		fmt.Fprintf(stdout, "%s  %3d unread  %s%s\n", b.ID, b.EventsCount, b.Title, note)
+	}
+	return nil
 }
 
 func boxCreate(ctx context.Context, p *profile, args []string, stdout, stderr io.Writer) error {

@@ -30,6 +30,7 @@ Usage:
   boxwire migrate  [--data DIR] [--database URL]
   boxwire user add --email E --password P --name "Display Name" [--org NAME --role admin|agent]
   boxwire login --server URL [--email E]        sign in; the token is kept in your config dir
+  boxwire box list                              list your boxes (id, unread count, title)
   boxwire box create --title T                  create an end-to-end encrypted box
   boxwire box send BOX "text"                   send an encrypted message
   boxwire box send-file BOX PATH                send an encrypted file

@@ -120,6 +120,12 @@ func TestTwoPeopleTalkFromTwoTerminals(t *testing.T) {
 	if anaSees := run(anaDir, "", "box", "read", boxID); !strings.Contains(anaSees, "Ben: "+reply) {
 		t.Fatalf("ana reads:\n%s", anaSees)
 	}
+	if listed := run(benDir, "", "box", "list"); !strings.Contains(listed, boxID) || !strings.Contains(listed, title) || strings.Contains(listed, "(admin)") {
+		t.Fatalf("ben's box list:\n%s", listed)
+	}
+	if listed := run(anaDir, "", "box", "list"); !strings.Contains(listed, title+"  (admin)") || !strings.Contains(listed, "  0 unread") {
+		t.Fatalf("ana's box list (she has read everything):\n%s", listed)
+	}
 
 	// A third person without the link has no key and no access.
 	ts.cli(t, "user", "add", "--email", "eve@example.com", "--password", "eve-password", "--name", "Eve")
