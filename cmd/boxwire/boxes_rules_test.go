@@ -197,3 +197,38 @@ func TestBoxEventRules(t *testing.T) {
 		t.Fatalf("lifecycle %v", r.json(t)["lifecycle"])
 	}
 }
+
+// TestMalformedEventsCostNoTransaction: input that is wrong whatever the
+// box says is refused before the store is touched.
+func TestMalformedEventsCostNoTransaction(t *testing.T) {
+	ts := startServer(t, storeConfig(t))
+	alice := ts.user(t, "Alice")
+	id := alice.createBox(t, "Junk", "limited")["id"].(string)
+	commits := func() string { // every write transaction, committed or failed
+		r := alice.do("GET", "/metrics", nil)
+		var lines []string
+		for _, line := range strings.Split(string(r.body), "\n") {
+			if strings.HasPrefix(line, "boxwire_store_commits_total{") {
+				lines = append(lines, line)
+			}
+		}
+		return strings.Join(lines, "; ")
+	}
+	before := commits()
+	for _, ev := range []map[string]any{
+		{"type": "msg.text", "content": map[string]string{"encrypted": "%%%", "public_key": randomKey()}},
+		{"type": "msg.text", "content": map[string]any{"encrypted": 5}},
+		{"type": "msg.text"},
+		{"type": "create"},
+	} {
+		if r := alice.post(t, id, ev); r.status != 400 {
+			t.Fatalf("%v: %d %s", ev, r.status, r.body)
+		}
+	}
+	if r := alice.batch(t, id, text("not in a batch")); r.status != 400 || r.fields(t)["events[0].type"] != "invalid" {
+		t.Fatalf("msg.text in a batch: %d %s", r.status, r.body)
+	}
+	if after := commits(); after != before || before == "" {
+		t.Fatalf("refused input reached the store: %q → %q", before, after)
+	}
+}

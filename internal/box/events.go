@@ -277,18 +277,23 @@ func checkText(s State, a Actor, ref string, content json.RawMessage, d *Decisio
 	if err := mustMember(s, a); err != nil {
 		return err
 	}
-	var c TextContent
-	if err := decode(content, &c); err != nil {
-		return err
-	}
-	if err := StdBase64("content.encrypted", c.Encrypted, MaxEncrypted); err != nil {
-		return err
-	}
-	if err := PublicKey("content.public_key", c.PublicKey); err != nil {
+	c, err := parseText(content)
+	if err != nil {
 		return err
 	}
 	d.Content = marshal(c)
 	return nil
+}
+
+func parseText(content json.RawMessage) (TextContent, error) {
+	var c TextContent
+	if err := decode(content, &c); err != nil {
+		return c, err
+	}
+	if err := StdBase64("content.encrypted", c.Encrypted, MaxEncrypted); err != nil {
+		return c, err
+	}
+	return c, PublicKey("content.public_key", c.PublicKey)
 }
 
 // EditContent is msg.edit's content.
@@ -313,18 +318,23 @@ func checkEdit(s State, a Actor, ref string, target *Target, content json.RawMes
 	if target.Deleted {
 		return gone("the message was deleted")
 	}
-	var c EditContent
-	if err := decode(content, &c); err != nil {
-		return err
-	}
-	if err := StdBase64("content.new_encrypted", c.NewEncrypted, MaxEncrypted); err != nil {
-		return err
-	}
-	if err := PublicKey("content.new_public_key", c.NewPublicKey); err != nil {
+	c, err := parseEdit(content)
+	if err != nil {
 		return err
 	}
 	d.Content = marshal(c)
 	return nil
+}
+
+func parseEdit(content json.RawMessage) (EditContent, error) {
+	var c EditContent
+	if err := decode(content, &c); err != nil {
+		return c, err
+	}
+	if err := StdBase64("content.new_encrypted", c.NewEncrypted, MaxEncrypted); err != nil {
+		return c, err
+	}
+	return c, PublicKey("content.new_public_key", c.NewPublicKey)
 }
 
 func gone(msg string) error {
@@ -528,4 +538,25 @@ func LostAccess(s State, members map[string]Member) []Member {
 type Member struct {
 	Identity    identity.Identity
 	JoinEventID string
+}
+
+// Validate checks what an input can be judged on without the box: its
+// route and type, and the shape of its content. It runs before the write
+// transaction, so malformed input never costs one; Check repeats it
+// inside, with the box's rules. Referrer rules stay in Check: whether a
+// referrer is allowed is the box's business, and must not answer
+// differently for a box one cannot see.
+func Validate(in Input, route Route) error {
+	t := CanonicalType(in.Type)
+	if err := postable(t, route); err != nil {
+		return err
+	}
+	var err error
+	switch t {
+	case TypeMsgText:
+		_, err = parseText(in.Content)
+	case TypeMsgEdit:
+		_, err = parseEdit(in.Content)
+	}
+	return err
 }

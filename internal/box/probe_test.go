@@ -53,3 +53,30 @@ func TestAccessRuleValuesThatCouldNeverMatch(t *testing.T) {
 		t.Errorf("a valid domain was refused: %v", err)
 	}
 }
+
+func TestValidateBeforeAnyState(t *testing.T) {
+	key := base64.RawURLEncoding.EncodeToString(make([]byte, 32))
+	good, _ := json.Marshal(map[string]string{"encrypted": "YQ==", "public_key": key})
+	cases := []struct {
+		in    box.Input
+		route box.Route
+		field string
+	}{
+		{box.Input{Type: "msg.text", Content: good}, box.Single, ""},
+		{box.Input{Type: "msg.txt", Content: good}, box.Single, ""},
+		{box.Input{Type: "msg.text", Content: json.RawMessage(`{"encrypted":"%%","public_key":"` + key + `"}`)}, box.Single, "content.encrypted"},
+		{box.Input{Type: "msg.text", Content: json.RawMessage(`{"encrypted":5}`)}, box.Single, "content.encrypted"},
+		{box.Input{Type: "msg.text"}, box.Single, "content"},
+		{box.Input{Type: "msg.edit", Content: json.RawMessage(`{"new_encrypted":"YQ==","new_public_key":"short"}`)}, box.Single, "content.new_public_key"},
+		{box.Input{Type: "create"}, box.Single, "type"},
+		{box.Input{Type: "access.add"}, box.Single, "type"},
+		{box.Input{Type: "msg.text", Content: good}, box.Batch, "type"},
+		{box.Input{Type: "member.join"}, box.Single, ""}, // its rules need the box
+	}
+	for _, tc := range cases {
+		err := box.Validate(tc.in, tc.route)
+		if tc.field == "" && err != nil || tc.field != "" && errs.As(err).Fields[tc.field] == "" {
+			t.Errorf("Validate(%s %s): %v, want an error naming %q", tc.in.Type, tc.in.Content, err, tc.field)
+		}
+	}
+}

@@ -47,6 +47,11 @@ func (s *Service) post(ctx context.Context, boxID string, inputs []box.Input, ro
 	if err != nil {
 		return nil, err
 	}
+	for i, in := range inputs {
+		if err := box.Validate(in, route); err != nil {
+			return nil, batchField(err, route, i)
+		}
+	}
 	var (
 		created []store.Event
 		creator string
