@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 
+	"github.com/boxwire/boxwire/internal/box"
 	"github.com/boxwire/boxwire/internal/errs"
 	"github.com/boxwire/boxwire/internal/identity"
 	"github.com/boxwire/boxwire/internal/journal"
@@ -66,42 +67,84 @@ func CreateUser(ctx context.Context, s *store.Store, u NewUser) (identity.Identi
 	return who, err
 }
 
-// ProfileChange is a partial update of an identity's public profile.
-type ProfileChange struct {
-	DisplayName *string
-	AvatarURL   *string
+// IdentityChange is a partial update of the caller's identity: its
+// public profile and its public keys. A nil field is left as it is.
+type IdentityChange struct {
+	DisplayName         *string
+	AvatarURL           *string
+	Pubkey              *string
+	NonIdentifiedPubkey *string
 }
 
-// UpdateProfile changes the caller's own profile and journals the change.
-// Only the identity itself may change it.
-func UpdateProfile(ctx context.Context, s *store.Store, id string, ch ProfileChange) (identity.Identity, error) {
+// self allows only the identity itself.
+func self(ctx context.Context, id string) error {
 	caller, ok := CallerFrom(ctx)
 	if !ok {
-		return identity.Identity{}, errs.E(errs.Unauthorized, "authentication required")
+		return errs.E(errs.Unauthorized, "authentication required")
 	}
 	if caller.Identity.ID != id {
-		return identity.Identity{}, errs.E(errs.Forbidden, "an identity can only change its own profile")
+		return errs.E(errs.Forbidden, "an identity can only be read and changed by itself")
+	}
+	return nil
+}
+
+// Me reads the caller's own identity, as stored.
+func Me(ctx context.Context, s *store.Store, id string) (identity.Identity, error) {
+	if err := self(ctx, id); err != nil {
+		return identity.Identity{}, err
+	}
+	return s.IdentityByID(ctx, id)
+}
+
+// UpdateIdentity changes the caller's own profile and keys. Every field
+// is checked before anything is written, all of it in one transaction; a
+// profile change is journaled (identity.updated).
+func UpdateIdentity(ctx context.Context, s *store.Store, id string, ch IdentityChange) (identity.Identity, error) {
+	if err := self(ctx, id); err != nil {
+		return identity.Identity{}, err
 	}
 	// Start from the stored profile: the caller's copy may be a second old.
 	who, err := s.IdentityByID(ctx, id)
 	if err != nil {
 		return who, err
 	}
-	if ch.DisplayName != nil {
-		name, err := identity.DisplayName("display_name", *ch.DisplayName)
-		if err != nil {
+	var pubkey, nonIdentified string
+	for _, k := range []struct {
+		field string
+		in    *string
+		out   *string
+	}{{"pubkey", ch.Pubkey, &pubkey}, {"non_identified_pubkey", ch.NonIdentifiedPubkey, &nonIdentified}} {
+		if k.in == nil {
+			continue
+		}
+		if err := box.PublicKey(k.field, *k.in); err != nil {
 			return who, err
 		}
-		who.DisplayName = name
+		*k.out = *k.in
+	}
+	if ch.DisplayName != nil {
+		if who.DisplayName, err = identity.DisplayName("display_name", *ch.DisplayName); err != nil {
+			return who, err
+		}
 	}
 	if ch.AvatarURL != nil {
-		url, err := identity.AvatarURL("avatar_url", *ch.AvatarURL)
-		if err != nil {
+		if who.AvatarURL, err = identity.AvatarURL("avatar_url", *ch.AvatarURL); err != nil {
 			return who, err
 		}
-		who.AvatarURL = url
+	}
+	profile := ch.DisplayName != nil || ch.AvatarURL != nil
+	if !profile && pubkey == "" && nonIdentified == "" {
+		return who, nil
 	}
 	err = s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+		if pubkey != "" || nonIdentified != "" {
+			if err := tx.SetPubkeys(ctx, who.ID, pubkey, nonIdentified); err != nil {
+				return err
+			}
+		}
+		if !profile {
+			return nil
+		}
 		if err := tx.UpdateProfile(ctx, who.ID, who.DisplayName, who.AvatarURL); err != nil {
 			return err
 		}

@@ -209,33 +209,6 @@ func (s *Service) Pubkeys(ctx context.Context, identifierValue string) ([]string
 	return []string{i.Pubkey}, nil
 }
 
-// SetPubkeys sets the caller's public keys (32-byte X25519, unpadded
-// url-safe base64).
-func (s *Service) SetPubkeys(ctx context.Context, identityID string, pubkey, nonIdentified *string) error {
-	if _, err := self(ctx, identityID); err != nil {
-		return err
-	}
-	var p, n string
-	if pubkey != nil {
-		if err := box.PublicKey("pubkey", *pubkey); err != nil {
-			return err
-		}
-		p = *pubkey
-	}
-	if nonIdentified != nil {
-		if err := box.PublicKey("non_identified_pubkey", *nonIdentified); err != nil {
-			return err
-		}
-		n = *nonIdentified
-	}
-	if p == "" && n == "" {
-		return nil
-	}
-	return s.Store.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
-		return tx.SetPubkeys(ctx, identityID, p, n)
-	})
-}
-
 // Contact is POST /box-users/{id}/contact: in one transaction, a box
 // (limited) with the caller as admin, its key share, an access for the
 // contacted identity, the encrypted invitation left as a crypto action for

@@ -5,7 +5,6 @@ import (
 
 	"github.com/boxwire/boxwire/internal/api/httpx"
 	"github.com/boxwire/boxwire/internal/auth"
-	"github.com/boxwire/boxwire/internal/box"
 	"github.com/boxwire/boxwire/internal/boxes"
 	"github.com/boxwire/boxwire/internal/errs"
 	"github.com/boxwire/boxwire/internal/identity"
@@ -42,12 +41,7 @@ func (h *Handler) getIdentity(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, err)
 		return
 	}
-	c, _ := auth.CallerFrom(r.Context())
-	if c.Identity.ID != id {
-		fail(w, r, errs.E(errs.Forbidden, "an identity can only be read by itself"))
-		return
-	}
-	who, err := h.Store.IdentityByID(r.Context(), id)
+	who, err := auth.Me(r.Context(), h.Store, id)
 	if err != nil {
 		fail(w, r, err)
 		return
@@ -55,8 +49,6 @@ func (h *Handler) getIdentity(w http.ResponseWriter, r *http.Request) {
 	httpx.JSON(w, http.StatusOK, viewOf(who))
 }
 
-// patchIdentity changes the caller's profile and public keys. Every field
-// is checked before anything is written.
 func (h *Handler) patchIdentity(w http.ResponseWriter, r *http.Request) {
 	id, err := httpx.PathUUID(r, "id")
 	if err != nil {
@@ -73,21 +65,8 @@ func (h *Handler) patchIdentity(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, err)
 		return
 	}
-	for field, key := range map[string]*string{"pubkey": in.Pubkey, "non_identified_pubkey": in.NonIdentifiedPubkey} {
-		if key != nil {
-			if err := box.PublicKey(field, *key); err != nil {
-				fail(w, r, err)
-				return
-			}
-		}
-	}
-	if in.DisplayName != nil || in.AvatarURL != nil {
-		if _, err := auth.UpdateProfile(r.Context(), h.Store, id, auth.ProfileChange{DisplayName: in.DisplayName, AvatarURL: in.AvatarURL}); err != nil {
-			fail(w, r, err)
-			return
-		}
-	}
-	if err := h.Boxes.SetPubkeys(r.Context(), id, in.Pubkey, in.NonIdentifiedPubkey); err != nil {
+	if _, err := auth.UpdateIdentity(r.Context(), h.Store, id, auth.IdentityChange{DisplayName: in.DisplayName,
+		AvatarURL: in.AvatarURL, Pubkey: in.Pubkey, NonIdentifiedPubkey: in.NonIdentifiedPubkey}); err != nil {
 		fail(w, r, err)
 		return
 	}
