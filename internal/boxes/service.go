@@ -62,14 +62,13 @@ func (s *Service) readable(ctx context.Context, boxID string) (box.State, identi
 	if err != nil {
 		return st, who, err
 	}
-	if st.IsAdmin(who.ID) {
-		return st, who, nil
+	actor := box.Actor{Identity: who}
+	if !st.IsAdmin(who.ID) { // the admin is a member without a join: no read
+		if actor.JoinEventID, err = s.Store.JoinOf(ctx, boxID, who.ID); err != nil {
+			return st, who, err
+		}
 	}
-	join, err := s.Store.JoinOf(ctx, boxID, who.ID)
-	if err != nil {
-		return st, who, err
-	}
-	if join == "" {
+	if !actor.Member(st) {
 		return st, who, errs.E(errs.Forbidden, "join the box first")
 	}
 	return st, who, nil

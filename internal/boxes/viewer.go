@@ -114,7 +114,7 @@ func (v *Viewer) sight(ctx context.Context, boxID string) (boxSight, error) {
 		if err != nil {
 			return sight, err
 		}
-		sight.readable = join != "" || st.IsAdmin(v.who.ID)
+		sight.readable = box.Actor{Identity: v.who, JoinEventID: join}.Member(st)
 	}
 	if len(v.boxes) >= maxCached {
 		clear(v.boxes)

@@ -38,6 +38,6 @@ type Query struct {
 // DefaultLimit bounds one read of the journal.
 const DefaultLimit = 500
 
-// Scope helpers keep scope strings in one place.
+// IdentityScope is the scope of an identity's own entries (notifications,
+// settings, profile changes).
 func IdentityScope(id string) string { return "identity:" + id }
-func OrgScope(id string) string      { return "org:" + id }

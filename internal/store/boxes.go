@@ -299,7 +299,7 @@ func (s *Store) JoinOf(ctx context.Context, boxID, identityID string) (string, e
 
 // Members returns the identities holding an active join, by identity id.
 func (t *Tx) Members(ctx context.Context, boxID string) (map[string]box.Member, error) {
-	rows, err := t.q.QueryContext(ctx, `SELECT m.join_event_id, `+identityColumnsPrefixed+` FROM box_members m
+	rows, err := t.q.QueryContext(ctx, `SELECT `+identityColumnsPrefixed+`, m.join_event_id FROM box_members m
 		JOIN identities i ON i.id = m.identity_id WHERE m.box_id = $1`, boxID)
 	if err != nil {
 		return nil, errs.Wrap(err, "list members")
@@ -308,16 +308,10 @@ func (t *Tx) Members(ctx context.Context, boxID string) (map[string]box.Member, 
 	out := map[string]box.Member{}
 	for rows.Next() {
 		var m box.Member
-		var i identity.Identity
-		var avatar, pub, nonIdent sql.NullString
-		var created int64
-		if err := rows.Scan(&m.JoinEventID, &i.ID, &i.IdentifierValue, &i.IdentifierKind, &i.DisplayName, &avatar,
-			&i.PasswordHash, &pub, &nonIdent, &created); err != nil {
-			return nil, errs.Wrap(err, "scan member")
+		if m.Identity, err = scanIdentity(rows, &m.JoinEventID); err != nil {
+			return nil, err
 		}
-		i.AvatarURL = avatar.String
-		m.Identity = i
-		out[i.ID] = m
+		out[m.Identity.ID] = m
 	}
 	return out, errs.Wrap(rows.Err(), "list members")
 }

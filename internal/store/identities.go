@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 
 	"github.com/google/uuid"
 
@@ -14,14 +15,18 @@ import (
 const identityColumns = `id, identifier_value, identifier_kind, display_name, avatar_url,
 	password_hash, pubkey, non_identified_pubkey, created_at`
 
-func scanIdentity(row interface{ Scan(...any) error }) (identity.Identity, error) {
+// identityColumnsPrefixed are identityColumns of a table aliased i.
+var identityColumnsPrefixed = "i." + strings.ReplaceAll(strings.Join(strings.Fields(identityColumns), " "), ", ", ", i.")
+
+// scanIdentity reads identityColumns, then any extra columns into extra.
+func scanIdentity(row interface{ Scan(...any) error }, extra ...any) (identity.Identity, error) {
 	var (
 		i                          identity.Identity
 		avatar, pub, nonIdentified sql.NullString
 		created                    int64
 	)
-	err := row.Scan(&i.ID, &i.IdentifierValue, &i.IdentifierKind, &i.DisplayName, &avatar,
-		&i.PasswordHash, &pub, &nonIdentified, &created)
+	err := row.Scan(append([]any{&i.ID, &i.IdentifierValue, &i.IdentifierKind, &i.DisplayName, &avatar,
+		&i.PasswordHash, &pub, &nonIdentified, &created}, extra...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return i, errs.E(errs.NotFound, "no such identity")
 	}

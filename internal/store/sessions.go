@@ -79,6 +79,3 @@ func (s *Store) SessionIdentity(ctx context.Context, sessionID, identityID strin
 	}
 	return i, err
 }
-
-const identityColumnsPrefixed = `i.id, i.identifier_value, i.identifier_kind, i.display_name, i.avatar_url,
-	i.password_hash, i.pubkey, i.non_identified_pubkey, i.created_at`
