@@ -37,7 +37,7 @@ func runBox(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		fmt.Fprintln(stderr, boxUsage)
 		return errUsage
 	}
-	cmds := map[string]func(context.Context, *profile, []string, io.Writer, io.Writer) error{
+	cmds := map[string]func(context.Context, *profile, boxArgs, io.Writer, io.Writer) error{
 		"list": boxList, "create": boxCreate, "send": boxSend, "send-file": boxSendFile, "read": boxRead, "invite": boxInvite, "join": boxJoin,
 	}
 	run, ok := cmds[args[0]]
@@ -62,8 +62,7 @@ func runBox(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	opts := []string{*title, fmt.Sprint(*public), *files}
-	return run(ctx, p, append(fs.Args(), opts...), stdout, stderr)
+	return run(ctx, p, boxArgs{pos: fs.Args(), title: *title, public: *public, files: *files}, stdout, stderr)
 }
 
 // interleave moves flags before positional arguments, so that
@@ -87,22 +86,26 @@ func interleave(args []string) []string {
 	return append(flags, rest...)
 }
 
-// positional splits a command's arguments from the three option values
-// runBox appended (title, public, files).
-func positional(args []string, want int, usage string) ([]string, [3]string, error) {
-	var opts [3]string
-	copy(opts[:], args[len(args)-3:])
-	pos := args[:len(args)-3]
-	if len(pos) != want {
-		return nil, opts, fmt.Errorf("usage: boxwire box %s", usage)
+// boxArgs are a box command's positional arguments and the flag values.
+type boxArgs struct {
+	pos    []string
+	title  string // --title (create)
+	public bool   // --public (create)
+	files  string // --files (read)
+}
+
+// want checks the number of positional arguments.
+func (a boxArgs) want(n int, usage string) ([]string, error) {
+	if len(a.pos) != n {
+		return nil, fmt.Errorf("usage: boxwire box %s", usage)
 	}
-	return pos, opts, nil
+	return a.pos, nil
 }
 
 // boxList prints the caller's boxes, newest activity first, marking those
 // this profile holds no key for (it cannot read them here).
-func boxList(ctx context.Context, p *profile, args []string, stdout, stderr io.Writer) error {
-	if _, _, err := positional(args, 0, "list"); err != nil {
+func boxList(ctx context.Context, p *profile, a boxArgs, stdout, stderr io.Writer) error {
+	if _, err := a.want(0, "list"); err != nil {
 		return err
 	}
 	c := p.client()
@@ -137,16 +140,16 @@ func boxList(ctx context.Context, p *profile, args []string, stdout, stderr io.W
 	return nil
 }
 
-func boxCreate(ctx context.Context, p *profile, args []string, stdout, stderr io.Writer) error {
-	_, opts, err := positional(args, 0, "create --title T [--public]")
+func boxCreate(ctx context.Context, p *profile, a boxArgs, stdout, stderr io.Writer) error {
+	_, err := a.want(0, "create --title T [--public]")
 	if err != nil {
 		return err
 	}
 	mode := "limited"
-	if opts[1] == "true" {
+	if a.public {
 		mode = "public"
 	}
-	b, kp, shares, err := p.client().CreateEncryptedBox(ctx, opts[0], mode)
+	b, kp, shares, err := p.client().CreateEncryptedBox(ctx, a.title, mode)
 	if err != nil {
 		return err
 	}
@@ -170,8 +173,8 @@ func (p *profile) keysOf(boxID string) (boxKeys, error) {
 	return k, nil
 }
 
-func boxSend(ctx context.Context, p *profile, args []string, stdout, stderr io.Writer) error {
-	pos, _, err := positional(args, 2, `send BOX "text"`)
+func boxSend(ctx context.Context, p *profile, a boxArgs, stdout, stderr io.Writer) error {
+	pos, err := a.want(2, `send BOX "text"`)
 	if err != nil {
 		return err
 	}
@@ -191,8 +194,8 @@ func boxSend(ctx context.Context, p *profile, args []string, stdout, stderr io.W
 // in one piece, in memory.
 const maxSendFile = 1 << 30
 
-func boxSendFile(ctx context.Context, p *profile, args []string, stdout, stderr io.Writer) error {
-	pos, _, err := positional(args, 2, "send-file BOX PATH")
+func boxSendFile(ctx context.Context, p *profile, a boxArgs, stdout, stderr io.Writer) error {
+	pos, err := a.want(2, "send-file BOX PATH")
 	if err != nil {
 		return err
 	}
@@ -251,8 +254,8 @@ func (b *progressBar) done() {
 	}
 }
 
-func boxRead(ctx context.Context, p *profile, args []string, stdout, stderr io.Writer) error {
-	pos, opts, err := positional(args, 1, "read BOX [--files DIR]")
+func boxRead(ctx context.Context, p *profile, a boxArgs, stdout, stderr io.Writer) error {
+	pos, err := a.want(1, "read BOX [--files DIR]")
 	if err != nil {
 		return err
 	}
@@ -266,7 +269,7 @@ func boxRead(ctx context.Context, p *profile, args []string, stdout, stderr io.W
 		return err
 	}
 	for _, e := range events {
-		line, err := describe(ctx, c, k, e, opts[2])
+		line, err := describe(ctx, c, k, e, a.files)
 		if err != nil {
 			line = fmt.Sprintf("(cannot decrypt: %v)", err)
 		}
@@ -329,8 +332,8 @@ func describeFile(ctx context.Context, c *boxclient.Client, k boxKeys, e boxclie
 	return fmt.Sprintf("sent file %s (%d bytes), saved to %s", info.FileName, len(data), path), nil
 }
 
-func boxInvite(ctx context.Context, p *profile, args []string, stdout, stderr io.Writer) error {
-	pos, _, err := positional(args, 1, "invite BOX")
+func boxInvite(ctx context.Context, p *profile, a boxArgs, stdout, stderr io.Writer) error {
+	pos, err := a.want(1, "invite BOX")
 	if err != nil {
 		return err
 	}
@@ -353,8 +356,8 @@ func boxInvite(ctx context.Context, p *profile, args []string, stdout, stderr io
 	return nil
 }
 
-func boxJoin(ctx context.Context, p *profile, args []string, stdout, stderr io.Writer) error {
-	pos, _, err := positional(args, 1, "join LINK")
+func boxJoin(ctx context.Context, p *profile, a boxArgs, stdout, stderr io.Writer) error {
+	pos, err := a.want(1, "join LINK")
 	if err != nil {
 		return err
 	}
