@@ -7,15 +7,19 @@ import (
 
 	"github.com/boxwire/boxwire/internal/api/httpx"
 	"github.com/boxwire/boxwire/internal/auth"
+	"github.com/boxwire/boxwire/internal/business"
 	"github.com/boxwire/boxwire/internal/store"
 )
 
 // Handler holds what the messaging surface needs.
 type Handler struct {
-	Auth  *auth.Service
-	Store *store.Store
+	Auth     *auth.Service
+	Store    *store.Store
+	Business *business.Service
 	// SecureCookies marks cookies Secure (the public URL is https).
 	SecureCookies bool
+	// Limit is the per user and calling application rate limit; nil for none.
+	Limit func(http.Handler) http.Handler
 }
 
 // Register mounts the surface's routes on mux.
@@ -25,4 +29,16 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	}
 	public("POST /oauth/token", h.token)
 	public("POST /oauth/revoke", h.revoke)
+
+	authn := httpx.Authenticator{Auth: h.Auth}
+	limit := h.Limit
+	if limit == nil {
+		limit = func(next http.Handler) http.Handler { return next }
+	}
+	route := func(pattern string, fn http.HandlerFunc) {
+		mux.Handle(pattern, httpx.Recover(httpx.Problem, authn.Require(httpx.Problem, limit(fn))))
+	}
+	h.registerResources(route)
+	h.registerWebhooks(route)
+	h.registerChannels(public)
 }

@@ -1,0 +1,6 @@
+package messaging
+
+import "net/http"
+
+// registerResources mounts seed 004's resources.
+func (h *Handler) registerResources(route func(string, http.HandlerFunc)) {}

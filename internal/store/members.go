@@ -1,0 +1,68 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+
+	"github.com/boxwire/boxwire/internal/errs"
+	"github.com/boxwire/boxwire/internal/messaging"
+)
+
+const memberColumns = `m.identity_id, m.org_id, m.first_name, m.last_name, i.identifier_value, m.role`
+
+func scanMember(row interface{ Scan(...any) error }) (messaging.Member, error) {
+	var m messaging.Member
+	err := row.Scan(&m.UserID, &m.OrgID, &m.FirstName, &m.LastName, &m.Email, &m.Role)
+	if errors.Is(err, sql.ErrNoRows) {
+		return m, errs.E(errs.NotFound, "no such user")
+	}
+	return m, errs.Wrap(err, "read member")
+}
+
+// MemberOf is the identity's messaging membership: its first
+// organisation. An identity that belongs to none is NotFound.
+func (s *Store) MemberOf(ctx context.Context, identityID string) (messaging.Member, error) {
+	return scanMember(s.rq.QueryRowContext(ctx, `SELECT `+memberColumns+` FROM org_members m
+		JOIN identities i ON i.id = m.identity_id WHERE m.identity_id = $1
+		ORDER BY m.created_at, m.org_id LIMIT 1`, identityID))
+}
+
+// Member reads one user of an organisation.
+func (s *Store) Member(ctx context.Context, orgID, userID string) (messaging.Member, error) {
+	return scanMember(s.rq.QueryRowContext(ctx, `SELECT `+memberColumns+` FROM org_members m
+		JOIN identities i ON i.id = m.identity_id WHERE m.org_id = $1 AND m.identity_id = $2`, orgID, userID))
+}
+
+// Members lists an organisation's users by name.
+func (s *Store) Members(ctx context.Context, orgID string) ([]messaging.Member, error) {
+	rows, err := s.rq.QueryContext(ctx, `SELECT `+memberColumns+` FROM org_members m
+		JOIN identities i ON i.id = m.identity_id WHERE m.org_id = $1
+		ORDER BY m.first_name, m.last_name, m.identity_id`, orgID)
+	if err != nil {
+		return nil, errs.Wrap(err, "list members")
+	}
+	defer rows.Close()
+	var out []messaging.Member
+	for rows.Next() {
+		m, err := scanMember(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, errs.Wrap(rows.Err(), "list members")
+}
+
+// SetMemberProfile sets a member's names and role.
+func (t *Tx) SetMemberProfile(ctx context.Context, m messaging.Member) error {
+	res, err := t.q.ExecContext(ctx, `UPDATE org_members SET first_name = $3, last_name = $4, role = $5
+		WHERE org_id = $1 AND identity_id = $2`, m.OrgID, m.UserID, m.FirstName, m.LastName, m.Role)
+	if err != nil {
+		return errs.Wrap(err, "update member")
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return errs.E(errs.NotFound, "no such user")
+	}
+	return nil
+}
