@@ -3,11 +3,13 @@ package auth
 import (
 	"context"
 	"encoding/json"
+	"strings"
 
 	"github.com/boxwire/boxwire/internal/box"
 	"github.com/boxwire/boxwire/internal/errs"
 	"github.com/boxwire/boxwire/internal/identity"
 	"github.com/boxwire/boxwire/internal/journal"
+	"github.com/boxwire/boxwire/internal/messaging"
 	"github.com/boxwire/boxwire/internal/store"
 )
 
@@ -17,7 +19,11 @@ type NewUser struct {
 	Password string
 	Name     string
 	Org      string        // optional organisation name, created if new
+	OrgID    string        // or the id of an existing organisation
 	Role     identity.Role // with Org; default agent
+	// FirstName and LastName are the messaging profile in the
+	// organisation; by default the display name split at its first space.
+	FirstName, LastName string
 }
 
 // CreateUser validates and stores a new identity, and its membership.
@@ -33,7 +39,7 @@ func CreateUser(ctx context.Context, s *store.Store, u NewUser) (identity.Identi
 	if err := identity.Password("password", u.Password); err != nil {
 		return identity.Identity{}, err
 	}
-	if u.Org == "" && u.Role != "" {
+	if u.Org == "" && u.OrgID == "" && u.Role != "" {
 		return identity.Identity{}, errs.Field(errs.Body, "org", errs.Required, "a role needs an organisation")
 	}
 	if u.Role == "" {
@@ -55,16 +61,31 @@ func CreateUser(ctx context.Context, s *store.Store, u NewUser) (identity.Identi
 			ActorID: who.ID, Payload: profilePayload(who)}); err != nil {
 			return err
 		}
-		if u.Org == "" {
-			return nil
-		}
-		org, err := tx.EnsureOrg(ctx, u.Org)
-		if err != nil {
-			return err
-		}
-		return tx.SetMember(ctx, org, who.ID, u.Role)
+		return joinOrg(ctx, tx, u, who)
 	})
 	return who, err
+}
+
+// joinOrg makes the new user a member of u's organisation, if any.
+func joinOrg(ctx context.Context, tx *store.Tx, u NewUser, who identity.Identity) error {
+	org := u.OrgID
+	if org == "" && u.Org == "" {
+		return nil
+	}
+	if org == "" {
+		var err error
+		if org, err = tx.EnsureOrg(ctx, u.Org); err != nil {
+			return err
+		}
+	}
+	if err := tx.SetMember(ctx, org, who.ID, u.Role); err != nil {
+		return err
+	}
+	if u.FirstName == "" && u.LastName == "" {
+		u.FirstName, u.LastName, _ = strings.Cut(who.DisplayName, " ")
+	}
+	return tx.SetMemberProfile(ctx, messaging.Member{OrgID: org, UserID: who.ID, FirstName: u.FirstName,
+		LastName: strings.TrimSpace(u.LastName), Role: string(u.Role)})
 }
 
 // IdentityChange is a partial update of the caller's identity: its

@@ -9,9 +9,11 @@ package business
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/boxwire/boxwire/internal/auth"
+	"github.com/boxwire/boxwire/internal/channel"
 	"github.com/boxwire/boxwire/internal/errs"
 	"github.com/boxwire/boxwire/internal/journal"
 	"github.com/boxwire/boxwire/internal/messaging"
@@ -24,8 +26,14 @@ type Service struct {
 	// Now is the messaging clock: message times and the 24-hour session
 	// window. Default time.Now; tests and --test-clock move it.
 	Now func() time.Time
-	// Wake tells the channel sender that a send is queued; nil for none.
-	Wake func()
+	// Channels are the transports by channel name (sandbox, whatsapp).
+	Channels map[string]channel.Sender
+	// MaxSendAttempts bounds the tries of a send the channel keeps
+	// refusing for a passing reason; then the message fails. Default 10.
+	MaxSendAttempts int
+
+	kickOnce sync.Once
+	kick     chan struct{} // a send was queued
 }
 
 func (s *Service) now() time.Time {
@@ -35,10 +43,17 @@ func (s *Service) now() time.Time {
 	return s.Now().UTC()
 }
 
+// wake tells the sender that a send is queued.
 func (s *Service) wake() {
-	if s.Wake != nil {
-		s.Wake()
+	select {
+	case s.kicks() <- struct{}{}:
+	default:
 	}
+}
+
+func (s *Service) kicks() chan struct{} {
+	s.kickOnce.Do(func() { s.kick = make(chan struct{}, 1) })
+	return s.kick
 }
 
 // member is the caller as a member of their organisation. A signed-in

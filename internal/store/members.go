@@ -66,3 +66,11 @@ func (t *Tx) SetMemberProfile(ctx context.Context, m messaging.Member) error {
 	}
 	return nil
 }
+
+// SetLogin changes an identity's e-mail identifier and/or password hash;
+// an empty value is left as it is. An e-mail in use is a Conflict on email.
+func (t *Tx) SetLogin(ctx context.Context, identityID, email, passwordHash string) error {
+	_, err := t.q.ExecContext(ctx, `UPDATE identities SET identifier_value = COALESCE($2, identifier_value),
+		password_hash = COALESCE($3, password_hash) WHERE id = $1`, identityID, nullString(email), nullString(passwordHash))
+	return errs.Wrap(t.store.conflict(err, "email", "a user with this e-mail already exists"), "set login")
+}

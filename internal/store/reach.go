@@ -38,3 +38,5 @@ func arg(args *[]any, v any) string {
 	*args = append(*args, v)
 	return "$" + strconv.Itoa(len(*args))
 }
+
+func itoa(n int) string { return strconv.Itoa(n) }

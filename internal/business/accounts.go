@@ -1,0 +1,215 @@
+package business
+
+import (
+	"context"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/boxwire/boxwire/internal/errs"
+	"github.com/boxwire/boxwire/internal/messaging"
+	"github.com/boxwire/boxwire/internal/store"
+)
+
+// maxName bounds the names of accounts, inboxes, teams and contacts.
+const maxName = 200
+
+// name validates a required short name.
+func name(field string, v *string) (string, error) {
+	if v == nil || strings.TrimSpace(*v) == "" {
+		return "", errs.Field(errs.Body, field, errs.Required, "%s is required", field)
+	}
+	s := strings.TrimSpace(*v)
+	if utf8.RuneCountInString(s) > maxName || !utf8.ValidString(s) {
+		return "", errs.Field(errs.Body, field, errs.Invalid_, "%s must be valid text of at most %d characters", field, maxName)
+	}
+	return s, nil
+}
+
+// orKeep returns *v when given, else old.
+func orKeep(v *string, old string) *string {
+	if v == nil {
+		return &old
+	}
+	return v
+}
+
+// AccountInput is the body of POST and PUT /apiaccount. On PUT a nil
+// field is left as it is.
+type AccountInput struct {
+	Name          *string `json:"name"`
+	PhoneNumber   *string `json:"phoneNumber"`
+	Channel       *string `json:"channel"`
+	PhoneNumberID *string `json:"phoneNumberId"`
+	AccessToken   *string `json:"accessToken"`
+	AppSecret     *string `json:"appSecret"`
+	VerifyToken   *string `json:"verifyToken"`
+}
+
+// apply validates in over a and returns the result.
+func (in AccountInput) apply(a messaging.APIAccount) (messaging.APIAccount, error) {
+	var err error
+	if a.Name, err = name("name", orKeep(in.Name, a.Name)); err != nil {
+		return a, err
+	}
+	if a.PhoneNumber, err = messaging.NormalizeE164("phoneNumber", *orKeep(in.PhoneNumber, a.PhoneNumber)); err != nil {
+		return a, err
+	}
+	switch a.Channel = *orKeep(in.Channel, a.Channel); a.Channel {
+	case messaging.ChannelSandbox, messaging.ChannelWhatsApp:
+	case "":
+		return a, errs.Field(errs.Body, "channel", errs.Required, "channel is required: sandbox or whatsapp")
+	default:
+		return a, errs.Field(errs.Body, "channel", errs.Invalid_, "channel must be sandbox or whatsapp")
+	}
+	st := &a.Settings
+	st.PhoneNumberID, st.AccessToken = *orKeep(in.PhoneNumberID, st.PhoneNumberID), *orKeep(in.AccessToken, st.AccessToken)
+	st.AppSecret, st.VerifyToken = *orKeep(in.AppSecret, st.AppSecret), *orKeep(in.VerifyToken, st.VerifyToken)
+	if a.Channel != messaging.ChannelWhatsApp {
+		a.Settings = messaging.ChannelSettings{}
+		return a, nil
+	}
+	for _, f := range []struct{ field, v string }{{"phoneNumberId", st.PhoneNumberID}, {"accessToken", st.AccessToken},
+		{"appSecret", st.AppSecret}, {"verifyToken", st.VerifyToken}} {
+		if strings.TrimSpace(f.v) == "" {
+			return a, errs.Field(errs.Body, f.field, errs.Required, "a whatsapp account needs %s (from Meta's app dashboard)", f.field)
+		}
+	}
+	return a, nil
+}
+
+// APIAccounts lists the API accounts the caller reaches.
+func (s *Service) APIAccounts(ctx context.Context, page int) (messaging.Page[messaging.APIAccount], error) {
+	return list(ctx, s, store.Filter{}, page, s.Store.APIAccounts)
+}
+
+// APIAccount reads one API account the caller reaches.
+func (s *Service) APIAccount(ctx context.Context, id string) (messaging.APIAccount, error) {
+	m, err := s.member(ctx)
+	if err != nil {
+		return messaging.APIAccount{}, err
+	}
+	return s.Store.APIAccount(ctx, store.ReachOf(m), id)
+}
+
+// CreateAPIAccount adds a channel number to the organisation (admins).
+func (s *Service) CreateAPIAccount(ctx context.Context, in AccountInput) (messaging.APIAccount, error) {
+	m, err := s.admin(ctx)
+	if err != nil {
+		return messaging.APIAccount{}, err
+	}
+	a, err := in.apply(messaging.APIAccount{OrgID: m.OrgID})
+	if err != nil {
+		return a, err
+	}
+	err = s.Store.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+		if err := tx.CreateAPIAccount(ctx, &a); err != nil {
+			return err
+		}
+		return record(ctx, tx, m.OrgID, m.UserID, messaging.EntryAPIAccountCreated, a.APIAccountID, a)
+	})
+	return a, err
+}
+
+// UpdateAPIAccount changes an API account (admins).
+func (s *Service) UpdateAPIAccount(ctx context.Context, id string, in AccountInput) (messaging.APIAccount, error) {
+	m, err := s.admin(ctx)
+	if err != nil {
+		return messaging.APIAccount{}, err
+	}
+	a, err := s.Store.APIAccount(ctx, store.ReachOf(m), id)
+	if err != nil {
+		return a, err
+	}
+	if a, err = in.apply(a); err != nil {
+		return a, err
+	}
+	err = s.Store.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+		if err := tx.UpdateAPIAccount(ctx, a); err != nil {
+			return err
+		}
+		return record(ctx, tx, m.OrgID, m.UserID, messaging.EntryAPIAccountUpdated, a.APIAccountID, a)
+	})
+	return a, err
+}
+
+// account reads an API account named in a request body: one the caller
+// does not reach is a bad field, not a missing page.
+func (s *Service) account(ctx context.Context, m messaging.Member, field, id string) (messaging.APIAccount, error) {
+	if id == "" {
+		return messaging.APIAccount{}, errs.Field(errs.Body, field, errs.Required, "%s is required", field)
+	}
+	a, err := s.Store.APIAccount(ctx, store.ReachOf(m), id)
+	if errs.CodeOf(err) == errs.NotFound {
+		return a, errs.Field(errs.Body, field, errs.Invalid_, "no API account %q that you can use", id)
+	}
+	return a, err
+}
+
+// InboxInput is the body of POST and PUT /inbox.
+type InboxInput struct {
+	APIAccountID *string `json:"apiAccountId"`
+	Name         *string `json:"name"`
+}
+
+// Inboxes lists the inboxes the caller reaches.
+func (s *Service) Inboxes(ctx context.Context, f store.Filter, page int) (messaging.Page[messaging.Inbox], error) {
+	return list(ctx, s, f, page, s.Store.Inboxes)
+}
+
+// Inbox reads one inbox the caller reaches.
+func (s *Service) Inbox(ctx context.Context, id string) (messaging.Inbox, error) {
+	m, err := s.member(ctx)
+	if err != nil {
+		return messaging.Inbox{}, err
+	}
+	return s.Store.Inbox(ctx, store.ReachOf(m), id)
+}
+
+// SaveInbox creates (id "") or changes an inbox (admins).
+func (s *Service) SaveInbox(ctx context.Context, id string, in InboxInput) (messaging.Inbox, error) {
+	m, err := s.admin(ctx)
+	if err != nil {
+		return messaging.Inbox{}, err
+	}
+	x := messaging.Inbox{OrgID: m.OrgID}
+	if id != "" {
+		if x, err = s.Store.Inbox(ctx, store.ReachOf(m), id); err != nil {
+			return x, err
+		}
+	}
+	if x.Name, err = name("name", orKeep(in.Name, x.Name)); err != nil {
+		return x, err
+	}
+	if a, err := s.account(ctx, m, "apiAccountId", *orKeep(in.APIAccountID, x.APIAccountID)); err != nil {
+		return x, err
+	} else {
+		x.APIAccountID = a.APIAccountID
+	}
+	err = s.Store.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+		typ := messaging.EntryInboxUpdated
+		if id == "" {
+			typ = messaging.EntryInboxCreated
+			if err := tx.CreateInbox(ctx, &x); err != nil {
+				return err
+			}
+		} else if err := tx.UpdateInbox(ctx, x); err != nil {
+			return err
+		}
+		return record(ctx, tx, m.OrgID, m.UserID, typ, x.InboxID, x)
+	})
+	return x, err
+}
+
+// list reads one page of a list within the caller's reach.
+func list[T any](ctx context.Context, s *Service, f store.Filter, page int,
+	read func(context.Context, store.Reach, store.Filter) ([]T, int, error)) (messaging.Page[T], error) {
+	m, err := s.member(ctx)
+	if err != nil {
+		return messaging.Page[T]{}, err
+	}
+	if f.Offset, err = pageOffset(page); err != nil {
+		return messaging.Page[T]{}, err
+	}
+	items, n, err := read(ctx, store.ReachOf(m), f)
+	return messaging.NewPage(items, n), err
+}

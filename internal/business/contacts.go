@@ -1,0 +1,218 @@
+package business
+
+import (
+	"context"
+	"strings"
+
+	"github.com/boxwire/boxwire/internal/errs"
+	"github.com/boxwire/boxwire/internal/identity"
+	"github.com/boxwire/boxwire/internal/messaging"
+	"github.com/boxwire/boxwire/internal/store"
+)
+
+// ContactInput is the body of POST and PUT /contact.
+type ContactInput struct {
+	MobileNumber *string  `json:"mobileNumber"`
+	Name         *string  `json:"name"`
+	Status       *string  `json:"status"`
+	Email        *string  `json:"email"`
+	APIAccountID *string  `json:"apiAccountId"`
+	Tags         []string `json:"tags"`
+}
+
+// Contacts lists the contacts the caller reaches.
+func (s *Service) Contacts(ctx context.Context, f store.Filter, page int) (messaging.Page[messaging.Contact], error) {
+	return list(ctx, s, f, page, s.Store.Contacts)
+}
+
+// Contact reads one contact the caller reaches.
+func (s *Service) Contact(ctx context.Context, id string) (messaging.Contact, error) {
+	m, err := s.member(ctx)
+	if err != nil {
+		return messaging.Contact{}, err
+	}
+	return s.Store.Contact(ctx, store.ReachOf(m), id)
+}
+
+// SaveContact creates (id "") or changes a contact. A contact stays on
+// the API account it was created on.
+func (s *Service) SaveContact(ctx context.Context, id string, in ContactInput) (messaging.Contact, error) {
+	m, err := s.member(ctx)
+	if err != nil {
+		return messaging.Contact{}, err
+	}
+	c := messaging.Contact{OrgID: m.OrgID, Status: messaging.Presubscribed, Tags: []string{}}
+	if id != "" {
+		if c, err = s.Store.Contact(ctx, store.ReachOf(m), id); err != nil {
+			return c, err
+		}
+		if in.APIAccountID != nil && *in.APIAccountID != c.APIAccountID {
+			return c, errs.Field(errs.Body, "apiAccountId", errs.Invalid_, "a contact cannot move to another API account")
+		}
+	} else {
+		a, err := s.account(ctx, m, "apiAccountId", *orKeep(in.APIAccountID, ""))
+		if err != nil {
+			return c, err
+		}
+		c.APIAccountID = a.APIAccountID
+	}
+	if c, err = in.apply(c); err != nil {
+		return c, err
+	}
+	err = s.Store.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+		typ := messaging.EntryContactUpdated
+		if id == "" {
+			typ = messaging.EntryContactCreated
+			if err := tx.CreateContact(ctx, &c); err != nil {
+				return err
+			}
+		} else if err := tx.UpdateContact(ctx, c); err != nil {
+			return err
+		}
+		return record(ctx, tx, m.OrgID, m.UserID, typ, c.ContactID, c)
+	})
+	return c, err
+}
+
+// maxTags bounds a contact's tags.
+const maxTags = 50
+
+func (in ContactInput) apply(c messaging.Contact) (messaging.Contact, error) {
+	var err error
+	if c.MobileNumber, err = messaging.NormalizeE164("mobileNumber", *orKeep(in.MobileNumber, c.MobileNumber)); err != nil {
+		return c, err
+	}
+	if c.Name, err = name("name", orKeep(in.Name, c.Name)); err != nil {
+		return c, err
+	}
+	if c.Status, err = contactStatus(*orKeep(in.Status, c.Status)); err != nil {
+		return c, err
+	}
+	if in.Email != nil {
+		c.Email = strings.TrimSpace(*in.Email)
+		if c.Email != "" {
+			if c.Email, err = identity.Email("email", c.Email); err != nil {
+				return c, err
+			}
+		}
+	}
+	if in.Tags != nil {
+		if c.Tags, err = tags(in.Tags); err != nil {
+			return c, err
+		}
+	}
+	return c, nil
+}
+
+func contactStatus(v string) (string, error) {
+	for _, st := range []string{messaging.Presubscribed, messaging.Subscribed, messaging.Unsubscribed} {
+		if strings.EqualFold(v, st) {
+			return st, nil
+		}
+	}
+	return "", errs.Field(errs.Body, "status", errs.Invalid_, "status must be Presubscribed, Subscribed or Unsubscribed")
+}
+
+func tags(in []string) ([]string, error) {
+	if len(in) > maxTags {
+		return nil, errs.Field(errs.Body, "tags", errs.Invalid_, "at most %d tags", maxTags)
+	}
+	out := make([]string, 0, len(in))
+	seen := map[string]bool{}
+	for _, t := range in {
+		t = strings.TrimSpace(t)
+		if t == "" || len(t) > 64 {
+			return nil, errs.Field(errs.Body, "tags", errs.Invalid_, "a tag must be 1 to 64 characters")
+		}
+		if !seen[t] {
+			seen[t] = true
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
+// ConversationInput is the body of PUT /conversation/{id}: every field is
+// optional. A userId assigns the conversation to that user (and takes it
+// from its team), a teamId to that team; an empty string unassigns.
+type ConversationInput struct {
+	UserID *string `json:"userId"`
+	TeamID *string `json:"teamId"`
+	Folder *string `json:"folder"`
+}
+
+// Conversations lists the conversations the caller reaches.
+func (s *Service) Conversations(ctx context.Context, f store.Filter, page int) (messaging.Page[messaging.Conversation], error) {
+	return list(ctx, s, f, page, s.Store.Conversations)
+}
+
+// Conversation reads one conversation the caller reaches.
+func (s *Service) Conversation(ctx context.Context, id string) (messaging.Conversation, error) {
+	m, err := s.member(ctx)
+	if err != nil {
+		return messaging.Conversation{}, err
+	}
+	return s.Store.Conversation(ctx, store.ReachOf(m), id)
+}
+
+// UpdateConversation assigns a conversation or moves it to a folder.
+func (s *Service) UpdateConversation(ctx context.Context, id string, in ConversationInput) (messaging.Conversation, error) {
+	m, err := s.member(ctx)
+	if err != nil {
+		return messaging.Conversation{}, err
+	}
+	v, err := s.Store.Conversation(ctx, store.ReachOf(m), id)
+	if err != nil {
+		return v, err
+	}
+	a := messaging.Assignment{UserID: *orKeep(in.UserID, ""), TeamID: *orKeep(in.TeamID, "")}
+	if err := a.Validate(); err != nil {
+		return v, err
+	}
+	if in.Folder != nil {
+		if v.Folder, err = messaging.ParseFolder(*in.Folder); err != nil {
+			return v, err
+		}
+	}
+	switch {
+	case a.UserID != "":
+		v.User, v.Team = &messaging.UserRef{UserID: a.UserID}, nil
+	case a.TeamID != "":
+		v.User, v.Team = nil, &messaging.TeamRef{TeamID: a.TeamID}
+	case in.UserID != nil && in.TeamID != nil:
+		v.User, v.Team = nil, nil
+	case in.UserID != nil:
+		v.User = nil
+	case in.TeamID != nil:
+		v.Team = nil
+	}
+	err = s.Store.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+		if err := checkAssignee(ctx, tx, m.OrgID, a); err != nil {
+			return err
+		}
+		if err := tx.UpdateConversation(ctx, v); err != nil {
+			return err
+		}
+		if v, err = tx.Conversation(ctx, id); err != nil {
+			return err
+		}
+		return record(ctx, tx, m.OrgID, m.UserID, messaging.EntryConversationUpdated, v.ConversationID, v)
+	})
+	return v, err
+}
+
+func checkAssignee(ctx context.Context, tx *store.Tx, orgID string, a messaging.Assignment) error {
+	for _, c := range []struct{ table, field, id string }{{"org_members", "userId", a.UserID}, {"teams", "teamId", a.TeamID}} {
+		if c.id == "" {
+			continue
+		}
+		missing, err := tx.OrgHas(ctx, c.table, orgID, []string{c.id})
+		if err != nil {
+			return err
+		}
+		if missing != "" {
+			return errs.Field(errs.Body, c.field, errs.Invalid_, "%q is not one of the organisation's", missing)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,255 @@
+package business
+
+import (
+	"context"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/boxwire/boxwire/internal/channel"
+	"github.com/boxwire/boxwire/internal/errs"
+	"github.com/boxwire/boxwire/internal/messaging"
+	"github.com/boxwire/boxwire/internal/store"
+)
+
+// Messages lists the messages the caller reaches: by the seed's rule, the
+// last 24 hours unless fromDate or toDate is given.
+func (s *Service) Messages(ctx context.Context, f store.Filter, page int) (messaging.Page[messaging.Message], error) {
+	if f.From.IsZero() && f.To.IsZero() {
+		f.From = s.now().Add(-24 * time.Hour)
+	}
+	return list(ctx, s, f, page, s.Store.Messages)
+}
+
+// Message reads one message the caller reaches.
+func (s *Service) Message(ctx context.Context, id string) (messaging.Message, error) {
+	m, err := s.member(ctx)
+	if err != nil {
+		return messaging.Message{}, err
+	}
+	return s.Store.Message(ctx, store.ReachOf(m), id)
+}
+
+// MessageInput is the body of POST /message.
+type MessageInput struct {
+	APIAccountID string `json:"apiAccountId"`
+	ContactID    string `json:"contactId"`
+	Message      string `json:"message"`
+}
+
+// SendMessage queues a session message to a contact. It is refused
+// outside the contact's 24-hour session window, where only a template
+// broadcast may be sent.
+func (s *Service) SendMessage(ctx context.Context, in MessageInput) (messaging.Message, error) {
+	m, err := s.member(ctx)
+	if err != nil {
+		return messaging.Message{}, err
+	}
+	c, err := s.addressee(ctx, m, in.APIAccountID, in.ContactID)
+	if err != nil {
+		return messaging.Message{}, err
+	}
+	text, err := messageText("message", in.Message)
+	if err != nil {
+		return messaging.Message{}, err
+	}
+	now := s.now()
+	if err := messaging.CheckSessionWindow(c.LastIncoming, now); err != nil {
+		return messaging.Message{}, err
+	}
+	var out messaging.Message
+	err = s.Store.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+		out, err = s.addMessage(ctx, tx, c, m.UserID, store.NewMessage{Queued: true, SenderID: m.UserID,
+			Message: messaging.Message{BodyText: text, MessageDirection: messaging.Outgoing, DateTime: now}})
+		return err
+	})
+	if err == nil {
+		s.wake()
+	}
+	return out, err
+}
+
+// addressee reads the contact a message or broadcast goes to, checking
+// that it is on the named API account.
+func (s *Service) addressee(ctx context.Context, m messaging.Member, accountID, contactID string) (messaging.Contact, error) {
+	a, err := s.account(ctx, m, "apiAccountId", accountID)
+	if err != nil {
+		return messaging.Contact{}, err
+	}
+	if contactID == "" {
+		return messaging.Contact{}, errs.Field(errs.Body, "contactId", errs.Required, "contactId is required")
+	}
+	c, err := s.Store.Contact(ctx, store.ReachOf(m), contactID)
+	if errs.CodeOf(err) == errs.NotFound || (err == nil && c.APIAccountID != a.APIAccountID) {
+		return c, errs.Field(errs.Body, "contactId", errs.Invalid_, "no contact %q on API account %s", contactID, a.APIAccountID)
+	}
+	if err == nil && c.Status == messaging.Unsubscribed {
+		return c, errs.Field(errs.Body, "contactId", errs.Invalid_, "the contact has unsubscribed")
+	}
+	return c, err
+}
+
+func messageText(field, v string) (string, error) {
+	switch {
+	case strings.TrimSpace(v) == "":
+		return "", errs.Field(errs.Body, field, errs.Required, "%s is required", field)
+	case !utf8.ValidString(v) || utf8.RuneCountInString(v) > messaging.MaxMessageText:
+		return "", errs.Field(errs.Body, field, errs.Invalid_, "%s must be text of at most %d characters", field, messaging.MaxMessageText)
+	}
+	return v, nil
+}
+
+// addMessage stores a message in the contact's conversation, starting the
+// conversation if needed, and journals both.
+func (s *Service) addMessage(ctx context.Context, tx *store.Tx, c messaging.Contact, actor string, n store.NewMessage) (messaging.Message, error) {
+	v, created, err := tx.EnsureConversation(ctx, c)
+	if err != nil {
+		return messaging.Message{}, err
+	}
+	if created {
+		if err := record(ctx, tx, c.OrgID, actor, messaging.EntryConversationCreated, v.ConversationID, v); err != nil {
+			return messaging.Message{}, err
+		}
+	}
+	n.OrgID, n.APIAccountID, n.ConversationID, n.ContactID = c.OrgID, c.APIAccountID, v.ConversationID, c.ContactID
+	msg, err := tx.CreateMessage(ctx, n)
+	if err != nil {
+		return msg, err
+	}
+	return msg, record(ctx, tx, c.OrgID, actor, messaging.EntryMessageCreated, msg.MessageID, msg)
+}
+
+// InboundInput is the body of POST /apiaccount/{id}/sandbox/inbound.
+type InboundInput struct {
+	MobileNumber string `json:"mobileNumber"`
+	Message      string `json:"message"`
+	Name         string `json:"name"`
+}
+
+// SandboxInbound makes a contact write in on a sandbox API account, as a
+// channel would report it (admins): the contact is created if new, and
+// its session window opens.
+func (s *Service) SandboxInbound(ctx context.Context, accountID string, in InboundInput) (messaging.Message, error) {
+	m, err := s.admin(ctx)
+	if err != nil {
+		return messaging.Message{}, err
+	}
+	a, err := s.Store.APIAccount(ctx, store.ReachOf(m), accountID)
+	if err != nil {
+		return messaging.Message{}, err
+	}
+	if a.Channel != messaging.ChannelSandbox {
+		return messaging.Message{}, errs.E(errs.Conflict, "only a sandbox API account takes injected messages; this one is %s", a.Channel)
+	}
+	mobile, err := messaging.NormalizeE164("mobileNumber", in.MobileNumber)
+	if err != nil {
+		return messaging.Message{}, err
+	}
+	text, err := messageText("message", in.Message)
+	if err != nil {
+		return messaging.Message{}, err
+	}
+	if in.Name != "" {
+		if _, err := name("name", &in.Name); err != nil {
+			return messaging.Message{}, err
+		}
+	}
+	msg, _, err := s.receive(ctx, a, channel.Inbound{From: mobile, Name: strings.TrimSpace(in.Name), Text: text})
+	return msg, err
+}
+
+// receive stores a message a contact wrote. A channel message id already
+// stored is a redelivery: the stored message is returned, dup set.
+func (s *Service) receive(ctx context.Context, a messaging.APIAccount, in channel.Inbound) (msg messaging.Message, dup bool, err error) {
+	now := s.now()
+	err = s.Store.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+		if in.ChannelMessageID != "" {
+			msg, err = tx.MessageByChannelID(ctx, a.APIAccountID, in.ChannelMessageID)
+			if err == nil {
+				dup = true
+				return nil
+			}
+			if errs.CodeOf(err) != errs.NotFound {
+				return err
+			}
+		}
+		c, err := s.writer(ctx, tx, a, in)
+		if err != nil {
+			return err
+		}
+		if err := tx.ContactWrote(ctx, c.ContactID, now.UnixMicro()); err != nil {
+			return err
+		}
+		msg, err = s.addMessage(ctx, tx, c, "", store.NewMessage{Message: messaging.Message{
+			ChannelMessageID: in.ChannelMessageID, BodyText: in.Text, MessageDirection: messaging.Incoming, DateTime: now}})
+		return err
+	})
+	return msg, dup, err
+}
+
+// writer is the contact who wrote in, created (Subscribed: they wrote
+// to us) if the number is new on the account.
+func (s *Service) writer(ctx context.Context, tx *store.Tx, a messaging.APIAccount, in channel.Inbound) (messaging.Contact, error) {
+	c, err := tx.ContactByMobile(ctx, a.APIAccountID, in.From)
+	if errs.CodeOf(err) != errs.NotFound {
+		return c, err
+	}
+	c = messaging.Contact{OrgID: a.OrgID, APIAccountID: a.APIAccountID, MobileNumber: in.From, Name: in.Name,
+		Status: messaging.Subscribed}
+	if c.Name == "" {
+		c.Name = in.From
+	}
+	if err := tx.CreateContact(ctx, &c); err != nil {
+		return c, err
+	}
+	return c, record(ctx, tx, a.OrgID, "", messaging.EntryContactCreated, c.ContactID, c)
+}
+
+// applyStatus folds a channel's delivery status into the message it is
+// about, and into its broadcast. A status for an unknown message is
+// ignored: channels report on messages sent by other systems too.
+func (s *Service) applyStatus(ctx context.Context, accountID string, st channel.Status) error {
+	return s.Store.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+		msg, err := tx.MessageByChannelID(ctx, accountID, st.ChannelMessageID)
+		if errs.CodeOf(err) == errs.NotFound {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		d, err := msg.Delivery().Apply(st.Status, st.Reason)
+		if err != nil || d == msg.Delivery() {
+			return err
+		}
+		return s.setDelivery(ctx, tx, msg, d)
+	})
+}
+
+// setDelivery stores a message's new delivery and its broadcast's status.
+func (s *Service) setDelivery(ctx context.Context, tx *store.Tx, msg messaging.Message, d messaging.Delivery) error {
+	if err := tx.SetDelivery(ctx, msg.MessageID, d); err != nil {
+		return err
+	}
+	msg, err := tx.Message(ctx, msg.MessageID)
+	if err != nil {
+		return err
+	}
+	if err := record(ctx, tx, msg.OrgID, "", messaging.EntryMessageUpdated, msg.MessageID, msg); err != nil {
+		return err
+	}
+	if msg.BroadcastID == "" {
+		return nil
+	}
+	b, err := tx.Broadcast(ctx, msg.BroadcastID)
+	if err != nil {
+		return err
+	}
+	b.Status, b.Reason = messaging.BroadcastStatus(d, true), d.FailureReason
+	if d.IsSent {
+		b.MessageID = msg.MessageID
+	}
+	if err := tx.SetBroadcast(ctx, b); err != nil {
+		return err
+	}
+	return record(ctx, tx, b.OrgID, "", messaging.EntryBroadcastUpdated, b.BroadcastID, b)
+}

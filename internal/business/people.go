@@ -1,0 +1,253 @@
+package business
+
+import (
+	"context"
+
+	"github.com/boxwire/boxwire/internal/auth"
+	"github.com/boxwire/boxwire/internal/errs"
+	"github.com/boxwire/boxwire/internal/identity"
+	"github.com/boxwire/boxwire/internal/messaging"
+	"github.com/boxwire/boxwire/internal/store"
+)
+
+// UserInput is the body of POST and PUT /user.
+type UserInput struct {
+	FirstName *string `json:"firstName"`
+	LastName  *string `json:"lastName"`
+	Email     *string `json:"email"`
+	Password  *string `json:"password"`
+	Role      *string `json:"role"`
+}
+
+// UserRow is one item of GET /user: a user and an API account they reach.
+type UserRow struct {
+	User       messaging.UserRef     `json:"user"`
+	APIAccount *messaging.AccountRef `json:"apiAccount"`
+}
+
+// Users lists every user of the organisation with each API account they
+// reach (a user reaching none appears once, with apiAccount null).
+func (s *Service) Users(ctx context.Context) ([]UserRow, error) {
+	m, err := s.member(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.Store.UserAccounts(ctx, m.OrgID)
+	out := make([]UserRow, 0, len(rows))
+	for _, r := range rows {
+		row := UserRow{User: messaging.UserRef{FirstName: r.User.FirstName, LastName: r.User.LastName, UserID: r.User.UserID}}
+		if r.Account.APIAccountid != "" {
+			acc := r.Account
+			row.APIAccount = &acc
+		}
+		out = append(out, row)
+	}
+	return out, err
+}
+
+// User reads one user of the caller's organisation.
+func (s *Service) User(ctx context.Context, id string) (messaging.Member, error) {
+	m, err := s.member(ctx)
+	if err != nil {
+		return m, err
+	}
+	return s.Store.Member(ctx, m.OrgID, id)
+}
+
+// CreateUser adds a user to the organisation (admins).
+func (s *Service) CreateUser(ctx context.Context, in UserInput) (messaging.Member, error) {
+	m, err := s.admin(ctx)
+	if err != nil {
+		return m, err
+	}
+	first, err := name("firstName", in.FirstName)
+	if err != nil {
+		return m, err
+	}
+	last, err := name("lastName", in.LastName)
+	if err != nil {
+		return m, err
+	}
+	role, err := parseRole(in.Role, identity.Agent)
+	if err != nil {
+		return m, err
+	}
+	for _, f := range []struct {
+		field string
+		v     *string
+	}{{"email", in.Email}, {"password", in.Password}} {
+		if f.v == nil {
+			return m, errs.Field(errs.Body, f.field, errs.Required, "%s is required", f.field)
+		}
+	}
+	who, err := auth.CreateUser(ctx, s.Store, auth.NewUser{Email: *in.Email, Password: *in.Password,
+		Name: first + " " + last, OrgID: m.OrgID, Role: role, FirstName: first, LastName: last})
+	if err != nil {
+		if e := errs.As(err); e != nil && e.Fields["identifier_value"] != "" {
+			return m, errs.Field(errs.Body, "email", errs.Conflicts, "a user with this e-mail already exists")
+		}
+		return m, err
+	}
+	return s.Store.Member(ctx, m.OrgID, who.ID)
+}
+
+// UpdateUser changes a user's names, role, e-mail or password (admins).
+func (s *Service) UpdateUser(ctx context.Context, id string, in UserInput) (messaging.Member, error) {
+	m, err := s.admin(ctx)
+	if err != nil {
+		return m, err
+	}
+	u, err := s.Store.Member(ctx, m.OrgID, id)
+	if err != nil {
+		return u, err
+	}
+	if u.FirstName, err = name("firstName", orKeep(in.FirstName, u.FirstName)); err != nil {
+		return u, err
+	}
+	if u.LastName, err = name("lastName", orKeep(in.LastName, u.LastName)); err != nil {
+		return u, err
+	}
+	role, err := parseRole(in.Role, identity.Role(u.Role))
+	if err != nil {
+		return u, err
+	}
+	if u.UserID == m.UserID && role != identity.Admin {
+		return u, errs.Field(errs.Body, "role", errs.Invalid_, "an admin cannot take their own admin role away")
+	}
+	u.Role = string(role)
+	email, hash, err := login(in)
+	if err != nil {
+		return u, err
+	}
+	err = s.Store.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+		if err := tx.SetMemberProfile(ctx, u); err != nil {
+			return err
+		}
+		return tx.SetLogin(ctx, u.UserID, email, hash)
+	})
+	if err != nil {
+		return u, err
+	}
+	return s.Store.Member(ctx, m.OrgID, id)
+}
+
+// login validates a new e-mail and password, either of which may be absent.
+func login(in UserInput) (email, hash string, err error) {
+	if in.Email != nil {
+		if email, err = identity.Email("email", *in.Email); err != nil {
+			return "", "", err
+		}
+	}
+	if in.Password != nil {
+		if err = identity.Password("password", *in.Password); err != nil {
+			return "", "", err
+		}
+		if hash, err = auth.HashPassword(*in.Password); err != nil {
+			return "", "", err
+		}
+	}
+	return email, hash, nil
+}
+
+func parseRole(v *string, def identity.Role) (identity.Role, error) {
+	if v == nil {
+		return def, nil
+	}
+	return identity.ParseRole(*v)
+}
+
+// TeamInput is the body of POST and PUT /team.
+type TeamInput struct {
+	Name          *string  `json:"name"`
+	Description   *string  `json:"description"`
+	APIAccountIDs []string `json:"apiAccountIds"`
+	UserIDs       []string `json:"userIds"`
+}
+
+// Teams lists the organisation's teams.
+func (s *Service) Teams(ctx context.Context) ([]messaging.Team, error) {
+	m, err := s.member(ctx)
+	if err != nil {
+		return nil, err
+	}
+	teams, err := s.Store.Teams(ctx, m.OrgID, "")
+	if teams == nil {
+		teams = []messaging.Team{}
+	}
+	return teams, err
+}
+
+// Team reads one team.
+func (s *Service) Team(ctx context.Context, id string) (messaging.Team, error) {
+	m, err := s.member(ctx)
+	if err != nil {
+		return messaging.Team{}, err
+	}
+	teams, err := s.Store.Teams(ctx, m.OrgID, id)
+	if err != nil {
+		return messaging.Team{}, err
+	}
+	return teams[0], nil
+}
+
+// SaveTeam creates (id "") or changes a team (admins). On change, nil
+// apiAccountIds or userIds leave the team's accounts or users as they are.
+func (s *Service) SaveTeam(ctx context.Context, id string, in TeamInput) (messaging.Team, error) {
+	m, err := s.admin(ctx)
+	if err != nil {
+		return messaging.Team{}, err
+	}
+	t := messaging.Team{OrgID: m.OrgID}
+	if id != "" {
+		if t, err = s.Team(ctx, id); err != nil {
+			return t, err
+		}
+	}
+	if t.Name, err = name("name", orKeep(in.Name, t.Name)); err != nil {
+		return t, err
+	}
+	t.Description = *orKeep(in.Description, t.Description)
+	if len(t.Description) > 1000 {
+		return t, errs.Field(errs.Body, "description", errs.Invalid_, "description must be at most 1000 characters")
+	}
+	if id == "" {
+		in.APIAccountIDs, in.UserIDs = nonNil(in.APIAccountIDs), nonNil(in.UserIDs)
+	}
+	err = s.Store.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+		if err := checkIDs(ctx, tx, m.OrgID, in); err != nil {
+			return err
+		}
+		if id == "" {
+			return tx.CreateTeam(ctx, &t, in.UserIDs, in.APIAccountIDs)
+		}
+		return tx.UpdateTeam(ctx, t, in.UserIDs, in.APIAccountIDs)
+	})
+	if err != nil {
+		return t, err
+	}
+	return s.Team(ctx, t.TeamID)
+}
+
+// checkIDs refuses a team's account or user that is not the organisation's.
+func checkIDs(ctx context.Context, tx *store.Tx, orgID string, in TeamInput) error {
+	for _, c := range []struct {
+		table, field string
+		ids          []string
+	}{{"api_accounts", "apiAccountIds", in.APIAccountIDs}, {"org_members", "userIds", in.UserIDs}} {
+		missing, err := tx.OrgHas(ctx, c.table, orgID, c.ids)
+		if err != nil {
+			return err
+		}
+		if missing != "" {
+			return errs.Field(errs.Body, c.field, errs.Invalid_, "%q is not one of the organisation's", missing)
+		}
+	}
+	return nil
+}
+
+func nonNil(ids []string) []string {
+	if ids == nil {
+		return []string{}
+	}
+	return ids
+}

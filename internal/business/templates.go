@@ -1,0 +1,179 @@
+package business
+
+import (
+	"context"
+
+	"github.com/boxwire/boxwire/internal/channel"
+	"github.com/boxwire/boxwire/internal/errs"
+	"github.com/boxwire/boxwire/internal/messaging"
+	"github.com/boxwire/boxwire/internal/store"
+)
+
+// TemplateInput is the body of POST and PUT /template.
+type TemplateInput struct {
+	APIAccountID    *string `json:"apiAccountId"`
+	Name            *string `json:"name"`
+	TemplateText    *string `json:"templateText"`
+	TemplateExample *string `json:"templateExample"`
+	Status          *string `json:"status"`
+}
+
+// Templates lists the templates the caller reaches.
+func (s *Service) Templates(ctx context.Context, f store.Filter, page int) (messaging.Page[messaging.TemplateView], error) {
+	return list(ctx, s, f, page, s.Store.Templates)
+}
+
+// Template reads one template the caller reaches.
+func (s *Service) Template(ctx context.Context, id string) (messaging.TemplateView, error) {
+	m, err := s.member(ctx)
+	if err != nil {
+		return messaging.TemplateView{}, err
+	}
+	return s.Store.Template(ctx, store.ReachOf(m), id)
+}
+
+// SaveTemplate creates (id "") or changes a template (admins). A new or
+// edited text goes back to Pending review. Only a sandbox account's
+// template takes its status from an admin; a WhatsApp account's follows
+// Meta's review, reported by its template status webhook.
+func (s *Service) SaveTemplate(ctx context.Context, id string, in TemplateInput) (messaging.TemplateView, error) {
+	m, err := s.admin(ctx)
+	if err != nil {
+		return messaging.TemplateView{}, err
+	}
+	t := messaging.TemplateView{Status: messaging.Pending}
+	if id != "" {
+		if t, err = s.Store.Template(ctx, store.ReachOf(m), id); err != nil {
+			return t, err
+		}
+		if in.APIAccountID != nil && *in.APIAccountID != t.APIAccountID {
+			return t, errs.Field(errs.Body, "apiAccountId", errs.Invalid_, "a template cannot move to another API account")
+		}
+	}
+	a, err := s.account(ctx, m, "apiAccountId", *orKeep(in.APIAccountID, t.APIAccountID))
+	if err != nil {
+		return t, err
+	}
+	t.APIAccountID = a.APIAccountID
+	edited := in.TemplateText != nil && *in.TemplateText != t.TemplateText
+	t.Name, t.TemplateText = *orKeep(in.Name, t.Name), *orKeep(in.TemplateText, t.TemplateText)
+	t.TemplateExample = *orKeep(in.TemplateExample, t.TemplateExample)
+	if err := messaging.ValidateTemplate(t.Name, t.TemplateText, t.TemplateExample); err != nil {
+		return t, err
+	}
+	if edited {
+		t.Status = messaging.Pending
+	}
+	if in.Status != nil {
+		if a.Channel != messaging.ChannelSandbox {
+			return t, errs.Field(errs.Body, "status", errs.Invalid_,
+				"the status of a %s template follows Meta's review; only sandbox templates take it from an admin", a.Channel)
+		}
+		if t.Status, err = messaging.ParseTemplateStatus(*in.Status); err != nil {
+			return t, err
+		}
+	}
+	err = s.Store.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+		typ := messaging.EntryTemplateUpdated
+		if id == "" {
+			typ = messaging.EntryTemplateCreated
+			if err := tx.CreateTemplate(ctx, m.OrgID, &t); err != nil {
+				return err
+			}
+		} else if err := tx.UpdateTemplate(ctx, t); err != nil {
+			return err
+		}
+		return record(ctx, tx, m.OrgID, m.UserID, typ, t.TemplateID, t)
+	})
+	return t, err
+}
+
+// reviewTemplate applies a channel's review of a template.
+func (s *Service) reviewTemplate(ctx context.Context, a messaging.APIAccount, r channel.TemplateReview) error {
+	status, err := messaging.ParseTemplateStatus(r.Status)
+	if err != nil {
+		return nil // a review state Boxwire does not model (e.g. PENDING_DELETION): nothing to change
+	}
+	t, err := s.Store.TemplateByName(ctx, a.APIAccountID, r.Name)
+	if errs.CodeOf(err) == errs.NotFound {
+		return nil // a template created outside Boxwire
+	}
+	if err != nil || t.Status == status {
+		return err
+	}
+	t.Status = status
+	return s.Store.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+		if err := tx.UpdateTemplate(ctx, t); err != nil {
+			return err
+		}
+		return record(ctx, tx, a.OrgID, "", messaging.EntryTemplateUpdated, t.TemplateID, t)
+	})
+}
+
+// BroadcastInput is the body of POST /broadcast.
+type BroadcastInput struct {
+	APIAccountID string `json:"apiAccountId"`
+	ContactID    string `json:"contactId"`
+	TemplateID   string `json:"templateId"`
+	Message      string `json:"message"`
+}
+
+// Broadcasts lists the broadcasts the caller reaches.
+func (s *Service) Broadcasts(ctx context.Context, f store.Filter, page int) (messaging.Page[messaging.Broadcast], error) {
+	return list(ctx, s, f, page, s.Store.Broadcasts)
+}
+
+// Broadcast reads one broadcast the caller reaches.
+func (s *Service) Broadcast(ctx context.Context, id string) (messaging.Broadcast, error) {
+	m, err := s.member(ctx)
+	if err != nil {
+		return messaging.Broadcast{}, err
+	}
+	return s.Store.Broadcast(ctx, store.ReachOf(m), id)
+}
+
+// CreateBroadcast queues an approved template message to a contact; it is
+// sent asynchronously (Queued → Sent → Delivered/Read, or Failed).
+func (s *Service) CreateBroadcast(ctx context.Context, in BroadcastInput) (messaging.Broadcast, error) {
+	m, err := s.member(ctx)
+	if err != nil {
+		return messaging.Broadcast{}, err
+	}
+	c, err := s.addressee(ctx, m, in.APIAccountID, in.ContactID)
+	if err != nil {
+		return messaging.Broadcast{}, err
+	}
+	if in.TemplateID == "" {
+		return messaging.Broadcast{}, errs.Field(errs.Body, "templateId", errs.Required, "templateId is required")
+	}
+	t, err := s.Store.Template(ctx, store.ReachOf(m), in.TemplateID)
+	if errs.CodeOf(err) == errs.NotFound {
+		return messaging.Broadcast{}, errs.Field(errs.Body, "templateId", errs.Invalid_, "no template %q that you can use", in.TemplateID)
+	}
+	if err != nil {
+		return messaging.Broadcast{}, err
+	}
+	params, err := messaging.CheckBroadcast(messaging.Template{ID: t.TemplateID, APIAccountID: t.APIAccountID, Name: t.Name,
+		Text: t.TemplateText, Status: t.Status}, c.APIAccountID, in.Message)
+	if err != nil {
+		return messaging.Broadcast{}, err
+	}
+	b := messaging.Broadcast{OrgID: m.OrgID, APIAccountID: c.APIAccountID, ContactID: c.ContactID, TemplateID: t.TemplateID,
+		Message: in.Message, Status: messaging.BroadcastQueued, Params: params}
+	err = s.Store.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+		if err := tx.CreateBroadcast(ctx, &b); err != nil {
+			return err
+		}
+		if err := record(ctx, tx, m.OrgID, m.UserID, messaging.EntryBroadcastCreated, b.BroadcastID, b); err != nil {
+			return err
+		}
+		_, err := s.addMessage(ctx, tx, c, m.UserID, store.NewMessage{Queued: true, SenderID: m.UserID,
+			Message: messaging.Message{BodyText: in.Message, MessageDirection: messaging.Outgoing, IsTemplateMessage: true,
+				BroadcastID: b.BroadcastID, DateTime: s.now()}})
+		return err
+	})
+	if err == nil {
+		s.wake()
+	}
+	return b, err
+}

@@ -1,0 +1,148 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+
+	"github.com/google/uuid"
+
+	"github.com/boxwire/boxwire/internal/errs"
+	"github.com/boxwire/boxwire/internal/messaging"
+)
+
+const contactCols = `c.id, c.org_id, c.api_account_id, c.mobile_number, c.name, c.status, c.email, c.tags, c.last_incoming_at, c.created_at`
+
+func scanContact(row scanner, c *messaging.Contact) error {
+	var tags string
+	var last sql.NullInt64
+	var created int64
+	if err := row.Scan(&c.ContactID, &c.OrgID, &c.APIAccountID, &c.MobileNumber, &c.Name, &c.Status, &c.Email,
+		&tags, &last, &created); err != nil {
+		return err
+	}
+	c.LastIncoming, c.DateTime = nullMicros(last), fromMicros(created)
+	c.Tags = []string{}
+	return json.Unmarshal([]byte(tags), &c.Tags)
+}
+
+// duplicateMobile is seed 004's 409.
+const duplicateMobile = "Duplicate Contact attempted - contact mobileNumber must be unique per apiAccount"
+
+// CreateContact stores c, assigning its id and time. A mobile number
+// already on the API account is a Conflict on mobileNumber.
+func (t *Tx) CreateContact(ctx context.Context, c *messaging.Contact) error {
+	c.ContactID, c.DateTime = uuid.NewString(), t.now
+	if c.Tags == nil {
+		c.Tags = []string{}
+	}
+	tags, _ := json.Marshal(c.Tags)
+	_, err := t.q.ExecContext(ctx, `INSERT INTO contacts (id, org_id, api_account_id, mobile_number, name, status, email, tags, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, c.ContactID, c.OrgID, c.APIAccountID, c.MobileNumber, c.Name,
+		c.Status, c.Email, string(tags), micros(c.DateTime))
+	return errs.Wrap(t.store.conflict(err, "mobileNumber", duplicateMobile), "create contact")
+}
+
+// UpdateContact stores c's fields.
+func (t *Tx) UpdateContact(ctx context.Context, c messaging.Contact) error {
+	tags, _ := json.Marshal(c.Tags)
+	_, err := t.q.ExecContext(ctx, `UPDATE contacts SET mobile_number = $3, name = $4, status = $5, email = $6, tags = $7
+		WHERE id = $1 AND org_id = $2`, c.ContactID, c.OrgID, c.MobileNumber, c.Name, c.Status, c.Email, string(tags))
+	return errs.Wrap(t.store.conflict(err, "mobileNumber", duplicateMobile), "update contact")
+}
+
+// ContactWrote records that the contact wrote at when: the session
+// window opens from there.
+func (t *Tx) ContactWrote(ctx context.Context, contactID string, when int64) error {
+	_, err := t.q.ExecContext(ctx, `UPDATE contacts SET last_incoming_at = $2 WHERE id = $1`, contactID, when)
+	return errs.Wrap(err, "record incoming")
+}
+
+// ContactByMobile reads the contact of an API account with a mobile
+// number, in the transaction (an inbound message creates it if missing).
+func (t *Tx) ContactByMobile(ctx context.Context, accountID, mobile string) (messaging.Contact, error) {
+	var c messaging.Contact
+	q := &query{from: "contacts c"}
+	q.where.WriteString(" WHERE c.api_account_id = " + arg(&q.args, accountID) + " AND c.mobile_number = " + arg(&q.args, mobile))
+	err := t.store.one(ctx, t.q, q, contactCols, "contact", func(row *sql.Row) error { return scanContact(row, &c) })
+	return c, err
+}
+
+// Contact reads one contact within r.
+func (s *Store) Contact(ctx context.Context, r Reach, id string) (messaging.Contact, error) {
+	var c messaging.Contact
+	q := newQuery("contacts c", "c.", "c.api_account_id", r).eq("c.id", id)
+	err := s.one(ctx, s.rq, q, contactCols, "contact", func(row *sql.Row) error { return scanContact(row, &c) })
+	return c, err
+}
+
+// Contacts lists the contacts within r.
+func (s *Store) Contacts(ctx context.Context, r Reach, f Filter) ([]messaging.Contact, int, error) {
+	var out []messaging.Contact
+	q := newQuery("contacts c", "c.", "c.api_account_id", r).eq("c.api_account_id", f.APIAccountID).
+		eq("c.mobile_number", f.MobileNumber).between("c.created_at", f.From, f.To)
+	n, err := s.page(ctx, q, contactCols, "c.created_at, c.id", f.Offset, func(rows *sql.Rows) error {
+		var c messaging.Contact
+		err := scanContact(rows, &c)
+		out = append(out, c)
+		return err
+	})
+	return out, n, err
+}
+
+const templateCols = `t.id, t.api_account_id, t.name, t.template_text, t.template_example, t.status, t.created_at`
+
+func scanTemplate(row scanner, t *messaging.TemplateView) error {
+	var created int64
+	err := row.Scan(&t.TemplateID, &t.APIAccountID, &t.Name, &t.TemplateText, &t.TemplateExample, &t.Status, &created)
+	t.DateTime = fromMicros(created)
+	return err
+}
+
+// CreateTemplate stores tv for the organisation, assigning its id and
+// time. A name already used on the API account is a Conflict on name.
+func (t *Tx) CreateTemplate(ctx context.Context, orgID string, tv *messaging.TemplateView) error {
+	tv.TemplateID, tv.DateTime = uuid.NewString(), t.now
+	_, err := t.q.ExecContext(ctx, `INSERT INTO templates (id, org_id, api_account_id, name, template_text, template_example, status, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, tv.TemplateID, orgID, tv.APIAccountID, tv.Name, tv.TemplateText,
+		tv.TemplateExample, tv.Status, micros(tv.DateTime))
+	return errs.Wrap(t.store.conflict(err, "name", "a template with this name already exists on the API account"), "create template")
+}
+
+// UpdateTemplate stores tv's fields.
+func (t *Tx) UpdateTemplate(ctx context.Context, tv messaging.TemplateView) error {
+	_, err := t.q.ExecContext(ctx, `UPDATE templates SET name = $2, template_text = $3, template_example = $4, status = $5
+		WHERE id = $1`, tv.TemplateID, tv.Name, tv.TemplateText, tv.TemplateExample, tv.Status)
+	return errs.Wrap(t.store.conflict(err, "name", "a template with this name already exists on the API account"), "update template")
+}
+
+// Template reads one template within r.
+func (s *Store) Template(ctx context.Context, r Reach, id string) (messaging.TemplateView, error) {
+	var tv messaging.TemplateView
+	q := newQuery("templates t", "t.", "t.api_account_id", r).eq("t.id", id)
+	err := s.one(ctx, s.rq, q, templateCols, "template", func(row *sql.Row) error { return scanTemplate(row, &tv) })
+	return tv, err
+}
+
+// TemplateByName reads an API account's template by name, for the
+// channel's review callbacks.
+func (s *Store) TemplateByName(ctx context.Context, accountID, name string) (messaging.TemplateView, error) {
+	var tv messaging.TemplateView
+	q := &query{from: "templates t"}
+	q.where.WriteString(" WHERE t.api_account_id = " + arg(&q.args, accountID) + " AND t.name = " + arg(&q.args, name))
+	err := s.one(ctx, s.rq, q, templateCols, "template", func(row *sql.Row) error { return scanTemplate(row, &tv) })
+	return tv, err
+}
+
+// Templates lists the templates within r.
+func (s *Store) Templates(ctx context.Context, r Reach, f Filter) ([]messaging.TemplateView, int, error) {
+	var out []messaging.TemplateView
+	q := newQuery("templates t", "t.", "t.api_account_id", r).eq("t.api_account_id", f.APIAccountID).eq("t.name", f.Name)
+	n, err := s.page(ctx, q, templateCols, "t.created_at, t.id", f.Offset, func(rows *sql.Rows) error {
+		var tv messaging.TemplateView
+		err := scanTemplate(rows, &tv)
+		out = append(out, tv)
+		return err
+	})
+	return out, n, err
+}

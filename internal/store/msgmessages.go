@@ -1,0 +1,338 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/boxwire/boxwire/internal/errs"
+	"github.com/boxwire/boxwire/internal/messaging"
+)
+
+const conversationFrom = `conversations v
+	LEFT JOIN org_members vu ON vu.org_id = v.org_id AND vu.identity_id = v.user_id
+	LEFT JOIN teams vt ON vt.id = v.team_id`
+
+const conversationCols = `v.id, v.org_id, v.api_account_id, v.contact_id, v.folder, v.created_at,
+	COALESCE(v.user_id, ''), COALESCE(vu.first_name, ''), COALESCE(vu.last_name, ''),
+	COALESCE(v.team_id, ''), COALESCE(vt.name, ''), COALESCE(vt.description, '')`
+
+func scanConversation(row scanner, v *messaging.Conversation) error {
+	var created int64
+	var u messaging.UserRef
+	var t messaging.TeamRef
+	if err := row.Scan(&v.ConversationID, &v.OrgID, &v.APIAccountID, &v.ContactID, &v.Folder, &created,
+		&u.UserID, &u.FirstName, &u.LastName, &t.TeamID, &t.Name, &t.Description); err != nil {
+		return err
+	}
+	v.DateTime = fromMicros(created)
+	v.User, v.Team = nil, nil
+	if u.UserID != "" {
+		v.User = &u
+	}
+	if t.TeamID != "" {
+		v.Team = &t
+	}
+	return nil
+}
+
+// EnsureConversation returns the conversation of a contact on its API
+// account, starting one in the inbox if there is none yet.
+func (t *Tx) EnsureConversation(ctx context.Context, c messaging.Contact) (v messaging.Conversation, created bool, err error) {
+	q := &query{from: conversationFrom}
+	q.where.WriteString(" WHERE v.api_account_id = " + arg(&q.args, c.APIAccountID) + " AND v.contact_id = " + arg(&q.args, c.ContactID))
+	err = t.store.one(ctx, t.q, q, conversationCols, "conversation", func(row *sql.Row) error { return scanConversation(row, &v) })
+	if errs.CodeOf(err) != errs.NotFound {
+		return v, false, err
+	}
+	v = messaging.Conversation{ConversationID: uuid.NewString(), OrgID: c.OrgID, APIAccountID: c.APIAccountID,
+		ContactID: c.ContactID, Folder: messaging.FolderInbox, DateTime: t.now}
+	_, err = t.q.ExecContext(ctx, `INSERT INTO conversations (id, org_id, api_account_id, contact_id, folder, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6)`, v.ConversationID, v.OrgID, v.APIAccountID, v.ContactID, v.Folder, micros(v.DateTime))
+	return v, true, errs.Wrap(err, "create conversation")
+}
+
+// UpdateConversation stores the assignment and folder of v.
+func (t *Tx) UpdateConversation(ctx context.Context, v messaging.Conversation) error {
+	var user, team string
+	if v.User != nil {
+		user = v.User.UserID
+	}
+	if v.Team != nil {
+		team = v.Team.TeamID
+	}
+	_, err := t.q.ExecContext(ctx, `UPDATE conversations SET user_id = $3, team_id = $4, folder = $5 WHERE id = $1 AND org_id = $2`,
+		v.ConversationID, v.OrgID, nullString(user), nullString(team), v.Folder)
+	return errs.Wrap(err, "update conversation")
+}
+
+// Conversation reads one conversation within r.
+func (s *Store) Conversation(ctx context.Context, r Reach, id string) (messaging.Conversation, error) {
+	var v messaging.Conversation
+	q := newQuery(conversationFrom, "v.", "v.api_account_id", r).eq("v.id", id)
+	err := s.one(ctx, s.rq, q, conversationCols, "conversation", func(row *sql.Row) error { return scanConversation(row, &v) })
+	return v, err
+}
+
+// Conversations lists the conversations within r.
+func (s *Store) Conversations(ctx context.Context, r Reach, f Filter) ([]messaging.Conversation, int, error) {
+	var out []messaging.Conversation
+	q := newQuery(conversationFrom, "v.", "v.api_account_id", r).eq("v.api_account_id", f.APIAccountID).
+		eq("v.folder", f.Folder).eq("v.user_id", f.UserID).eq("v.team_id", f.TeamID).eq("v.contact_id", f.ContactID)
+	n, err := s.page(ctx, q, conversationCols, "v.created_at, v.id", f.Offset, func(rows *sql.Rows) error {
+		var v messaging.Conversation
+		err := scanConversation(rows, &v)
+		out = append(out, v)
+		return err
+	})
+	return out, n, err
+}
+
+const messageFrom = `messages m JOIN contacts mc ON mc.id = m.contact_id
+	LEFT JOIN org_members ms ON ms.org_id = m.org_id AND ms.identity_id = m.sender_id`
+
+const messageCols = `m.id, m.org_id, m.body_text, m.api_account_id, m.created_at, m.conversation_id, m.direction,
+	m.is_template, m.is_sent, m.is_delivered, m.is_read, m.failed_reason, COALESCE(m.channel_message_id, ''),
+	COALESCE(m.broadcast_id, ''), mc.id, mc.mobile_number, mc.name, mc.status,
+	COALESCE(ms.first_name, ''), COALESCE(ms.last_name, '')`
+
+func scanMessage(row scanner, m *messaging.Message) error {
+	var created int64
+	c := &m.Contact
+	err := row.Scan(&m.MessageID, &m.OrgID, &m.BodyText, &m.APIAccountID, &created, &m.ConversationID, &m.MessageDirection,
+		&m.IsTemplateMessage, &m.IsSent, &m.IsDelivered, &m.IsRead, &m.FailedReason, &m.ChannelMessageID,
+		&m.BroadcastID, &c.ContactID, &c.MobileNumber, &c.Name, &c.Status, &m.SenderFirstName, &m.SenderLastName)
+	m.DateTime = fromMicros(created)
+	c.APIAccountID = m.APIAccountID
+	return err
+}
+
+// NewMessage is a message to store.
+type NewMessage struct {
+	messaging.Message
+	ContactID string
+	SenderID  string
+	Queued    bool // outgoing, to be sent by the channel sender
+}
+
+// CreateMessage stores a message and returns it as read back. A channel
+// message id already stored on the account is a Conflict: the channel
+// delivered the same message twice.
+func (t *Tx) CreateMessage(ctx context.Context, n NewMessage) (messaging.Message, error) {
+	id := uuid.NewString()
+	state := "done"
+	if n.Queued {
+		state = "queued"
+	}
+	_, err := t.q.ExecContext(ctx, `INSERT INTO messages (id, org_id, api_account_id, conversation_id, contact_id, body_text,
+		direction, is_template, send_state, channel_message_id, sender_id, broadcast_id, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		id, n.OrgID, n.APIAccountID, n.ConversationID, n.ContactID, n.BodyText, n.MessageDirection, n.IsTemplateMessage,
+		state, nullString(n.ChannelMessageID), nullString(n.SenderID), nullString(n.BroadcastID), micros(n.DateTime))
+	if err = t.store.conflict(err, "messageId", "this channel message is already stored"); err != nil {
+		return messaging.Message{}, errs.Wrap(err, "create message")
+	}
+	return t.Message(ctx, id)
+}
+
+// Message reads a message in the transaction.
+func (t *Tx) Message(ctx context.Context, id string) (messaging.Message, error) {
+	var m messaging.Message
+	q := &query{from: messageFrom}
+	q.where.WriteString(" WHERE m.id = " + arg(&q.args, id))
+	err := t.store.one(ctx, t.q, q, messageCols, "message", func(row *sql.Row) error { return scanMessage(row, &m) })
+	return m, err
+}
+
+// MessageByChannelID reads the message a channel status is about.
+func (t *Tx) MessageByChannelID(ctx context.Context, accountID, channelID string) (messaging.Message, error) {
+	var m messaging.Message
+	q := &query{from: messageFrom}
+	q.where.WriteString(" WHERE m.api_account_id = " + arg(&q.args, accountID) + " AND m.channel_message_id = " + arg(&q.args, channelID))
+	err := t.store.one(ctx, t.q, q, messageCols, "message", func(row *sql.Row) error { return scanMessage(row, &m) })
+	return m, err
+}
+
+// SetDelivery stores a message's delivery flags.
+func (t *Tx) SetDelivery(ctx context.Context, id string, d messaging.Delivery) error {
+	reason := d.FailureReason
+	if !d.IsFailed {
+		reason = ""
+	}
+	_, err := t.q.ExecContext(ctx, `UPDATE messages SET is_sent = $2, is_delivered = $3, is_read = $4, failed_reason = $5 WHERE id = $1`,
+		id, d.IsSent, d.IsDelivered, d.IsRead, reason)
+	return errs.Wrap(err, "set delivery")
+}
+
+// Message reads one message within r.
+func (s *Store) Message(ctx context.Context, r Reach, id string) (messaging.Message, error) {
+	var m messaging.Message
+	q := newQuery(messageFrom, "m.", "m.api_account_id", r).eq("m.id", id)
+	err := s.one(ctx, s.rq, q, messageCols, "message", func(row *sql.Row) error { return scanMessage(row, &m) })
+	return m, err
+}
+
+// Messages lists the messages within r, oldest first.
+func (s *Store) Messages(ctx context.Context, r Reach, f Filter) ([]messaging.Message, int, error) {
+	var out []messaging.Message
+	q := newQuery(messageFrom, "m.", "m.api_account_id", r).eq("m.api_account_id", f.APIAccountID).
+		eq("m.contact_id", f.ContactID).eq("m.conversation_id", f.ConversationID).between("m.created_at", f.From, f.To)
+	if f.InboxID != "" {
+		q.where.WriteString(" AND m.api_account_id IN (SELECT api_account_id FROM inboxes WHERE id = " + arg(&q.args, f.InboxID) + ")")
+	}
+	n, err := s.page(ctx, q, messageCols, "m.created_at, m.id", f.Offset, func(rows *sql.Rows) error {
+		var m messaging.Message
+		err := scanMessage(rows, &m)
+		out = append(out, m)
+		return err
+	})
+	return out, n, err
+}
+
+// ClaimSends takes up to limit queued outgoing messages that are due,
+// leasing them until lease so another node's sender leaves them alone.
+func (t *Tx) ClaimSends(ctx context.Context, now, lease time.Time, limit int) ([]string, error) {
+	rows, err := t.q.QueryContext(ctx, `SELECT id FROM messages WHERE send_state = 'queued' AND next_attempt_at <= $1
+		ORDER BY next_attempt_at, created_at LIMIT $2`, micros(now), limit)
+	if err != nil {
+		return nil, errs.Wrap(err, "claim sends")
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, errs.Wrap(err, "claim sends")
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	for _, id := range ids {
+		if _, err := t.q.ExecContext(ctx, `UPDATE messages SET next_attempt_at = $2 WHERE id = $1`, id, micros(lease)); err != nil {
+			return nil, errs.Wrap(err, "claim sends")
+		}
+	}
+	return ids, errs.Wrap(rows.Err(), "claim sends")
+}
+
+// SendDone records the outcome of a send: the channel's id on success,
+// or a failure reason when the channel refused it for good.
+func (t *Tx) SendDone(ctx context.Context, id, channelID, failedReason string) error {
+	_, err := t.q.ExecContext(ctx, `UPDATE messages SET send_state = 'done', channel_message_id = $2,
+		is_sent = $3, failed_reason = $4, send_attempts = send_attempts + 1 WHERE id = $1`,
+		id, nullString(channelID), channelID != "", failedReason)
+	return errs.Wrap(err, "record send")
+}
+
+// SendRetry counts a failed attempt and puts the message back in the
+// queue, due at next(attempts).
+func (t *Tx) SendRetry(ctx context.Context, id string, next func(attempts int) time.Time) (attempts int, err error) {
+	err = t.q.QueryRowContext(ctx, `UPDATE messages SET send_attempts = send_attempts + 1
+		WHERE id = $1 RETURNING send_attempts`, id).Scan(&attempts)
+	if err != nil {
+		return 0, errs.Wrap(err, "requeue send")
+	}
+	_, err = t.q.ExecContext(ctx, `UPDATE messages SET next_attempt_at = $2 WHERE id = $1`, id, micros(next(attempts)))
+	return attempts, errs.Wrap(err, "requeue send")
+}
+
+// NextSendDue is when the earliest queued send is due (zero: none queued).
+func (s *Store) NextSendDue(ctx context.Context) (time.Time, error) {
+	var next sql.NullInt64
+	err := s.rq.QueryRowContext(ctx, `SELECT MIN(next_attempt_at) FROM messages WHERE send_state = 'queued'`).Scan(&next)
+	return nullMicros(next), errs.Wrap(err, "next send")
+}
+
+const broadcastCols = `b.id, b.org_id, b.api_account_id, b.contact_id, b.template_id, COALESCE(b.message_id, ''), b.message,
+	b.status, b.reason, b.params, b.created_at`
+
+func scanBroadcast(row scanner, b *messaging.Broadcast) error {
+	var created int64
+	var params string
+	if err := row.Scan(&b.BroadcastID, &b.OrgID, &b.APIAccountID, &b.ContactID, &b.TemplateID, &b.MessageID, &b.Message,
+		&b.Status, &b.Reason, &params, &created); err != nil {
+		return err
+	}
+	b.DateTime = fromMicros(created)
+	return json.Unmarshal([]byte(params), &b.Params)
+}
+
+// CreateBroadcast stores b, assigning its id and time.
+func (t *Tx) CreateBroadcast(ctx context.Context, b *messaging.Broadcast) error {
+	b.BroadcastID, b.DateTime = uuid.NewString(), t.now
+	params, _ := json.Marshal(b.Params)
+	_, err := t.q.ExecContext(ctx, `INSERT INTO broadcasts (id, org_id, api_account_id, contact_id, template_id, message, params,
+		status, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, b.BroadcastID, b.OrgID, b.APIAccountID, b.ContactID,
+		b.TemplateID, b.Message, string(params), b.Status, micros(b.DateTime))
+	return errs.Wrap(err, "create broadcast")
+}
+
+// SetBroadcast stores a broadcast's status, reason and message id.
+func (t *Tx) SetBroadcast(ctx context.Context, b messaging.Broadcast) error {
+	_, err := t.q.ExecContext(ctx, `UPDATE broadcasts SET status = $2, reason = $3, message_id = $4 WHERE id = $1`,
+		b.BroadcastID, b.Status, b.Reason, nullString(b.MessageID))
+	return errs.Wrap(err, "update broadcast")
+}
+
+// BroadcastTx reads a broadcast in the transaction.
+func (t *Tx) Broadcast(ctx context.Context, id string) (messaging.Broadcast, error) {
+	var b messaging.Broadcast
+	q := &query{from: "broadcasts b"}
+	q.where.WriteString(" WHERE b.id = " + arg(&q.args, id))
+	err := t.store.one(ctx, t.q, q, broadcastCols, "broadcast", func(row *sql.Row) error { return scanBroadcast(row, &b) })
+	return b, err
+}
+
+// Broadcast reads one broadcast within r.
+func (s *Store) Broadcast(ctx context.Context, r Reach, id string) (messaging.Broadcast, error) {
+	var b messaging.Broadcast
+	q := newQuery("broadcasts b", "b.", "b.api_account_id", r).eq("b.id", id)
+	err := s.one(ctx, s.rq, q, broadcastCols, "broadcast", func(row *sql.Row) error { return scanBroadcast(row, &b) })
+	return b, err
+}
+
+// Broadcasts lists the broadcasts within r.
+func (s *Store) Broadcasts(ctx context.Context, r Reach, f Filter) ([]messaging.Broadcast, int, error) {
+	var out []messaging.Broadcast
+	q := newQuery("broadcasts b", "b.", "b.api_account_id", r).eq("b.api_account_id", f.APIAccountID).eq("b.contact_id", f.ContactID)
+	if f.InboxID != "" {
+		q.where.WriteString(" AND b.api_account_id IN (SELECT api_account_id FROM inboxes WHERE id = " + arg(&q.args, f.InboxID) + ")")
+	}
+	n, err := s.page(ctx, q, broadcastCols, "b.created_at, b.id", f.Offset, func(rows *sql.Rows) error {
+		var b messaging.Broadcast
+		err := scanBroadcast(rows, &b)
+		out = append(out, b)
+		return err
+	})
+	return out, n, err
+}
+
+// Conversation reads a conversation in the transaction, as it now is.
+func (t *Tx) Conversation(ctx context.Context, id string) (messaging.Conversation, error) {
+	var v messaging.Conversation
+	q := &query{from: conversationFrom}
+	q.where.WriteString(" WHERE v.id = " + arg(&q.args, id))
+	err := t.store.one(ctx, t.q, q, conversationCols, "conversation", func(row *sql.Row) error { return scanConversation(row, &v) })
+	return v, err
+}
+
+// MessageByID reads a message of any organisation, for the sender.
+func (s *Store) MessageByID(ctx context.Context, id string) (messaging.Message, error) {
+	var m messaging.Message
+	q := &query{from: messageFrom}
+	q.where.WriteString(" WHERE m.id = " + arg(&q.args, id))
+	err := s.one(ctx, s.rq, q, messageCols, "message", func(row *sql.Row) error { return scanMessage(row, &m) })
+	return m, err
+}
+
+// BroadcastByID reads a broadcast of any organisation, for the sender.
+func (s *Store) BroadcastByID(ctx context.Context, id string) (messaging.Broadcast, error) {
+	var b messaging.Broadcast
+	q := &query{from: "broadcasts b"}
+	q.where.WriteString(" WHERE b.id = " + arg(&q.args, id))
+	err := s.one(ctx, s.rq, q, broadcastCols, "broadcast", func(row *sql.Row) error { return scanBroadcast(row, &b) })
+	return b, err
+}

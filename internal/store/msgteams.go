@@ -1,0 +1,175 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+
+	"github.com/google/uuid"
+
+	"github.com/boxwire/boxwire/internal/errs"
+	"github.com/boxwire/boxwire/internal/messaging"
+)
+
+// CreateTeam stores tm, assigning its id, and its users and accounts.
+// A name already used in the organisation is a Conflict on name.
+func (t *Tx) CreateTeam(ctx context.Context, tm *messaging.Team, userIDs, accountIDs []string) error {
+	tm.TeamID = uuid.NewString()
+	_, err := t.q.ExecContext(ctx, `INSERT INTO teams (id, org_id, name, description, created_at) VALUES ($1, $2, $3, $4, $5)`,
+		tm.TeamID, tm.OrgID, tm.Name, tm.Description, micros(t.now))
+	if err = t.store.conflict(err, "name", "a team with this name already exists"); err != nil {
+		return errs.Wrap(err, "create team")
+	}
+	return t.setTeamLinks(ctx, tm.TeamID, userIDs, accountIDs)
+}
+
+// UpdateTeam stores tm's name and description, and replaces its users
+// or accounts when they are given (nil leaves them).
+func (t *Tx) UpdateTeam(ctx context.Context, tm messaging.Team, userIDs, accountIDs []string) error {
+	_, err := t.q.ExecContext(ctx, `UPDATE teams SET name = $3, description = $4 WHERE id = $1 AND org_id = $2`,
+		tm.TeamID, tm.OrgID, tm.Name, tm.Description)
+	if err = t.store.conflict(err, "name", "a team with this name already exists"); err != nil {
+		return errs.Wrap(err, "update team")
+	}
+	return t.setTeamLinks(ctx, tm.TeamID, userIDs, accountIDs)
+}
+
+func (t *Tx) setTeamLinks(ctx context.Context, teamID string, userIDs, accountIDs []string) error {
+	for _, link := range []struct {
+		table, col string
+		ids        []string
+	}{{"team_users", "identity_id", userIDs}, {"team_accounts", "api_account_id", accountIDs}} {
+		if link.ids == nil {
+			continue
+		}
+		if _, err := t.q.ExecContext(ctx, `DELETE FROM `+link.table+` WHERE team_id = $1`, teamID); err != nil {
+			return errs.Wrap(err, "set team %s", link.table)
+		}
+		for _, id := range link.ids {
+			if _, err := t.q.ExecContext(ctx, `INSERT INTO `+link.table+` (team_id, `+link.col+`) VALUES ($1, $2)
+				ON CONFLICT DO NOTHING`, teamID, id); err != nil {
+				return errs.Wrap(err, "set team %s", link.table)
+			}
+		}
+	}
+	return nil
+}
+
+// Teams lists the organisation's teams by name, with their users and
+// API accounts; teamID narrows it to one team.
+func (s *Store) Teams(ctx context.Context, orgID, teamID string) ([]messaging.Team, error) {
+	q := &query{from: "teams t"}
+	q.where.WriteString(" WHERE t.org_id = " + arg(&q.args, orgID))
+	q.eq("t.id", teamID)
+	rows, err := s.rq.QueryContext(ctx, `SELECT t.id, t.org_id, t.name, t.description FROM teams t`+q.where.String()+
+		` ORDER BY t.name, t.id`, q.args...)
+	if err != nil {
+		return nil, errs.Wrap(err, "list teams")
+	}
+	var out []messaging.Team
+	index := map[string]int{}
+	for rows.Next() {
+		tm := messaging.Team{APIAccounts: []messaging.AccountRef{}, Users: []messaging.UserRef{}}
+		if err := rows.Scan(&tm.TeamID, &tm.OrgID, &tm.Name, &tm.Description); err != nil {
+			rows.Close()
+			return nil, errs.Wrap(err, "scan team")
+		}
+		index[tm.TeamID] = len(out)
+		out = append(out, tm)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, errs.Wrap(err, "list teams")
+	}
+	if teamID != "" && len(out) == 0 {
+		return nil, errs.E(errs.NotFound, "no such team")
+	}
+	err = s.eachRow(ctx, `SELECT ta.team_id, a.name, a.id FROM team_accounts ta JOIN api_accounts a ON a.id = ta.api_account_id
+		JOIN teams t ON t.id = ta.team_id`+q.where.String()+` ORDER BY a.name, a.id`, q.args, func(rows *sql.Rows) error {
+		var id string
+		var ref messaging.AccountRef
+		err := rows.Scan(&id, &ref.Name, &ref.APIAccountid)
+		ref.APIAccountID2 = ref.APIAccountid
+		if i, ok := index[id]; ok {
+			out[i].APIAccounts = append(out[i].APIAccounts, ref)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = s.eachRow(ctx, `SELECT tu.team_id, m.first_name, m.last_name, m.identity_id FROM team_users tu
+		JOIN teams t ON t.id = tu.team_id JOIN org_members m ON m.identity_id = tu.identity_id AND m.org_id = t.org_id`+
+		q.where.String()+` ORDER BY m.first_name, m.last_name, m.identity_id`, q.args, func(rows *sql.Rows) error {
+		var id string
+		var ref messaging.UserRef
+		err := rows.Scan(&id, &ref.FirstName, &ref.LastName, &ref.UserID)
+		if i, ok := index[id]; ok {
+			out[i].Users = append(out[i].Users, ref)
+		}
+		return err
+	})
+	return out, err
+}
+
+// eachRow runs a query and calls fn for every row.
+func (s *Store) eachRow(ctx context.Context, sqlText string, args []any, fn func(*sql.Rows) error) error {
+	rows, err := s.rq.QueryContext(ctx, sqlText, args...)
+	if err != nil {
+		return errs.Wrap(err, "query")
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return errs.Wrap(err, "scan")
+		}
+	}
+	return errs.Wrap(rows.Err(), "query")
+}
+
+// UserAccount is one row of GET /user: a user and an API account they
+// can reach (no account: an empty ID).
+type UserAccount struct {
+	User    messaging.Member
+	Account messaging.AccountRef
+}
+
+// UserAccounts pairs every user of the organisation with each API account
+// they reach: all of them for admins, their teams' for agents.
+func (s *Store) UserAccounts(ctx context.Context, orgID string) ([]UserAccount, error) {
+	var out []UserAccount
+	err := s.eachRow(ctx, `SELECT `+memberColumns+`, COALESCE(a.name, ''), COALESCE(a.id, '') FROM org_members m
+		JOIN identities i ON i.id = m.identity_id
+		LEFT JOIN api_accounts a ON a.org_id = m.org_id AND (m.role = 'admin' OR a.id IN (
+			SELECT ta.api_account_id FROM team_accounts ta JOIN team_users tu ON tu.team_id = ta.team_id
+			WHERE tu.identity_id = m.identity_id))
+		WHERE m.org_id = $1 ORDER BY m.first_name, m.last_name, m.identity_id, a.name, a.id`, []any{orgID},
+		func(rows *sql.Rows) error {
+			var ua UserAccount
+			u := &ua.User
+			err := rows.Scan(&u.UserID, &u.OrgID, &u.FirstName, &u.LastName, &u.Email, &u.Role, &ua.Account.Name, &ua.Account.APIAccountid)
+			ua.Account.APIAccountID2 = ua.Account.APIAccountid
+			out = append(out, ua)
+			return err
+		})
+	return out, err
+}
+
+// OrgHas reports whether every id names a row of table in the organisation
+// (table is api_accounts or teams), or a user of it (org_members).
+func (t *Tx) OrgHas(ctx context.Context, table, orgID string, ids []string) (missing string, err error) {
+	col := "id"
+	if table == "org_members" {
+		col = "identity_id"
+	}
+	for _, id := range ids {
+		var one int
+		err := t.q.QueryRowContext(ctx, `SELECT 1 FROM `+table+` WHERE org_id = $1 AND `+col+` = $2`, orgID, id).Scan(&one)
+		if err == sql.ErrNoRows {
+			return id, nil
+		}
+		if err != nil {
+			return "", errs.Wrap(err, "check %s", table)
+		}
+	}
+	return "", nil
+}
