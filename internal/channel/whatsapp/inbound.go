@@ -1,0 +1,156 @@
+package whatsapp
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/boxwire/boxwire/internal/channel"
+)
+
+// inbound is one entry of "messages": something a WhatsApp user sent.
+// Its content sits under a key named by Type; only the parts that can
+// be shown as text are decoded.
+type inbound struct {
+	From      string      `json:"from"` // the sender's wa_id: digits, no "+"
+	ID        string      `json:"id"`
+	Timestamp unixSeconds `json:"timestamp"`
+	Type      string      `json:"type"`
+	Text      *struct {
+		Body string `json:"body"`
+	} `json:"text"`
+	Image    *media `json:"image"`
+	Video    *media `json:"video"`
+	Document *media `json:"document"`
+	Button   *struct {
+		Text string `json:"text"`
+	} `json:"button"`
+	Interactive *struct {
+		ButtonReply *struct {
+			Title string `json:"title"`
+		} `json:"button_reply"`
+		ListReply *struct {
+			Title string `json:"title"`
+		} `json:"list_reply"`
+	} `json:"interactive"`
+	Reaction *struct {
+		Emoji string `json:"emoji"`
+	} `json:"reaction"`
+	Location *struct {
+		Latitude  float64 `json:"latitude"`
+		Longitude float64 `json:"longitude"`
+		Name      string  `json:"name"`
+		Address   string  `json:"address"`
+	} `json:"location"`
+	System *struct {
+		Body string `json:"body"`
+	} `json:"system"`
+}
+
+type media struct {
+	Caption  string `json:"caption"`
+	Filename string `json:"filename"`
+}
+
+func (m inbound) toInbound() (channel.Inbound, error) {
+	switch {
+	case m.ID == "":
+		return channel.Inbound{}, errors.New("a message without an id")
+	case !isDigits(m.From):
+		return channel.Inbound{}, fmt.Errorf("message %s: sender %q is not a wa_id", m.ID, m.From)
+	case time.Time(m.Timestamp).IsZero():
+		return channel.Inbound{}, fmt.Errorf("message %s without a timestamp", m.ID)
+	}
+	return channel.Inbound{
+		ChannelMessageID: m.ID,
+		From:             "+" + m.From,
+		Text:             m.text(),
+		At:               time.Time(m.Timestamp),
+	}, nil
+}
+
+// text is what the conversation shows for m. Boxwire keeps text only,
+// so other kinds become a bracketed description rather than vanishing:
+// the agent at least sees that the contact sent something.
+func (m inbound) text() string {
+	if s := m.content(); s != "" {
+		return s
+	}
+	if m.Type == "" {
+		return "[message]"
+	}
+	return "[" + m.Type + "]"
+}
+
+func (m inbound) content() string {
+	switch m.Type {
+	case "text":
+		if m.Text != nil {
+			return m.Text.Body
+		}
+	case "image", "video":
+		return m.caption()
+	case "document":
+		if c := m.caption(); c != "" || m.Document == nil || m.Document.Filename == "" {
+			return c
+		}
+		return "[document: " + m.Document.Filename + "]"
+	case "button":
+		if m.Button != nil {
+			return m.Button.Text
+		}
+	case "interactive":
+		return m.reply()
+	case "reaction":
+		return m.reaction()
+	case "location":
+		return m.location()
+	case "system":
+		if m.System != nil {
+			return m.System.Body
+		}
+	}
+	return ""
+}
+
+func (m inbound) caption() string {
+	for _, md := range []*media{m.Image, m.Video, m.Document} {
+		if md != nil && md.Caption != "" {
+			return md.Caption
+		}
+	}
+	return ""
+}
+
+func (m inbound) reply() string {
+	switch i := m.Interactive; {
+	case i == nil:
+		return ""
+	case i.ButtonReply != nil:
+		return i.ButtonReply.Title
+	case i.ListReply != nil:
+		return i.ListReply.Title
+	}
+	return ""
+}
+
+func (m inbound) reaction() string {
+	if m.Reaction == nil || m.Reaction.Emoji == "" {
+		// An empty emoji is how WhatsApp reports a removed reaction.
+		return "[reaction removed]"
+	}
+	return "[reaction: " + m.Reaction.Emoji + "]"
+}
+
+func (m inbound) location() string {
+	l := m.Location
+	if l == nil {
+		return ""
+	}
+	where := strings.TrimSpace(strings.Join([]string{l.Name, l.Address}, " "))
+	if where != "" {
+		where += " "
+	}
+	return fmt.Sprintf("[location: %s(%g, %g)]", where, l.Latitude, l.Longitude)
+}
