@@ -1,0 +1,145 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+
+	"github.com/google/uuid"
+
+	"github.com/boxwire/boxwire/internal/errs"
+	"github.com/boxwire/boxwire/internal/messaging"
+)
+
+// The store returns a webhook whole, secret included, because the
+// dispatcher signs with it; the service hides it from every response but
+// the create one.
+const webhookColumns = `id, org_id, type, target_url, is_enabled, failure_count, is_zapier, secret, position`
+
+func scanWebhook(row interface{ Scan(...any) error }) (messaging.Webhook, error) {
+	var w messaging.Webhook
+	err := row.Scan(&w.WebhookID, &w.OrgID, &w.Type, &w.TargetURL, &w.IsEnabled, &w.FailureCount,
+		&w.IsZapier, &w.Secret, &w.Position)
+	if errors.Is(err, sql.ErrNoRows) {
+		return w, errs.E(errs.NotFound, "no such webhook")
+	}
+	return w, errs.Wrap(err, "read webhook")
+}
+
+// CreateWebhook inserts w, assigning its id. Its position starts at the
+// journal head, read in the write transaction, so the hook receives what
+// commits after it and not the organisation's whole past.
+func (t *Tx) CreateWebhook(ctx context.Context, w *messaging.Webhook) error {
+	if err := t.q.QueryRowContext(ctx, `SELECT COALESCE(MAX(position), 0) FROM journal`).Scan(&w.Position); err != nil {
+		return errs.Wrap(err, "journal head")
+	}
+	w.WebhookID, w.FailureCount = uuid.NewString(), 0
+	_, err := t.q.ExecContext(ctx, `INSERT INTO webhooks (`+webhookColumns+`, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		w.WebhookID, w.OrgID, w.Type, w.TargetURL, w.IsEnabled, w.FailureCount, w.IsZapier, w.Secret, w.Position,
+		micros(t.now))
+	return errs.Wrap(err, "create webhook")
+}
+
+// Webhook reads one webhook of an organisation; another organisation's
+// is NotFound, like one that does not exist.
+func (s *Store) Webhook(ctx context.Context, orgID, id string) (messaging.Webhook, error) {
+	return webhookByID(ctx, s.rq, orgID, id)
+}
+
+// Webhook reads one webhook of an organisation in the transaction, for a
+// change that depends on its current state.
+func (t *Tx) Webhook(ctx context.Context, orgID, id string) (messaging.Webhook, error) {
+	return webhookByID(ctx, t.q, orgID, id)
+}
+
+func webhookByID(ctx context.Context, q querier, orgID, id string) (messaging.Webhook, error) {
+	return scanWebhook(q.QueryRowContext(ctx, `SELECT `+webhookColumns+` FROM webhooks
+		WHERE org_id = $1 AND id = $2`, orgID, id))
+}
+
+// Webhooks lists a page of an organisation's webhooks, oldest first, and
+// counts them all.
+func (s *Store) Webhooks(ctx context.Context, orgID string, offset, limit int) ([]messaging.Webhook, int, error) {
+	var count int
+	if err := s.rq.QueryRowContext(ctx, `SELECT COUNT(*) FROM webhooks WHERE org_id = $1`, orgID).Scan(&count); err != nil {
+		return nil, 0, errs.Wrap(err, "count webhooks")
+	}
+	hooks, err := scanWebhooks(s.rq.QueryContext(ctx, `SELECT `+webhookColumns+` FROM webhooks
+		WHERE org_id = $1 ORDER BY created_at, id LIMIT $2 OFFSET $3`, orgID, limit, offset))
+	return hooks, count, err
+}
+
+// EnabledWebhooks lists the enabled webhooks of every organisation: the
+// ones the dispatcher delivers to.
+func (s *Store) EnabledWebhooks(ctx context.Context) ([]messaging.Webhook, error) {
+	return scanWebhooks(s.rq.QueryContext(ctx, `SELECT `+webhookColumns+` FROM webhooks
+		WHERE is_enabled = $1 ORDER BY created_at, id`, true))
+}
+
+func scanWebhooks(rows *sql.Rows, err error) ([]messaging.Webhook, error) {
+	if err != nil {
+		return nil, errs.Wrap(err, "list webhooks")
+	}
+	defer rows.Close()
+	var out []messaging.Webhook
+	for rows.Next() {
+		w, err := scanWebhook(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, w)
+	}
+	return out, errs.Wrap(rows.Err(), "list webhooks")
+}
+
+// UpdateWebhook stores what an admin may change (type, target URL,
+// enabled) and the failure count that goes with it. The position is
+// kept, so re-enabling a hook delivers its backlog instead of dropping it.
+func (t *Tx) UpdateWebhook(ctx context.Context, w messaging.Webhook) error {
+	return webhookChanged(t.q.ExecContext(ctx, `UPDATE webhooks SET type = $3, target_url = $4, is_enabled = $5,
+		failure_count = $6 WHERE org_id = $1 AND id = $2`,
+		w.OrgID, w.WebhookID, w.Type, w.TargetURL, w.IsEnabled, w.FailureCount))
+}
+
+// DeleteWebhook removes an organisation's webhook.
+func (t *Tx) DeleteWebhook(ctx context.Context, orgID, id string) error {
+	return webhookChanged(t.q.ExecContext(ctx, `DELETE FROM webhooks WHERE org_id = $1 AND id = $2`, orgID, id))
+}
+
+// AdvanceWebhook records that the hook delivered the entry at position:
+// the position moves past it and the consecutive failures end. A
+// position is never moved back, whatever order writes arrive in.
+func (t *Tx) AdvanceWebhook(ctx context.Context, id string, position int64) error {
+	return webhookChanged(t.q.ExecContext(ctx, `UPDATE webhooks SET failure_count = 0,
+		position = CASE WHEN position < $2 THEN $2 ELSE position END WHERE id = $1`, id, position))
+}
+
+// SkipWebhook moves the hook's position past entries it does not
+// receive (other types). It is not a delivery, so the failure count stays.
+func (t *Tx) SkipWebhook(ctx context.Context, id string, position int64) error {
+	return webhookChanged(t.q.ExecContext(ctx, `UPDATE webhooks SET
+		position = CASE WHEN position < $2 THEN $2 ELSE position END WHERE id = $1`, id, position))
+}
+
+// WebhookFailed stores a failed delivery's consecutive failure count and
+// disables the hook when told to. The position stays on the entry, which
+// is retried.
+func (t *Tx) WebhookFailed(ctx context.Context, id string, failureCount int, disable bool) error {
+	return webhookChanged(t.q.ExecContext(ctx, `UPDATE webhooks SET failure_count = $2,
+		is_enabled = (is_enabled AND NOT $3) WHERE id = $1`, id, failureCount, disable))
+}
+
+// webhookChanged turns an UPDATE or DELETE that matched no row into
+// NotFound: the hook was deleted, or belongs to another organisation.
+func webhookChanged(res sql.Result, err error) error {
+	if err != nil {
+		return errs.Wrap(err, "write webhook")
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return errs.Wrap(err, "write webhook")
+	} else if n == 0 {
+		return errs.E(errs.NotFound, "no such webhook")
+	}
+	return nil
+}
