@@ -49,6 +49,24 @@ type Config struct {
 	Origins []string
 	// Now is the clock; end-to-end tests set it. Default time.Now.
 	Now func() time.Time
+
+	// WhatsAppGraphURL is the base URL of Meta's Graph API; tests point it
+	// at a local fake.
+	WhatsAppGraphURL string
+	// WebhookMaxFailures disables an outbound webhook after this many
+	// consecutive failed deliveries (0: never).
+	WebhookMaxFailures int
+	// WebhookBackoff, if set, replaces the exponential retry wait of
+	// outbound webhooks (tests).
+	WebhookBackoff time.Duration
+	// RateLimit and RateBurst bound the messaging API's requests per user
+	// and calling application (requests a second, burst); 0 disables.
+	RateLimit float64
+	RateBurst int
+	// TestClock makes the messaging clock settable through
+	// POST /_test/clock, to try the 24-hour session window without
+	// waiting a day. Never in production.
+	TestClock bool
 }
 
 func env(name, def string) string {
@@ -91,6 +109,11 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	c.Origins = splitList(env("WS_ORIGINS", ""))
 	fs.StringVar(&c.NATS, "nats", env("NATS", ""), "NATS URL (nats://host:4222) to wake the other nodes of a cluster; empty for one node (env BOXWIRE_NATS)")
 	fs.DurationVar(&c.LongPollHold, "longpoll-hold", envDuration("LONGPOLL_HOLD", 50*time.Second), "how long a Box-compatible long-poll waits before answering reconnect (env BOXWIRE_LONGPOLL_HOLD)")
+	fs.StringVar(&c.WhatsAppGraphURL, "whatsapp-graph-url", env("WHATSAPP_GRAPH_URL", "https://graph.facebook.com"), "base URL of Meta's Graph API for WhatsApp sends (env BOXWIRE_WHATSAPP_GRAPH_URL)")
+	fs.IntVar(&c.WebhookMaxFailures, "webhook-max-failures", int(envInt("WEBHOOK_MAX_FAILURES", 10)), "disable an outbound webhook after this many consecutive failed deliveries, 0 never (env BOXWIRE_WEBHOOK_MAX_FAILURES)")
+	fs.Float64Var(&c.RateLimit, "rate-limit", float64(envInt("RATE_LIMIT", 20)), "messaging API requests a second per user and calling application, 0 for no limit (env BOXWIRE_RATE_LIMIT)")
+	fs.IntVar(&c.RateBurst, "rate-burst", int(envInt("RATE_BURST", 40)), "burst allowed above --rate-limit (env BOXWIRE_RATE_BURST)")
+	fs.BoolVar(&c.TestClock, "test-clock", env("TEST_CLOCK", "") == "1", "TESTING ONLY: let POST /_test/clock move the messaging clock (env BOXWIRE_TEST_CLOCK=1)")
 	fs.StringVar(&c.PublicURL, "public-url", env("PUBLIC_URL", ""), "URL clients reach this server at; default http://ADDR (env BOXWIRE_PUBLIC_URL)")
 }
 
@@ -120,6 +143,15 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxFileSize < 0 {
 		return errors.New("--max-file-size must be positive")
+	}
+	if c.RateLimit < 0 || c.RateBurst < 0 {
+		return errors.New("--rate-limit and --rate-burst must not be negative")
+	}
+	if c.RateLimit > 0 && c.RateBurst < 1 {
+		c.RateBurst = 1
+	}
+	if c.WhatsAppGraphURL == "" {
+		c.WhatsAppGraphURL = "https://graph.facebook.com"
 	}
 	return nil
 }

@@ -23,11 +23,13 @@ import (
 	"github.com/boxwire/boxwire/internal/auth"
 	"github.com/boxwire/boxwire/internal/blob"
 	"github.com/boxwire/boxwire/internal/boxes"
+	"github.com/boxwire/boxwire/internal/business"
 	"github.com/boxwire/boxwire/internal/broker"
 	"github.com/boxwire/boxwire/internal/broker/natsbroker"
 	"github.com/boxwire/boxwire/internal/journal"
 	"github.com/boxwire/boxwire/internal/realtime"
 	"github.com/boxwire/boxwire/internal/store"
+	"github.com/boxwire/boxwire/internal/webhook"
 )
 
 // Server is a running Boxwire: the wiring of every part, by hand.
@@ -39,6 +41,12 @@ type Server struct {
 	Broker broker.Broker
 	Hub    *realtime.Hub
 	Log    *slog.Logger
+	// Business is the messaging service; Webhooks deliver its changes.
+	Business *business.Service
+	Webhooks *webhook.Dispatcher
+
+	stopWorkers context.CancelFunc // the sender and the webhook dispatcher
+	workers     sync.WaitGroup
 
 	stopHub       context.CancelFunc
 	hubDone       chan error
@@ -105,18 +113,22 @@ func Start(ctx context.Context, cfg Config, logOut io.Writer) (*Server, error) {
 	s.shutdown, s.startShutdown = context.WithCancel(context.WithoutCancel(ctx))
 	s.listener, err = net.Listen("tcp", cfg.Addr)
 	if err != nil {
+		s.stopHub()
+		<-s.hubDone
 		s.Store.Close()
 		return nil, err
 	}
+	routes := s.startMessaging(ctx)
 	if s.Config.PublicURL == "" {
 		s.Config.PublicURL = "http://" + s.listener.Addr().String()
 	}
 	s.http = &http.Server{
 		Handler: api.New(api.Deps{Auth: s.Auth, Store: s.Store, Boxes: s.Boxes, Log: s.Log, Registry: reg,
 			Live: boxesapi.Realtime{Hub: s.Hub, Origins: cfg.Origins, Shutdown: s.shutdown,
-				WriteTimeout: cfg.StreamWriteTimeout, QueueSize: cfg.StreamQueue},
+				WriteTimeout: cfg.StreamWriteTimeout, QueueSize: cfg.StreamQueue, Viewer: s.viewer},
 			SecureCookies: strings.HasPrefix(s.Config.PublicURL, "https://"),
-			PublicURL:     s.Config.PublicURL, LongPollHold: s.Config.LongPollHold}),
+			PublicURL:     s.Config.PublicURL, LongPollHold: s.Config.LongPollHold,
+			Business:      s.Business, RateLimit: rateLimit(cfg), Routes: routes}),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.Log.Handler(), slog.LevelWarn),
@@ -151,6 +163,8 @@ func (s *Server) close(ctx context.Context) error {
 	if errors.Is(err, context.DeadlineExceeded) {
 		err = s.http.Close()
 	}
+	s.stopWorkers()
+	s.workers.Wait()
 	s.stopHub()
 	<-s.hubDone
 	return errors.Join(err, s.Broker.Close(), s.Store.Close())

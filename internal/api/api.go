@@ -17,6 +17,7 @@ import (
 	"github.com/boxwire/boxwire/internal/api/stream"
 	"github.com/boxwire/boxwire/internal/auth"
 	"github.com/boxwire/boxwire/internal/boxes"
+	"github.com/boxwire/boxwire/internal/business"
 	"github.com/boxwire/boxwire/internal/errs"
 	"github.com/boxwire/boxwire/internal/store"
 )
@@ -34,6 +35,13 @@ type Deps struct {
 	PublicURL string
 	// LongPollHold is how long the Box-compatible realtime URL waits.
 	LongPollHold time.Duration
+	Business     *business.Service
+	// RateLimit bounds the messaging surface per user and calling
+	// application; nil for none.
+	RateLimit *httpx.RateLimit
+	// Routes are more handlers by pattern: the channels' inbound
+	// callbacks, which authenticate by the channel's own means.
+	Routes map[string]http.Handler
 }
 
 // New returns the server's handler.
@@ -55,9 +63,16 @@ func New(d Deps) http.Handler {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{Registry: d.Registry}))
 
 	(&boxesapi.Handler{Auth: d.Auth, Store: d.Store, Boxes: d.Boxes, Live: d.Live}).Register(mux)
-	(&messaging.Handler{Auth: d.Auth, Store: d.Store, SecureCookies: d.SecureCookies}).Register(mux)
+	msg := &messaging.Handler{Auth: d.Auth, Store: d.Store, Business: d.Business, SecureCookies: d.SecureCookies}
+	if d.RateLimit != nil {
+		msg.Limit = d.RateLimit.Wrap(httpx.Problem)
+	}
+	msg.Register(mux)
+	for pattern, h := range d.Routes {
+		mux.Handle(pattern, httpx.Recover(httpx.Problem, h))
+	}
 	(&stream.Handler{Auth: d.Auth, Store: d.Store, Boxes: d.Boxes, Hub: d.Live.Hub, PublicURL: d.PublicURL,
-		Hold: d.LongPollHold, Shutdown: d.Live.Shutdown}).Register(mux)
+		Hold: d.LongPollHold, Shutdown: d.Live.Shutdown, Viewer: d.Live.Viewer}).Register(mux)
 
 	// Anything else: a JSON 404 rather than the mux's plain text.
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

@@ -167,3 +167,19 @@ func Page(ctx context.Context, r journal.Reader, v Viewer, after int64, limit, s
 	}
 	return out, reached, nil
 }
+
+// Either shows an entry as the first of viewers that shows it: each
+// surface's viewer knows its own scopes (boxes, organisations) and
+// passes over the others'.
+func Either(viewers ...Viewer) Viewer { return either(viewers) }
+
+type either []Viewer
+
+func (vs either) Frame(ctx context.Context, e journal.Entry) (Frame, bool, error) {
+	for _, v := range vs {
+		if f, ok, err := v.Frame(ctx, e); ok || err != nil {
+			return f, ok, err
+		}
+	}
+	return Frame{}, false, nil
+}

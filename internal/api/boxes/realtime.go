@@ -31,6 +31,9 @@ type Realtime struct {
 	// than that is disconnected, so memory stays bounded.
 	WriteTimeout time.Duration
 	QueueSize    int
+	// Viewer decides what an identity sees of the journal; default the
+	// boxes' viewer alone.
+	Viewer func(identity.Identity) realtime.Viewer
 }
 
 func (l Realtime) writeTimeout() time.Duration {
@@ -101,7 +104,7 @@ func (h *Handler) ws(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	defer context.AfterFunc(h.Live.Shutdown, cancel)()
 	timeout := h.Live.writeTimeout()
-	st := realtime.Stream{Hub: h.Live.Hub, Viewer: h.Boxes.NewViewer(who), QueueSize: h.Live.QueueSize, IdleEvery: 25 * time.Second,
+	st := realtime.Stream{Hub: h.Live.Hub, Viewer: h.viewer(who), QueueSize: h.Live.QueueSize, IdleEvery: 25 * time.Second,
 		Idle: func() error { return withTimeout(ctx, timeout, func(ctx context.Context) error { return c.Ping(ctx) }) }}
 	err = st.Run(ctx, since, func(f realtime.Frame) error {
 		b, err := f.JSON()
@@ -161,7 +164,7 @@ func (h *Handler) sse(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
 	defer context.AfterFunc(h.Live.Shutdown, cancel)()
-	st := realtime.Stream{Hub: h.Live.Hub, Viewer: h.Boxes.NewViewer(who), QueueSize: h.Live.QueueSize, IdleEvery: 15 * time.Second,
+	st := realtime.Stream{Hub: h.Live.Hub, Viewer: h.viewer(who), QueueSize: h.Live.QueueSize, IdleEvery: 15 * time.Second,
 		Idle: func() error { return write(": heartbeat\n\n") }}
 	err = st.Run(ctx, since, func(f realtime.Frame) error {
 		b, err := f.JSON()
@@ -173,4 +176,12 @@ func (h *Handler) sse(w http.ResponseWriter, r *http.Request) {
 	if errors.Is(err, realtime.ErrTooSlow) || h.Live.Shutdown.Err() != nil {
 		write("retry: 1000\n\n") // the client reconnects with Last-Event-ID
 	}
+}
+
+// viewer is what who may see of the journal, live.
+func (h *Handler) viewer(who identity.Identity) realtime.Viewer {
+	if h.Live.Viewer != nil {
+		return h.Live.Viewer(who)
+	}
+	return h.Boxes.NewViewer(who)
 }

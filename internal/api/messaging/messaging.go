@@ -40,5 +40,4 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	}
 	h.registerResources(route)
 	h.registerWebhooks(route)
-	h.registerChannels(public)
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/boxwire/boxwire/internal/auth"
 	"github.com/boxwire/boxwire/internal/boxes"
 	"github.com/boxwire/boxwire/internal/errs"
+	"github.com/boxwire/boxwire/internal/identity"
 	"github.com/boxwire/boxwire/internal/journal"
 	"github.com/boxwire/boxwire/internal/realtime"
 	"github.com/boxwire/boxwire/internal/store"
@@ -33,6 +34,9 @@ type Handler struct {
 	Hold time.Duration
 	// Shutdown ends when the server stops: waiting long-polls answer reconnect.
 	Shutdown context.Context
+	// Viewer decides what an identity sees of the journal; default the
+	// boxes' viewer alone.
+	Viewer func(identity.Identity) realtime.Viewer
 
 	mu      sync.Mutex
 	waiting map[string]int // long-polls per identity
@@ -127,7 +131,10 @@ func (h *Handler) resolve(ctx context.Context, p *params) error {
 // box events.
 func (h *Handler) viewer(r *http.Request, p params) realtime.Viewer {
 	c, _ := auth.CallerFrom(r.Context())
-	v := h.Boxes.NewViewer(c.Identity)
+	var v realtime.Viewer = h.Boxes.NewViewer(c.Identity)
+	if h.Viewer != nil {
+		v = h.Viewer(c.Identity)
+	}
 	if p.streamType == "changes" {
 		return changesOnly{v}
 	}
