@@ -31,13 +31,15 @@ type process struct {
 var listening = regexp.MustCompile(`listening on (http://\S+)`)
 
 // startProcess runs `boxwire serve` in a child process (this test binary
-// re-executing Main) and waits until it prints its address.
-func startProcess(t *testing.T, sc StoreConfig) *process {
+// re-executing Main) and waits until it prints its address; extra are
+// more flags.
+func startProcess(t *testing.T, sc StoreConfig, extra ...string) *process {
 	t.Helper()
 	args := []string{"serve", "--addr", "127.0.0.1:0", "--data", sc.Data}
 	if sc.Database != "" {
 		args = append(args, "--database", sc.Database)
 	}
+	args = append(args, extra...)
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), runMainEnv+"=1")
 	stdout, err := cmd.StdoutPipe()
