@@ -26,6 +26,7 @@ func (c *movableClock) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		Advance string `json:"advance"`
 	}
+	r.Header.Del("Content-Type") // a test tool: take curl -d as JSON
 	if err := httpx.DecodeJSON(w, r, &in); err != nil {
 		httpx.Problem(w, r, err)
 		return

@@ -136,6 +136,14 @@ func TestMessagingContactsAndPaging(t *testing.T) {
 	} {
 		a.admin.refused("POST", "/contact", bad.body, 400, bad.field)
 	}
+	// JSON sent the way `curl -d` labels it is still JSON; a real form is not.
+	if r := a.admin.do("POST", "/contact", `{"mobileNumber":"+447902111126","name":"Curl","apiAccountId":"`+a.account+`"}`,
+		"Content-Type", "application/x-www-form-urlencoded"); r.status != 201 {
+		t.Fatalf("form-labelled JSON: %d %s", r.status, r.body)
+	}
+	if r := a.admin.do("POST", "/contact", "name=Form", "Content-Type", "application/x-www-form-urlencoded"); r.status != 400 {
+		t.Fatalf("a form body: %d %s", r.status, r.body)
+	}
 	// PUT changes tags and status, not the account.
 	c := a.agent.call("PUT", "/contact/"+a.contact, map[string]any{"status": "Subscribed", "tags": []string{"prospect", "customer"}}, 200)
 	if c["status"] != "Subscribed" || len(c["tags"].([]any)) != 2 || c["mobileNumber"] != "+447902111123" {
@@ -143,8 +151,8 @@ func TestMessagingContactsAndPaging(t *testing.T) {
 	}
 	a.agent.refused("PUT", "/contact/"+a.contact, map[string]any{"apiAccountId": a.other}, 400, "apiAccountId")
 
-	// 100 a page: 1 + 100 contacts on the account make two pages.
-	for i := range 100 {
+	// 100 a page: 2 + 99 contacts on the account make two pages.
+	for i := range 99 {
 		a.admin.call("POST", "/contact", map[string]any{"mobileNumber": fmt.Sprintf("+4479021%05d", 20000+i), "name": "C",
 			"status": "Presubscribed", "apiAccountId": a.account}, 201)
 	}

@@ -159,7 +159,7 @@ func (s *Service) CreateBroadcast(ctx context.Context, in BroadcastInput) (messa
 		return messaging.Broadcast{}, err
 	}
 	b := messaging.Broadcast{OrgID: m.OrgID, APIAccountID: c.APIAccountID, ContactID: c.ContactID, TemplateID: t.TemplateID,
-		Message: in.Message, Status: messaging.BroadcastQueued, Params: params}
+		Message: in.Message, Status: messaging.BroadcastQueued, Params: params, DateTime: s.now()}
 	err = s.Store.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
 		if err := tx.CreateBroadcast(ctx, &b); err != nil {
 			return err

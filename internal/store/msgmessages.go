@@ -262,7 +262,10 @@ func scanBroadcast(row scanner, b *messaging.Broadcast) error {
 
 // CreateBroadcast stores b, assigning its id and time.
 func (t *Tx) CreateBroadcast(ctx context.Context, b *messaging.Broadcast) error {
-	b.BroadcastID, b.DateTime = uuid.NewString(), t.now
+	b.BroadcastID = uuid.NewString()
+	if b.DateTime.IsZero() {
+		b.DateTime = t.now
+	}
 	params, _ := json.Marshal(b.Params)
 	_, err := t.q.ExecContext(ctx, `INSERT INTO broadcasts (id, org_id, api_account_id, contact_id, template_id, message, params,
 		status, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, b.BroadcastID, b.OrgID, b.APIAccountID, b.ContactID,

@@ -105,7 +105,7 @@ func getOf[T any](read func(context.Context, string) (T, error)) http.HandlerFun
 func createOf[In, T any](create func(context.Context, In) (T, error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		var in In
-		if err := httpx.DecodeJSON(w, r, &in); err != nil {
+		if err := decodeJSON(w, r, &in); err != nil {
 			httpx.Problem(w, r, err)
 			return
 		}
@@ -122,7 +122,7 @@ func updateOf[In, T any](update func(context.Context, string, In) (T, error)) ht
 			return
 		}
 		var in In
-		if err := httpx.DecodeJSON(w, r, &in); err != nil {
+		if err := decodeJSON(w, r, &in); err != nil {
 			httpx.Problem(w, r, err)
 			return
 		}
@@ -135,7 +135,7 @@ func (h *Handler) updateConversation(w http.ResponseWriter, r *http.Request) {
 	id, err := httpx.PathUUID(r, "id")
 	if err == nil {
 		var in business.ConversationInput
-		if err = httpx.DecodeJSON(w, r, &in); err == nil {
+		if err = decodeJSON(w, r, &in); err == nil {
 			_, err = h.Business.UpdateConversation(r.Context(), id, in)
 		}
 	}
@@ -153,7 +153,7 @@ func (h *Handler) sandboxInbound(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var in business.InboundInput
-	if err := httpx.DecodeJSON(w, r, &in); err != nil {
+	if err := decodeJSON(w, r, &in); err != nil {
 		httpx.Problem(w, r, err)
 		return
 	}

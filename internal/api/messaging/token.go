@@ -100,26 +100,48 @@ func readTokenRequest(w http.ResponseWriter, r *http.Request) (tokenRequest, err
 	return in, err
 }
 
-// readBody decodes JSON, or a form when the Content-Type says so. A body
-// labelled as a form that starts with "{" is JSON sent by `curl -d`.
+// readBody decodes JSON, or a form when the Content-Type says so.
 func readBody(w http.ResponseWriter, r *http.Request, dst any, fromForm func(get func(string) string)) error {
-	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "application/x-www-form-urlencoded" {
-		br := bufio.NewReader(http.MaxBytesReader(w, r.Body, httpx.MaxJSONBody))
-		r.Body = struct {
-			io.Reader
-			io.Closer
-		}{br, r.Body}
-		if first, _ := br.Peek(1); len(first) == 1 && first[0] == '{' {
-			r.Header.Del("Content-Type")
-			return httpx.DecodeJSON(w, r, dst)
-		}
-		if err := r.ParseForm(); err != nil {
-			return errs.Field(errs.Body, "body", errs.Malformed, "the form body could not be read")
-		}
-		fromForm(r.PostForm.Get)
-		return nil
+	if !isForm(r) {
+		return httpx.DecodeJSON(w, r, dst)
+	}
+	if jsonAsForm(w, r) {
+		return httpx.DecodeJSON(w, r, dst)
+	}
+	if err := r.ParseForm(); err != nil {
+		return errs.Field(errs.Body, "body", errs.Malformed, "the form body could not be read")
+	}
+	fromForm(r.PostForm.Get)
+	return nil
+}
+
+// decodeJSON reads a JSON body, also when it comes labelled as a form,
+// as `curl -d '{…}'` sends it.
+func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) error {
+	if isForm(r) {
+		jsonAsForm(w, r)
 	}
 	return httpx.DecodeJSON(w, r, dst)
+}
+
+func isForm(r *http.Request) bool {
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return mt == "application/x-www-form-urlencoded"
+}
+
+// jsonAsForm reports a form-labelled body that starts with "{", and then
+// drops the label so the body is read as the JSON it is.
+func jsonAsForm(w http.ResponseWriter, r *http.Request) bool {
+	br := bufio.NewReader(http.MaxBytesReader(w, r.Body, httpx.MaxJSONBody))
+	r.Body = struct {
+		io.Reader
+		io.Closer
+	}{br, r.Body}
+	if first, _ := br.Peek(1); len(first) == 1 && first[0] == '{' {
+		r.Header.Del("Content-Type")
+		return true
+	}
+	return false
 }
 
 func (h *Handler) setCookies(w http.ResponseWriter, t auth.Tokens) {

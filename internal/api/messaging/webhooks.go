@@ -55,7 +55,7 @@ func (h *Handler) getWebhook(w http.ResponseWriter, r *http.Request) {
 // other response shows.
 func (h *Handler) createWebhook(w http.ResponseWriter, r *http.Request) {
 	var in business.WebhookChange
-	if err := httpx.DecodeJSON(w, r, &in); err != nil {
+	if err := decodeJSON(w, r, &in); err != nil {
 		httpx.Problem(w, r, err)
 		return
 	}
@@ -74,7 +74,7 @@ func (h *Handler) updateWebhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var in business.WebhookChange
-	if err := httpx.DecodeJSON(w, r, &in); err != nil {
+	if err := decodeJSON(w, r, &in); err != nil {
 		httpx.Problem(w, r, err)
 		return
 	}
