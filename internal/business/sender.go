@@ -78,6 +78,9 @@ func (s *Service) send(ctx context.Context, id string) error {
 	acct := channel.Account{ID: a.APIAccountID, PhoneNumber: a.PhoneNumber,
 		PhoneNumberID: a.Settings.PhoneNumberID, AccessToken: a.Settings.AccessToken}
 	cmid, err := tr.Send(ctx, acct, out)
+	// What the channel answered is recorded even when the server is
+	// stopping: a send left unrecorded would be sent again.
+	ctx = context.WithoutCancel(ctx)
 	var cerr *channel.Error
 	switch {
 	case err == nil:
