@@ -206,23 +206,38 @@ func (s *Service) writer(ctx context.Context, tx *store.Tx, a messaging.APIAccou
 }
 
 // applyStatus folds a channel's delivery status into the message it is
-// about, and into its broadcast. A status for an unknown message is
-// ignored: channels report on messages sent by other systems too.
+// about, and into its broadcast. A status for a message not known yet is
+// kept: the channel may report a delivery before the send's answer has
+// told Boxwire the message's id (or it is about another system's message,
+// and is dropped after a day).
 func (s *Service) applyStatus(ctx context.Context, accountID string, st channel.Status) error {
+	if _, err := new(messaging.Delivery).Apply(st.Status, st.Reason); err != nil {
+		return nil // a status the rules do not model
+	}
 	return s.Store.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
 		msg, err := tx.MessageByChannelID(ctx, accountID, st.ChannelMessageID)
 		if errs.CodeOf(err) == errs.NotFound {
-			return nil
+			return tx.KeepEarlyStatus(ctx, accountID, st.ChannelMessageID, st.Status, st.Reason)
 		}
 		if err != nil {
 			return err
 		}
-		d, err := msg.Delivery().Apply(st.Status, st.Reason)
-		if err != nil || d == msg.Delivery() {
-			return err
+		d, _ := msg.Delivery().Apply(st.Status, st.Reason)
+		if d == msg.Delivery() {
+			return nil
 		}
 		return s.setDelivery(ctx, tx, msg, d)
 	})
+}
+
+// withEarlyStatuses folds into d the statuses that arrived for a message
+// before its send was recorded.
+func withEarlyStatuses(ctx context.Context, tx *store.Tx, accountID, channelID string, d messaging.Delivery) (messaging.Delivery, error) {
+	statuses, reasons, err := tx.TakeEarlyStatuses(ctx, accountID, channelID)
+	for i, st := range statuses {
+		d, _ = d.Apply(st, reasons[i])
+	}
+	return d, err
 }
 
 // setDelivery stores a message's new delivery and its broadcast's status.

@@ -123,6 +123,10 @@ func (s *Service) sent(ctx context.Context, msg messaging.Message, a messaging.A
 			return err
 		}
 		d, _ := msg.Delivery().Apply(messaging.StatusSent, "")
+		d, err := withEarlyStatuses(ctx, tx, a.APIAccountID, cmid, d)
+		if err != nil {
+			return err
+		}
 		return s.setDelivery(ctx, tx, msg, d)
 	})
 	if err != nil {

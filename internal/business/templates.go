@@ -80,6 +80,8 @@ func (s *Service) SaveTemplate(ctx context.Context, id string, in TemplateInput)
 			if err := tx.CreateTemplate(ctx, m.OrgID, &t); err != nil {
 				return err
 			}
+		} else if err := keepReview(ctx, tx, &t, edited || in.Status != nil); err != nil {
+			return err
 		} else if err := tx.UpdateTemplate(ctx, t); err != nil {
 			return err
 		}
@@ -101,13 +103,30 @@ func (s *Service) reviewTemplate(ctx context.Context, a messaging.APIAccount, r 
 	if err != nil || t.Status == status {
 		return err
 	}
-	t.Status = status
 	return s.Store.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+		// Read again in the transaction: an admin's edit may have landed
+		// since, and only the status is the review's to change.
+		t, err := tx.Template(ctx, t.TemplateID)
+		if err != nil {
+			return err
+		}
+		t.Status = status
 		if err := tx.UpdateTemplate(ctx, t); err != nil {
 			return err
 		}
 		return record(ctx, tx, a.OrgID, "", messaging.EntryTemplateUpdated, t.TemplateID, t)
 	})
+}
+
+// keepReview keeps the stored status of a template whose edit sets no
+// status of its own: a review that landed since the edit read it stands.
+func keepReview(ctx context.Context, tx *store.Tx, t *messaging.TemplateView, setsStatus bool) error {
+	if setsStatus {
+		return nil
+	}
+	now, err := tx.Template(ctx, t.TemplateID)
+	t.Status = now.Status
+	return err
 }
 
 // BroadcastInput is the body of POST /broadcast.

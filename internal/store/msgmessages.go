@@ -339,3 +339,51 @@ func (s *Store) BroadcastByID(ctx context.Context, id string) (messaging.Broadca
 	err := s.one(ctx, s.rq, q, broadcastCols, "broadcast", func(row *sql.Row) error { return scanBroadcast(row, &b) })
 	return b, err
 }
+
+// earlyStatusTTL is how long a status for an unknown message is kept:
+// the send's answer comes within seconds, or the status was about a
+// message sent by another system.
+const earlyStatusTTL = 24 * time.Hour
+
+// KeepEarlyStatus keeps a status whose message is not known yet, and
+// drops those kept longer than a day.
+func (t *Tx) KeepEarlyStatus(ctx context.Context, accountID, channelID, status, reason string) error {
+	if _, err := t.q.ExecContext(ctx, `DELETE FROM early_statuses WHERE created_at < $1`, micros(t.now.Add(-earlyStatusTTL))); err != nil {
+		return errs.Wrap(err, "prune early statuses")
+	}
+	_, err := t.q.ExecContext(ctx, `INSERT INTO early_statuses (api_account_id, channel_message_id, status, reason, created_at)
+		VALUES ($1, $2, $3, $4, $5)`, accountID, channelID, status, reason, micros(t.now))
+	return errs.Wrap(err, "keep early status")
+}
+
+// TakeEarlyStatuses returns and forgets the statuses kept for a message.
+func (t *Tx) TakeEarlyStatuses(ctx context.Context, accountID, channelID string) (statuses, reasons []string, err error) {
+	rows, err := t.q.QueryContext(ctx, `SELECT status, reason FROM early_statuses
+		WHERE api_account_id = $1 AND channel_message_id = $2 ORDER BY created_at`, accountID, channelID)
+	if err != nil {
+		return nil, nil, errs.Wrap(err, "read early statuses")
+	}
+	for rows.Next() {
+		var st, reason string
+		if err := rows.Scan(&st, &reason); err != nil {
+			rows.Close()
+			return nil, nil, errs.Wrap(err, "read early statuses")
+		}
+		statuses, reasons = append(statuses, st), append(reasons, reason)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil || len(statuses) == 0 {
+		return nil, nil, errs.Wrap(err, "read early statuses")
+	}
+	_, err = t.q.ExecContext(ctx, `DELETE FROM early_statuses WHERE api_account_id = $1 AND channel_message_id = $2`, accountID, channelID)
+	return statuses, reasons, errs.Wrap(err, "forget early statuses")
+}
+
+// Template reads a template in the transaction.
+func (t *Tx) Template(ctx context.Context, id string) (messaging.TemplateView, error) {
+	var tv messaging.TemplateView
+	q := &query{from: "templates t"}
+	q.where.WriteString(" WHERE t.id = " + arg(&q.args, id))
+	err := t.store.one(ctx, t.q, q, templateCols, "template", func(row *sql.Row) error { return scanTemplate(row, &tv) })
+	return tv, err
+}

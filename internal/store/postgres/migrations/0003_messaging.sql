@@ -156,3 +156,15 @@ CREATE TABLE webhooks (
     created_at    BIGINT NOT NULL
 );
 CREATE INDEX webhooks_org ON webhooks (org_id, created_at);
+
+-- Channel statuses that arrived before the send's answer told Boxwire
+-- the channel's message id; applied when it does, dropped after a day.
+CREATE TABLE early_statuses (
+    api_account_id     TEXT NOT NULL REFERENCES api_accounts (id) ON DELETE CASCADE,
+    channel_message_id TEXT NOT NULL,
+    status             TEXT NOT NULL,
+    reason             TEXT NOT NULL DEFAULT '',
+    created_at         BIGINT NOT NULL
+);
+CREATE INDEX early_statuses_message ON early_statuses (api_account_id, channel_message_id);
+CREATE INDEX early_statuses_time ON early_statuses (created_at);
