@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -142,4 +143,24 @@ func webhookChanged(res sql.Result, err error) error {
 		return errs.E(errs.NotFound, "no such webhook")
 	}
 	return nil
+}
+
+// LeaseWebhook makes owner the node that delivers the hook until until,
+// if no other node holds an unexpired lease; it reports whether owner
+// holds it now.
+func (t *Tx) LeaseWebhook(ctx context.Context, id, owner string, until time.Time) (bool, error) {
+	res, err := t.q.ExecContext(ctx, `UPDATE webhooks SET lease_owner = $2, lease_until = $3
+		WHERE id = $1 AND (lease_owner = $2 OR lease_until < $4)`, id, owner, micros(until), micros(t.now))
+	if err != nil {
+		return false, errs.Wrap(err, "lease webhook")
+	}
+	n, err := res.RowsAffected()
+	return n == 1, errs.Wrap(err, "lease webhook")
+}
+
+// ReleaseWebhooks ends owner's leases: a node that stops lets another (or
+// its own next run) take its hooks at once.
+func (t *Tx) ReleaseWebhooks(ctx context.Context, owner string) error {
+	_, err := t.q.ExecContext(ctx, `UPDATE webhooks SET lease_until = 0 WHERE lease_owner = $1`, owner)
+	return errs.Wrap(err, "release webhooks")
 }

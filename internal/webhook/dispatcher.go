@@ -8,6 +8,7 @@ package webhook
 import (
 	"context"
 	"errors"
+	"github.com/google/uuid"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
@@ -54,6 +55,8 @@ type Dispatcher struct {
 
 	wakeOnce sync.Once
 	wake     chan struct{}
+	nodeOnce sync.Once
+	nodeID   string
 }
 
 // errStopped ends a hook's deliveries: it was disabled or deleted.
@@ -85,6 +88,7 @@ type hookWorker struct {
 // and also covers wake-ups that were lost.
 func (d *Dispatcher) Run(ctx context.Context) {
 	var wg sync.WaitGroup
+	defer d.release(ctx)
 	defer wg.Wait()
 	workers := map[string]*hookWorker{}
 	exited := make(chan string)
@@ -207,14 +211,45 @@ func receives(hookType, entryType string) bool {
 	return ok && kind == hookType
 }
 
+// leaseTTL is how long a node keeps a hook to itself after its last
+// attempt; another node takes the hook over once it lapses.
+const leaseTTL = 30 * time.Second
+
 // current re-reads the hook, so that an admin's change, disabling or
-// deletion takes effect before the next attempt.
+// deletion takes effect before the next attempt, and renews this node's
+// lease on it. While another node holds the lease the worker stops; Run
+// starts it again on its next tick, to take over if that node is gone.
 func (d *Dispatcher) current(ctx context.Context, orgID, id string) (messaging.Webhook, error) {
-	h, err := d.Store.Webhook(ctx, orgID, id)
-	if err == nil && !h.IsEnabled {
+	var h messaging.Webhook
+	var mine bool
+	err := d.Store.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+		var err error
+		if h, err = tx.Webhook(ctx, orgID, id); err != nil || !h.IsEnabled {
+			return err
+		}
+		mine, err = tx.LeaseWebhook(ctx, id, d.node(), tx.Now().Add(leaseTTL))
+		return err
+	})
+	if err == nil && (!h.IsEnabled || !mine) {
 		return h, errStopped
 	}
 	return h, stopIfGone(err)
+}
+
+// release gives up this node's leases once its workers have ended.
+func (d *Dispatcher) release(ctx context.Context) {
+	err := d.Store.Write(context.WithoutCancel(ctx), func(ctx context.Context, tx *store.Tx) error {
+		return tx.ReleaseWebhooks(ctx, d.node())
+	})
+	if err != nil {
+		d.log().Warn("webhooks: releasing leases failed; other nodes take over in "+leaseTTL.String(), "error", err)
+	}
+}
+
+// node names this dispatcher in webhook leases.
+func (d *Dispatcher) node() string {
+	d.nodeOnce.Do(func() { d.nodeID = uuid.NewString() })
+	return d.nodeID
 }
 
 func stopIfGone(err error) error {

@@ -441,3 +441,25 @@ func sameJSON(a, b []byte) bool {
 	var va, vb any
 	return json.Unmarshal(a, &va) == nil && json.Unmarshal(b, &vb) == nil && reflect.DeepEqual(va, vb)
 }
+
+// TestTwoNodesDeliverEachEntryOnce runs two dispatchers on one database,
+// as two nodes of a cluster do: the hook's lease lets one deliver, so the
+// receiver does not get every entry twice; when that node stops, the
+// other takes over at once.
+func TestTwoNodesDeliverEachEntryOnce(t *testing.T) {
+	s := storetest.Open(t, store.Options{})
+	admin, org := newOrg(t, s, "acme")
+	rcv := newReceiver(t, -1)
+	hook := createHook(t, s, admin, messaging.WebhookContact, rcv.url)
+	rcv.setSecret(hook.Secret)
+	stopA := start(t, &webhook.Dispatcher{Store: s, Backoff: quickRetry})
+	start(t, &webhook.Dispatcher{Store: s, Backoff: quickRetry})
+	want := appendEntries(t, s, org, messaging.EntryContactCreated, messaging.EntryContactUpdated, messaging.EntryContactCreated)
+	rcv.waitDelivered(t, want)
+	stopA()
+	want = append(want, appendEntries(t, s, org, messaging.EntryContactUpdated)...)
+	rcv.waitDelivered(t, want)
+	if n := rcv.attemptCount(); n != len(want) {
+		t.Fatalf("%d attempts for %d entries: both nodes delivered", n, len(want))
+	}
+}

@@ -153,6 +153,10 @@ CREATE TABLE webhooks (
     is_zapier     BOOLEAN NOT NULL DEFAULT FALSE,
     secret        TEXT NOT NULL,
     position      BIGINT NOT NULL,
+    -- the node delivering this hook, until when: one node at a time, so
+    -- a cluster does not send every event once per node
+    lease_owner   TEXT NOT NULL DEFAULT '',
+    lease_until   BIGINT NOT NULL DEFAULT 0,
     created_at    BIGINT NOT NULL
 );
 CREATE INDEX webhooks_org ON webhooks (org_id, created_at);
