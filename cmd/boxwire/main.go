@@ -37,6 +37,7 @@ Usage:
   boxwire box read BOX                          print the conversation, decrypted
   boxwire box invite BOX                        print an invitation link (the key share is in its #fragment)
   boxwire box join LINK                         join a box from an invitation link
+  boxwire api METHOD PATH [JSON]                call the API as the signed-in user (messaging admin writes)
   boxwire bench append --server URL ...         measure durable event appends
   boxwire version
 
@@ -61,6 +62,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runLogin(ctx, args[1:], stdout, stderr)
 	case "box":
 		err = runBox(ctx, args[1:], stdout, stderr)
+	case "api":
+		err = runAPI(ctx, args[1:], stdout, stderr)
 	case "bench":
 		err = runBench(ctx, args[1:], stdout, stderr)
 	case "version":
