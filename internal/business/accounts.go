@@ -19,11 +19,15 @@ func name(field string, v *string) (string, error) {
 		return "", errs.Field(errs.Body, field, errs.Required, "%s is required", field)
 	}
 	s := strings.TrimSpace(*v)
-	if utf8.RuneCountInString(s) > maxName || !utf8.ValidString(s) {
+	if utf8.RuneCountInString(s) > maxName || !validText(s) {
 		return "", errs.Field(errs.Body, field, errs.Invalid_, "%s must be valid text of at most %d characters", field, maxName)
 	}
 	return s, nil
 }
+
+// validText refuses invalid UTF-8 and NUL, which PostgreSQL cannot store
+// in text and no one means to send.
+func validText(s string) bool { return utf8.ValidString(s) && !strings.ContainsRune(s, 0) }
 
 // orKeep returns *v when given, else old.
 func orKeep(v *string, old string) *string {
@@ -51,7 +55,7 @@ func (in AccountInput) apply(a messaging.APIAccount) (messaging.APIAccount, erro
 	if a.Name, err = name("name", orKeep(in.Name, a.Name)); err != nil {
 		return a, err
 	}
-	if a.PhoneNumber, err = messaging.NormalizeE164("phoneNumber", *orKeep(in.PhoneNumber, a.PhoneNumber)); err != nil {
+	if a.PhoneNumber, err = messaging.ChannelNumber("phoneNumber", *orKeep(in.PhoneNumber, a.PhoneNumber)); err != nil {
 		return a, err
 	}
 	switch a.Channel = *orKeep(in.Channel, a.Channel); a.Channel {
@@ -73,6 +77,9 @@ func (in AccountInput) apply(a messaging.APIAccount) (messaging.APIAccount, erro
 		if strings.TrimSpace(f.v) == "" {
 			return a, errs.Field(errs.Body, f.field, errs.Required, "a whatsapp account needs %s (from Meta's app dashboard)", f.field)
 		}
+	}
+	if strings.Trim(st.PhoneNumberID, "0123456789") != "" || len(st.PhoneNumberID) > 32 {
+		return a, errs.Field(errs.Body, "phoneNumberId", errs.Invalid_, "phoneNumberId is the number's id in Meta's dashboard: digits only")
 	}
 	return a, nil
 }
@@ -110,20 +117,23 @@ func (s *Service) CreateAPIAccount(ctx context.Context, in AccountInput) (messag
 	return a, err
 }
 
-// UpdateAPIAccount changes an API account (admins).
+// UpdateAPIAccount changes an API account (admins). The account is read,
+// changed and written in one transaction, so concurrent partial updates
+// do not undo each other.
 func (s *Service) UpdateAPIAccount(ctx context.Context, id string, in AccountInput) (messaging.APIAccount, error) {
 	m, err := s.admin(ctx)
 	if err != nil {
 		return messaging.APIAccount{}, err
 	}
-	a, err := s.Store.APIAccount(ctx, store.ReachOf(m), id)
-	if err != nil {
-		return a, err
-	}
-	if a, err = in.apply(a); err != nil {
-		return a, err
-	}
+	var a messaging.APIAccount
 	err = s.Store.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+		cur, err := tx.APIAccount(ctx, store.ReachOf(m), id)
+		if err != nil {
+			return err
+		}
+		if a, err = in.apply(cur); err != nil {
+			return err
+		}
 		if err := tx.UpdateAPIAccount(ctx, a); err != nil {
 			return err
 		}
@@ -132,13 +142,17 @@ func (s *Service) UpdateAPIAccount(ctx context.Context, id string, in AccountInp
 	return a, err
 }
 
+// accountReader reads an API account within a reach: the store's, or a
+// transaction's.
+type accountReader func(context.Context, store.Reach, string) (messaging.APIAccount, error)
+
 // account reads an API account named in a request body: one the caller
 // does not reach is a bad field, not a missing page.
-func (s *Service) account(ctx context.Context, m messaging.Member, field, id string) (messaging.APIAccount, error) {
+func account(ctx context.Context, read accountReader, m messaging.Member, field, id string) (messaging.APIAccount, error) {
 	if id == "" {
 		return messaging.APIAccount{}, errs.Field(errs.Body, field, errs.Required, "%s is required", field)
 	}
-	a, err := s.Store.APIAccount(ctx, store.ReachOf(m), id)
+	a, err := read(ctx, store.ReachOf(m), id)
 	if errs.CodeOf(err) == errs.NotFound {
 		return a, errs.Field(errs.Body, field, errs.Invalid_, "no API account %q that you can use", id)
 	}
@@ -165,34 +179,36 @@ func (s *Service) Inbox(ctx context.Context, id string) (messaging.Inbox, error)
 	return s.Store.Inbox(ctx, store.ReachOf(m), id)
 }
 
-// SaveInbox creates (id "") or changes an inbox (admins).
+// SaveInbox creates (id "") or changes an inbox (admins), in one
+// transaction.
 func (s *Service) SaveInbox(ctx context.Context, id string, in InboxInput) (messaging.Inbox, error) {
 	m, err := s.admin(ctx)
 	if err != nil {
 		return messaging.Inbox{}, err
 	}
 	x := messaging.Inbox{OrgID: m.OrgID}
-	if id != "" {
-		if x, err = s.Store.Inbox(ctx, store.ReachOf(m), id); err != nil {
-			return x, err
-		}
-	}
-	if x.Name, err = name("name", orKeep(in.Name, x.Name)); err != nil {
-		return x, err
-	}
-	if a, err := s.account(ctx, m, "apiAccountId", *orKeep(in.APIAccountID, x.APIAccountID)); err != nil {
-		return x, err
-	} else {
-		x.APIAccountID = a.APIAccountID
-	}
 	err = s.Store.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
-		typ := messaging.EntryInboxUpdated
-		if id == "" {
-			typ = messaging.EntryInboxCreated
-			if err := tx.CreateInbox(ctx, &x); err != nil {
+		typ := messaging.EntryInboxCreated
+		if id != "" {
+			typ = messaging.EntryInboxUpdated
+			if x, err = tx.Inbox(ctx, store.ReachOf(m), id); err != nil {
 				return err
 			}
-		} else if err := tx.UpdateInbox(ctx, x); err != nil {
+		}
+		if x.Name, err = name("name", orKeep(in.Name, x.Name)); err != nil {
+			return err
+		}
+		a, err := account(ctx, tx.APIAccount, m, "apiAccountId", *orKeep(in.APIAccountID, x.APIAccountID))
+		if err != nil {
+			return err
+		}
+		x.APIAccountID = a.APIAccountID
+		if id == "" {
+			err = tx.CreateInbox(ctx, &x)
+		} else {
+			err = tx.UpdateInbox(ctx, x)
+		}
+		if err != nil {
 			return err
 		}
 		return record(ctx, tx, m.OrgID, m.UserID, typ, x.InboxID, x)

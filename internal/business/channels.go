@@ -25,9 +25,13 @@ func (s *Service) ChannelAccount(ctx context.Context, accountID, ch string) (mes
 // transaction, so a redelivered callback converges to the same state.
 func (s *Service) ChannelEvents(ctx context.Context, a messaging.APIAccount, ev channel.Events) error {
 	for _, in := range ev.Messages {
-		mobile, err := messaging.NormalizeE164("from", in.From)
+		mobile, err := messaging.ChannelNumber("from", in.From)
 		if err != nil {
-			return err
+			// Refusing the callback would only make the channel send this
+			// message, and the rest of the batch, again and again.
+			s.log().Warn("channel message from an impossible number: dropped", "account", a.APIAccountID,
+				"from", in.From, "id", in.ChannelMessageID)
+			continue
 		}
 		in.From = mobile
 		if in.Text == "" {

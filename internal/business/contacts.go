@@ -34,43 +34,48 @@ func (s *Service) Contact(ctx context.Context, id string) (messaging.Contact, er
 	return s.Store.Contact(ctx, store.ReachOf(m), id)
 }
 
-// SaveContact creates (id "") or changes a contact. A contact stays on
-// the API account it was created on.
+// SaveContact creates (id "") or changes a contact, in one transaction.
+// A contact stays on the API account it was created on.
 func (s *Service) SaveContact(ctx context.Context, id string, in ContactInput) (messaging.Contact, error) {
 	m, err := s.member(ctx)
 	if err != nil {
 		return messaging.Contact{}, err
 	}
 	c := messaging.Contact{OrgID: m.OrgID, Status: messaging.Presubscribed, Tags: []string{}}
-	if id != "" {
-		if c, err = s.Store.Contact(ctx, store.ReachOf(m), id); err != nil {
-			return c, err
-		}
-		if in.APIAccountID != nil && *in.APIAccountID != c.APIAccountID {
-			return c, errs.Field(errs.Body, "apiAccountId", errs.Invalid_, "a contact cannot move to another API account")
-		}
-	} else {
-		a, err := s.account(ctx, m, "apiAccountId", *orKeep(in.APIAccountID, ""))
-		if err != nil {
-			return c, err
-		}
-		c.APIAccountID = a.APIAccountID
-	}
-	if c, err = in.apply(c); err != nil {
-		return c, err
-	}
 	err = s.Store.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+		if c, err = contactToSave(ctx, tx, m, id, in, c); err != nil {
+			return err
+		}
+		if c, err = in.apply(c); err != nil {
+			return err
+		}
 		typ := messaging.EntryContactUpdated
 		if id == "" {
 			typ = messaging.EntryContactCreated
-			if err := tx.CreateContact(ctx, &c); err != nil {
-				return err
-			}
-		} else if err := tx.UpdateContact(ctx, c); err != nil {
+			err = tx.CreateContact(ctx, &c)
+		} else {
+			err = tx.UpdateContact(ctx, c)
+		}
+		if err != nil {
 			return err
 		}
 		return record(ctx, tx, m.OrgID, m.UserID, typ, c.ContactID, c)
 	})
+	return c, err
+}
+
+// contactToSave is the contact a save starts from: the stored one, or a
+// new one on the API account named in the body.
+func contactToSave(ctx context.Context, tx *store.Tx, m messaging.Member, id string, in ContactInput, fresh messaging.Contact) (messaging.Contact, error) {
+	if id == "" {
+		a, err := account(ctx, tx.APIAccount, m, "apiAccountId", *orKeep(in.APIAccountID, ""))
+		fresh.APIAccountID = a.APIAccountID
+		return fresh, err
+	}
+	c, err := tx.Contact(ctx, store.ReachOf(m), id)
+	if err == nil && in.APIAccountID != nil && *in.APIAccountID != c.APIAccountID {
+		return c, errs.Field(errs.Body, "apiAccountId", errs.Invalid_, "a contact cannot move to another API account")
+	}
 	return c, err
 }
 
@@ -79,8 +84,12 @@ const maxTags = 50
 
 func (in ContactInput) apply(c messaging.Contact) (messaging.Contact, error) {
 	var err error
-	if c.MobileNumber, err = messaging.NormalizeE164("mobileNumber", *orKeep(in.MobileNumber, c.MobileNumber)); err != nil {
-		return c, err
+	// A number typed in is checked strictly; a stored one (perhaps from
+	// the channel, which may use ranges the library does not know) is kept.
+	if in.MobileNumber != nil || c.MobileNumber == "" {
+		if c.MobileNumber, err = messaging.NormalizeE164("mobileNumber", *orKeep(in.MobileNumber, "")); err != nil {
+			return c, err
+		}
 	}
 	if c.Name, err = name("name", orKeep(in.Name, c.Name)); err != nil {
 		return c, err
@@ -121,7 +130,7 @@ func tags(in []string) ([]string, error) {
 	seen := map[string]bool{}
 	for _, t := range in {
 		t = strings.TrimSpace(t)
-		if t == "" || len(t) > 64 {
+		if t == "" || len(t) > 64 || !validText(t) {
 			return nil, errs.Field(errs.Body, "tags", errs.Invalid_, "a tag must be 1 to 64 characters")
 		}
 		if !seen[t] {
@@ -155,41 +164,35 @@ func (s *Service) Conversation(ctx context.Context, id string) (messaging.Conver
 	return s.Store.Conversation(ctx, store.ReachOf(m), id)
 }
 
-// UpdateConversation assigns a conversation or moves it to a folder.
+// UpdateConversation assigns a conversation or moves it to a folder, in
+// one transaction.
 func (s *Service) UpdateConversation(ctx context.Context, id string, in ConversationInput) (messaging.Conversation, error) {
 	m, err := s.member(ctx)
 	if err != nil {
 		return messaging.Conversation{}, err
 	}
-	v, err := s.Store.Conversation(ctx, store.ReachOf(m), id)
-	if err != nil {
-		return v, err
-	}
 	a := messaging.Assignment{UserID: *orKeep(in.UserID, ""), TeamID: *orKeep(in.TeamID, "")}
 	if err := a.Validate(); err != nil {
-		return v, err
+		return messaging.Conversation{}, err
 	}
+	folder := ""
 	if in.Folder != nil {
-		if v.Folder, err = messaging.ParseFolder(*in.Folder); err != nil {
-			return v, err
+		if folder, err = messaging.ParseFolder(*in.Folder); err != nil {
+			return messaging.Conversation{}, err
 		}
 	}
-	switch {
-	case a.UserID != "":
-		v.User, v.Team = &messaging.UserRef{UserID: a.UserID}, nil
-	case a.TeamID != "":
-		v.User, v.Team = nil, &messaging.TeamRef{TeamID: a.TeamID}
-	case in.UserID != nil && in.TeamID != nil:
-		v.User, v.Team = nil, nil
-	case in.UserID != nil:
-		v.User = nil
-	case in.TeamID != nil:
-		v.Team = nil
-	}
+	var v messaging.Conversation
 	err = s.Store.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
-		if err := checkAssignee(ctx, tx, m.OrgID, a); err != nil {
+		if v, err = tx.ConversationIn(ctx, store.ReachOf(m), id); err != nil {
 			return err
 		}
+		if err := checkAssignee(ctx, tx, v, a); err != nil {
+			return err
+		}
+		if folder != "" {
+			v.Folder = folder
+		}
+		assign(&v, a, in)
 		if err := tx.UpdateConversation(ctx, v); err != nil {
 			return err
 		}
@@ -201,17 +204,44 @@ func (s *Service) UpdateConversation(ctx context.Context, id string, in Conversa
 	return v, err
 }
 
-func checkAssignee(ctx context.Context, tx *store.Tx, orgID string, a messaging.Assignment) error {
-	for _, c := range []struct{ table, field, id string }{{"org_members", "userId", a.UserID}, {"teams", "teamId", a.TeamID}} {
-		if c.id == "" {
-			continue
+// assign applies an assignment: a user takes the conversation from its
+// team and the reverse; a present empty id unassigns that side.
+func assign(v *messaging.Conversation, a messaging.Assignment, in ConversationInput) {
+	switch {
+	case a.UserID != "":
+		v.User, v.Team = &messaging.UserRef{UserID: a.UserID}, nil
+	case a.TeamID != "":
+		v.User, v.Team = nil, &messaging.TeamRef{TeamID: a.TeamID}
+	default:
+		if in.UserID != nil {
+			v.User = nil
 		}
-		missing, err := tx.OrgHas(ctx, c.table, orgID, []string{c.id})
+		if in.TeamID != nil {
+			v.Team = nil
+		}
+	}
+}
+
+// checkAssignee refuses to assign a conversation to a user or a team that
+// could not see it: a user must be an admin or in a team with the
+// conversation's API account, a team must have that account.
+func checkAssignee(ctx context.Context, tx *store.Tx, v messaging.Conversation, a messaging.Assignment) error {
+	if a.UserID != "" {
+		ok, err := tx.UserReaches(ctx, v.OrgID, a.UserID, v.APIAccountID)
 		if err != nil {
 			return err
 		}
-		if missing != "" {
-			return errs.Field(errs.Body, c.field, errs.Invalid_, "%q is not one of the organisation's", missing)
+		if !ok {
+			return errs.Field(errs.Body, "userId", errs.Invalid_, "%q is not a user who can see this conversation's API account", a.UserID)
+		}
+	}
+	if a.TeamID != "" {
+		ok, err := tx.TeamHasAccount(ctx, v.OrgID, a.TeamID, v.APIAccountID)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return errs.Field(errs.Body, "teamId", errs.Invalid_, "%q is not a team with this conversation's API account", a.TeamID)
 		}
 	}
 	return nil

@@ -72,7 +72,7 @@ func (s *Service) SendMessage(ctx context.Context, in MessageInput) (messaging.M
 // addressee reads the contact a message or broadcast goes to, checking
 // that it is on the named API account.
 func (s *Service) addressee(ctx context.Context, m messaging.Member, accountID, contactID string) (messaging.Contact, error) {
-	a, err := s.account(ctx, m, "apiAccountId", accountID)
+	a, err := account(ctx, s.Store.APIAccount, m, "apiAccountId", accountID)
 	if err != nil {
 		return messaging.Contact{}, err
 	}
@@ -93,7 +93,7 @@ func messageText(field, v string) (string, error) {
 	switch {
 	case strings.TrimSpace(v) == "":
 		return "", errs.Field(errs.Body, field, errs.Required, "%s is required", field)
-	case !utf8.ValidString(v) || utf8.RuneCountInString(v) > messaging.MaxMessageText:
+	case !validText(v) || utf8.RuneCountInString(v) > messaging.MaxMessageText:
 		return "", errs.Field(errs.Body, field, errs.Invalid_, "%s must be text of at most %d characters", field, messaging.MaxMessageText)
 	}
 	return v, nil
@@ -141,7 +141,7 @@ func (s *Service) SandboxInbound(ctx context.Context, accountID string, in Inbou
 	if a.Channel != messaging.ChannelSandbox {
 		return messaging.Message{}, errs.E(errs.Conflict, "only a sandbox API account takes injected messages; this one is %s", a.Channel)
 	}
-	mobile, err := messaging.NormalizeE164("mobileNumber", in.MobileNumber)
+	mobile, err := messaging.ChannelNumber("mobileNumber", in.MobileNumber)
 	if err != nil {
 		return messaging.Message{}, err
 	}
@@ -161,7 +161,7 @@ func (s *Service) SandboxInbound(ctx context.Context, accountID string, in Inbou
 // receive stores a message a contact wrote. A channel message id already
 // stored is a redelivery: the stored message is returned, dup set.
 func (s *Service) receive(ctx context.Context, a messaging.APIAccount, in channel.Inbound) (msg messaging.Message, dup bool, err error) {
-	now := s.now()
+	now := writtenAt(s.now(), in.At)
 	err = s.Store.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
 		if in.ChannelMessageID != "" {
 			msg, err = tx.MessageByChannelID(ctx, a.APIAccountID, in.ChannelMessageID)
@@ -177,7 +177,7 @@ func (s *Service) receive(ctx context.Context, a messaging.APIAccount, in channe
 		if err != nil {
 			return err
 		}
-		if err := tx.ContactWrote(ctx, c.ContactID, now.UnixMicro()); err != nil {
+		if err := s.contactWrote(ctx, tx, c, now); err != nil {
 			return err
 		}
 		msg, err = s.addMessage(ctx, tx, c, "", store.NewMessage{Message: messaging.Message{
@@ -185,6 +185,35 @@ func (s *Service) receive(ctx context.Context, a messaging.APIAccount, in channe
 		return err
 	})
 	return msg, dup, err
+}
+
+// writtenAt is when an incoming message was written, on the messaging
+// clock: now, less the age the channel reports. A message the channel
+// redelivers days later must not reopen the session window as if new.
+func writtenAt(now, channelAt time.Time) time.Time {
+	if channelAt.IsZero() {
+		return now
+	}
+	if age := time.Since(channelAt); age > 0 {
+		return now.Add(-age).Truncate(time.Microsecond)
+	}
+	return now
+}
+
+// contactWrote opens the contact's window from at (never moving it back)
+// and subscribes a contact who was only presubscribed: they wrote to us.
+func (s *Service) contactWrote(ctx context.Context, tx *store.Tx, c messaging.Contact, at time.Time) error {
+	if err := tx.ContactWrote(ctx, c.ContactID, at.UnixMicro()); err != nil {
+		return err
+	}
+	if c.Status != messaging.Presubscribed {
+		return nil
+	}
+	c.Status = messaging.Subscribed
+	if err := tx.UpdateContact(ctx, c); err != nil {
+		return err
+	}
+	return record(ctx, tx, c.OrgID, "", messaging.EntryContactUpdated, c.ContactID, c)
 }
 
 // writer is the contact who wrote in, created (Subscribed: they wrote

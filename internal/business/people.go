@@ -2,6 +2,7 @@ package business
 
 import (
 	"context"
+	"unicode/utf8"
 
 	"github.com/boxwire/boxwire/internal/auth"
 	"github.com/boxwire/boxwire/internal/errs"
@@ -45,13 +46,19 @@ func (s *Service) Users(ctx context.Context) ([]UserRow, error) {
 	return out, err
 }
 
-// User reads one user of the caller's organisation.
+// User reads one user of the caller's organisation. Agents see another
+// user as GET /user shows them (names and id); e-mail and role are for
+// admins and the user themself.
 func (s *Service) User(ctx context.Context, id string) (messaging.Member, error) {
 	m, err := s.member(ctx)
 	if err != nil {
 		return m, err
 	}
-	return s.Store.Member(ctx, m.OrgID, id)
+	u, err := s.Store.Member(ctx, m.OrgID, id)
+	if err == nil && !m.IsAdmin() && u.UserID != m.UserID {
+		u.Email, u.Role = "", ""
+	}
+	return u, err
 }
 
 // CreateUser adds a user to the organisation (admins).
@@ -84,23 +91,49 @@ func (s *Service) CreateUser(ctx context.Context, in UserInput) (messaging.Membe
 		Name: first + " " + last, OrgID: m.OrgID, Role: role, FirstName: first, LastName: last})
 	if err != nil {
 		if e := errs.As(err); e != nil && e.Fields["identifier_value"] != "" {
-			return m, errs.Field(errs.Body, "email", errs.Conflicts, "a user with this e-mail already exists")
+			return m, &errs.Error{Code: errs.Conflict, Where: errs.Body, Message: "a user with this e-mail already exists",
+				Fields: map[string]string{"email": errs.Conflicts}}
 		}
 		return m, err
 	}
 	return s.Store.Member(ctx, m.OrgID, who.ID)
 }
 
-// UpdateUser changes a user's names, role, e-mail or password (admins).
+// UpdateUser changes a user's names, role, e-mail or password (admins),
+// in one transaction.
 func (s *Service) UpdateUser(ctx context.Context, id string, in UserInput) (messaging.Member, error) {
 	m, err := s.admin(ctx)
 	if err != nil {
 		return m, err
 	}
-	u, err := s.Store.Member(ctx, m.OrgID, id)
+	email, hash, err := login(in)
 	if err != nil {
-		return u, err
+		return m, err
 	}
+	var u messaging.Member
+	err = s.Store.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+		cur, err := tx.Member(ctx, m.OrgID, id)
+		if err != nil {
+			return err
+		}
+		if u, err = in.apply(cur, m); err != nil {
+			return err
+		}
+		if err := tx.SetMemberProfile(ctx, u); err != nil {
+			return err
+		}
+		if err := tx.SetLogin(ctx, u.UserID, email, hash); err != nil {
+			return err
+		}
+		u, err = tx.Member(ctx, m.OrgID, id)
+		return err
+	})
+	return u, err
+}
+
+// apply validates a change of u's profile made by the admin by.
+func (in UserInput) apply(u, by messaging.Member) (messaging.Member, error) {
+	var err error
 	if u.FirstName, err = name("firstName", orKeep(in.FirstName, u.FirstName)); err != nil {
 		return u, err
 	}
@@ -111,24 +144,11 @@ func (s *Service) UpdateUser(ctx context.Context, id string, in UserInput) (mess
 	if err != nil {
 		return u, err
 	}
-	if u.UserID == m.UserID && role != identity.Admin {
+	if u.UserID == by.UserID && role != identity.Admin {
 		return u, errs.Field(errs.Body, "role", errs.Invalid_, "an admin cannot take their own admin role away")
 	}
 	u.Role = string(role)
-	email, hash, err := login(in)
-	if err != nil {
-		return u, err
-	}
-	err = s.Store.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
-		if err := tx.SetMemberProfile(ctx, u); err != nil {
-			return err
-		}
-		return tx.SetLogin(ctx, u.UserID, email, hash)
-	})
-	if err != nil {
-		return u, err
-	}
-	return s.Store.Member(ctx, m.OrgID, id)
+	return u, nil
 }
 
 // login validates a new e-mail and password, either of which may be absent.
@@ -190,30 +210,30 @@ func (s *Service) Team(ctx context.Context, id string) (messaging.Team, error) {
 	return teams[0], nil
 }
 
-// SaveTeam creates (id "") or changes a team (admins). On change, nil
-// apiAccountIds or userIds leave the team's accounts or users as they are.
+// SaveTeam creates (id "") or changes a team (admins), in one
+// transaction. On change, nil apiAccountIds or userIds leave the team's
+// accounts or users as they are.
 func (s *Service) SaveTeam(ctx context.Context, id string, in TeamInput) (messaging.Team, error) {
 	m, err := s.admin(ctx)
 	if err != nil {
 		return messaging.Team{}, err
 	}
-	t := messaging.Team{OrgID: m.OrgID}
-	if id != "" {
-		if t, err = s.Team(ctx, id); err != nil {
-			return t, err
-		}
-	}
-	if t.Name, err = name("name", orKeep(in.Name, t.Name)); err != nil {
-		return t, err
-	}
-	t.Description = *orKeep(in.Description, t.Description)
-	if len(t.Description) > 1000 {
-		return t, errs.Field(errs.Body, "description", errs.Invalid_, "description must be at most 1000 characters")
-	}
 	if id == "" {
 		in.APIAccountIDs, in.UserIDs = nonNil(in.APIAccountIDs), nonNil(in.UserIDs)
 	}
+	t := messaging.Team{OrgID: m.OrgID, TeamID: id}
 	err = s.Store.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+		if id != "" {
+			if t.Name, t.Description, err = tx.TeamNames(ctx, m.OrgID, id); err != nil {
+				return err
+			}
+		}
+		if t.Name, err = name("name", orKeep(in.Name, t.Name)); err != nil {
+			return err
+		}
+		if t.Description, err = description(*orKeep(in.Description, t.Description)); err != nil {
+			return err
+		}
 		if err := checkIDs(ctx, tx, m.OrgID, in); err != nil {
 			return err
 		}
@@ -226,6 +246,13 @@ func (s *Service) SaveTeam(ctx context.Context, id string, in TeamInput) (messag
 		return t, err
 	}
 	return s.Team(ctx, t.TeamID)
+}
+
+func description(v string) (string, error) {
+	if utf8.RuneCountInString(v) > 1000 || !validText(v) {
+		return "", errs.Field(errs.Body, "description", errs.Invalid_, "description must be text of at most 1000 characters")
+	}
+	return v, nil
 }
 
 // checkIDs refuses a team's account or user that is not the organisation's.

@@ -9,6 +9,7 @@ package business
 
 import (
 	"context"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -28,6 +29,8 @@ type Service struct {
 	Now func() time.Time
 	// Channels are the transports by channel name (sandbox, whatsapp).
 	Channels map[string]channel.Sender
+	// Log receives what the service drops or retries on its own.
+	Log *slog.Logger
 	// MaxSendAttempts bounds the tries of a send the channel keeps
 	// refusing for a passing reason; then the message fails. Default 10.
 	MaxSendAttempts int
@@ -36,11 +39,19 @@ type Service struct {
 	kick     chan struct{} // a send was queued
 }
 
+// now is the messaging clock's time, to the microsecond the store keeps.
 func (s *Service) now() time.Time {
 	if s.Now == nil {
-		return time.Now().UTC()
+		return time.Now().UTC().Truncate(time.Microsecond)
 	}
-	return s.Now().UTC()
+	return s.Now().UTC().Truncate(time.Microsecond)
+}
+
+func (s *Service) log() *slog.Logger {
+	if s.Log == nil {
+		return slog.Default()
+	}
+	return s.Log
 }
 
 // wake tells the sender that a send is queued.

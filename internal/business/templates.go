@@ -32,30 +32,52 @@ func (s *Service) Template(ctx context.Context, id string) (messaging.TemplateVi
 	return s.Store.Template(ctx, store.ReachOf(m), id)
 }
 
-// SaveTemplate creates (id "") or changes a template (admins). A new or
-// edited text goes back to Pending review. Only a sandbox account's
-// template takes its status from an admin; a WhatsApp account's follows
-// Meta's review, reported by its template status webhook.
+// SaveTemplate creates (id "") or changes a template (admins), in one
+// transaction. A new, renamed or re-worded template goes back to Pending
+// review. Only a sandbox account's template takes its status from an
+// admin; a WhatsApp account's follows Meta's review, reported by its
+// template status webhook.
 func (s *Service) SaveTemplate(ctx context.Context, id string, in TemplateInput) (messaging.TemplateView, error) {
 	m, err := s.admin(ctx)
 	if err != nil {
 		return messaging.TemplateView{}, err
 	}
 	t := messaging.TemplateView{Status: messaging.Pending}
-	if id != "" {
-		if t, err = s.Store.Template(ctx, store.ReachOf(m), id); err != nil {
-			return t, err
+	err = s.Store.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+		typ := messaging.EntryTemplateCreated
+		if id != "" {
+			typ = messaging.EntryTemplateUpdated
+			if t, err = tx.TemplateIn(ctx, store.ReachOf(m), id); err != nil {
+				return err
+			}
+			if in.APIAccountID != nil && *in.APIAccountID != t.APIAccountID {
+				return errs.Field(errs.Body, "apiAccountId", errs.Invalid_, "a template cannot move to another API account")
+			}
 		}
-		if in.APIAccountID != nil && *in.APIAccountID != t.APIAccountID {
-			return t, errs.Field(errs.Body, "apiAccountId", errs.Invalid_, "a template cannot move to another API account")
+		a, err := account(ctx, tx.APIAccount, m, "apiAccountId", *orKeep(in.APIAccountID, t.APIAccountID))
+		if err != nil {
+			return err
 		}
-	}
-	a, err := s.account(ctx, m, "apiAccountId", *orKeep(in.APIAccountID, t.APIAccountID))
-	if err != nil {
-		return t, err
-	}
-	t.APIAccountID = a.APIAccountID
-	edited := in.TemplateText != nil && *in.TemplateText != t.TemplateText
+		t.APIAccountID = a.APIAccountID
+		if t, err = in.apply(t, a.Channel); err != nil {
+			return err
+		}
+		if id == "" {
+			err = tx.CreateTemplate(ctx, m.OrgID, &t)
+		} else {
+			err = tx.UpdateTemplate(ctx, t)
+		}
+		if err != nil {
+			return err
+		}
+		return record(ctx, tx, m.OrgID, m.UserID, typ, t.TemplateID, t)
+	})
+	return t, err
+}
+
+// apply validates the input over t, a template of a channel's account.
+func (in TemplateInput) apply(t messaging.TemplateView, channel string) (messaging.TemplateView, error) {
+	edited := in.TemplateText != nil && *in.TemplateText != t.TemplateText || in.Name != nil && *in.Name != t.Name
 	t.Name, t.TemplateText = *orKeep(in.Name, t.Name), *orKeep(in.TemplateText, t.TemplateText)
 	t.TemplateExample = *orKeep(in.TemplateExample, t.TemplateExample)
 	if err := messaging.ValidateTemplate(t.Name, t.TemplateText, t.TemplateExample); err != nil {
@@ -64,29 +86,15 @@ func (s *Service) SaveTemplate(ctx context.Context, id string, in TemplateInput)
 	if edited {
 		t.Status = messaging.Pending
 	}
-	if in.Status != nil {
-		if a.Channel != messaging.ChannelSandbox {
-			return t, errs.Field(errs.Body, "status", errs.Invalid_,
-				"the status of a %s template follows Meta's review; only sandbox templates take it from an admin", a.Channel)
-		}
-		if t.Status, err = messaging.ParseTemplateStatus(*in.Status); err != nil {
-			return t, err
-		}
+	if in.Status == nil {
+		return t, nil
 	}
-	err = s.Store.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
-		typ := messaging.EntryTemplateUpdated
-		if id == "" {
-			typ = messaging.EntryTemplateCreated
-			if err := tx.CreateTemplate(ctx, m.OrgID, &t); err != nil {
-				return err
-			}
-		} else if err := keepReview(ctx, tx, &t, edited || in.Status != nil); err != nil {
-			return err
-		} else if err := tx.UpdateTemplate(ctx, t); err != nil {
-			return err
-		}
-		return record(ctx, tx, m.OrgID, m.UserID, typ, t.TemplateID, t)
-	})
+	if channel != messaging.ChannelSandbox {
+		return t, errs.Field(errs.Body, "status", errs.Invalid_,
+			"the status of a %s template follows Meta's review; only sandbox templates take it from an admin", channel)
+	}
+	var err error
+	t.Status, err = messaging.ParseTemplateStatus(*in.Status)
 	return t, err
 }
 
@@ -116,17 +124,6 @@ func (s *Service) reviewTemplate(ctx context.Context, a messaging.APIAccount, r 
 		}
 		return record(ctx, tx, a.OrgID, "", messaging.EntryTemplateUpdated, t.TemplateID, t)
 	})
-}
-
-// keepReview keeps the stored status of a template whose edit sets no
-// status of its own: a review that landed since the edit read it stands.
-func keepReview(ctx context.Context, tx *store.Tx, t *messaging.TemplateView, setsStatus bool) error {
-	if setsStatus {
-		return nil
-	}
-	now, err := tx.Template(ctx, t.TemplateID)
-	t.Status = now.Status
-	return err
 }
 
 // BroadcastInput is the body of POST /broadcast.

@@ -16,8 +16,8 @@ type Member struct {
 	OrgID     string `json:"-"`
 	FirstName string `json:"firstName"`
 	LastName  string `json:"lastName"`
-	Email     string `json:"email"`
-	Role      string `json:"role"`
+	Email     string `json:"email,omitempty"`
+	Role      string `json:"role,omitempty"`
 }
 
 // IsAdmin reports an organisation admin, who sees every API account and

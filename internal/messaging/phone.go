@@ -73,3 +73,23 @@ func e164Shape(field, s string) error {
 	}
 	return nil
 }
+
+// ChannelNumber accepts a number a channel uses or reports: E.164 shape,
+// a known country code and a possible length, without the stricter
+// number-range check of NormalizeE164. WhatsApp's own test numbers
+// (+1 555 …) and new ranges the library does not know yet are real
+// senders and business numbers all the same.
+func ChannelNumber(field, s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", errs.Field(errs.Body, field, errs.Required, "%s is required", field)
+	}
+	if err := e164Shape(field, s); err != nil {
+		return "", err
+	}
+	num, err := phonenumbers.Parse(s, "")
+	if err != nil || !phonenumbers.IsPossibleNumber(num) {
+		return "", errs.Field(errs.Body, field, errs.Invalid_, "%s is not a possible phone number", field)
+	}
+	return phonenumbers.Format(num, phonenumbers.E164), nil
+}

@@ -81,3 +81,23 @@ func FuzzNormalizeE164(f *testing.F) {
 		}
 	})
 }
+
+func TestChannelNumber(t *testing.T) {
+	for in, want := range map[string]string{
+		"+15551234567":    "+15551234567", // WhatsApp's test business numbers
+		"+1 555 123 4567": "+15551234567",
+		"+447902111123":   "+447902111123",
+	} {
+		if got, err := messaging.ChannelNumber("from", in); err != nil || got != want {
+			t.Errorf("ChannelNumber(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "15551234567", "+1", "+999123", "+4479021111231234567", "+44 7902 abc"} {
+		if _, err := messaging.ChannelNumber("from", bad); err == nil {
+			t.Errorf("ChannelNumber(%q) accepted", bad)
+		}
+	}
+	if _, err := messaging.NormalizeE164("mobileNumber", "+15551234567"); err == nil {
+		t.Error("NormalizeE164 accepts +1 555 numbers; ChannelNumber exists for them")
+	}
+}

@@ -75,12 +75,17 @@ func ValidateTemplate(name, text, example string) error {
 	switch {
 	case text == "":
 		return errs.Field(errs.Body, "templateText", errs.Required, "templateText is required")
+	case strings.ContainsRune(text, 0):
+		return errs.Field(errs.Body, "templateText", errs.Invalid_, "templateText may not contain NUL")
 	case utf8.RuneCountInString(text) > MaxTemplateText:
 		return errs.Field(errs.Body, "templateText", errs.TooLong,
 			"templateText must be at most %d characters", MaxTemplateText)
 	}
 	if _, err := Placeholders(text); err != nil {
 		return err
+	}
+	if strings.ContainsRune(example, 0) {
+		return errs.Field(errs.Body, "templateExample", errs.Invalid_, "templateExample may not contain NUL")
 	}
 	if utf8.RuneCountInString(example) > MaxTemplateText {
 		return errs.Field(errs.Body, "templateExample", errs.TooLong,
@@ -260,8 +265,8 @@ func checkValue(n int, v string) error {
 		return messageError("{{%d}} is empty", n)
 	case placeholderRE.MatchString(v):
 		return messageError("{{%d}} is not filled (its place holds %q)", n, v)
-	case strings.ContainsAny(v, "\r\n\t"):
-		return messageError("the value of {{%d}} has a new-line or tab, which WhatsApp does not allow in a placeholder value", n)
+	case strings.ContainsAny(v, "\r\n\t\x00"):
+		return messageError("the value of {{%d}} has a new-line, tab or NUL, which WhatsApp does not allow in a placeholder value", n)
 	case strings.Contains(v, "     "):
 		return messageError("the value of {{%d}} has more than four consecutive spaces, which WhatsApp does not allow", n)
 	}

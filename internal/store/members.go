@@ -30,7 +30,16 @@ func (s *Store) MemberOf(ctx context.Context, identityID string) (messaging.Memb
 
 // Member reads one user of an organisation.
 func (s *Store) Member(ctx context.Context, orgID, userID string) (messaging.Member, error) {
-	return scanMember(s.rq.QueryRowContext(ctx, `SELECT `+memberColumns+` FROM org_members m
+	return member(ctx, s.rq, orgID, userID)
+}
+
+// Member reads one user of an organisation in the transaction.
+func (t *Tx) Member(ctx context.Context, orgID, userID string) (messaging.Member, error) {
+	return member(ctx, t.q, orgID, userID)
+}
+
+func member(ctx context.Context, q querier, orgID, userID string) (messaging.Member, error) {
+	return scanMember(q.QueryRowContext(ctx, `SELECT `+memberColumns+` FROM org_members m
 		JOIN identities i ON i.id = m.identity_id WHERE m.org_id = $1 AND m.identity_id = $2`, orgID, userID))
 }
 

@@ -45,9 +45,19 @@ func (t *Tx) UpdateAPIAccount(ctx context.Context, a messaging.APIAccount) error
 
 // APIAccount reads one API account within r.
 func (s *Store) APIAccount(ctx context.Context, r Reach, id string) (messaging.APIAccount, error) {
+	return s.apiAccount(ctx, s.rq, r, id)
+}
+
+// APIAccount reads one API account within r in the transaction, for a
+// change that starts from its current state.
+func (t *Tx) APIAccount(ctx context.Context, r Reach, id string) (messaging.APIAccount, error) {
+	return t.store.apiAccount(ctx, t.q, r, id)
+}
+
+func (s *Store) apiAccount(ctx context.Context, qr querier, r Reach, id string) (messaging.APIAccount, error) {
 	var a messaging.APIAccount
 	q := newQuery("api_accounts a", "a.", "a.id", r).eq("a.id", id)
-	err := s.one(ctx, s.rq, q, accountCols, "API account", func(row *sql.Row) error { return scanAccount(row, &a) })
+	err := s.one(ctx, qr, q, accountCols, "API account", func(row *sql.Row) error { return scanAccount(row, &a) })
 	return a, err
 }
 
@@ -101,9 +111,18 @@ func (t *Tx) UpdateInbox(ctx context.Context, in messaging.Inbox) error {
 
 // Inbox reads one inbox within r.
 func (s *Store) Inbox(ctx context.Context, r Reach, id string) (messaging.Inbox, error) {
+	return s.inbox(ctx, s.rq, r, id)
+}
+
+// Inbox reads one inbox within r in the transaction.
+func (t *Tx) Inbox(ctx context.Context, r Reach, id string) (messaging.Inbox, error) {
+	return t.store.inbox(ctx, t.q, r, id)
+}
+
+func (s *Store) inbox(ctx context.Context, qr querier, r Reach, id string) (messaging.Inbox, error) {
 	var in messaging.Inbox
 	q := newQuery("inboxes x", "x.", "x.api_account_id", r).eq("x.id", id)
-	err := s.one(ctx, s.rq, q, inboxCols, "inbox", func(row *sql.Row) error { return scanInbox(row, &in) })
+	err := s.one(ctx, qr, q, inboxCols, "inbox", func(row *sql.Row) error { return scanInbox(row, &in) })
 	return in, err
 }
 

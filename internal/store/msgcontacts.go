@@ -54,7 +54,8 @@ func (t *Tx) UpdateContact(ctx context.Context, c messaging.Contact) error {
 // ContactWrote records that the contact wrote at when: the session
 // window opens from there.
 func (t *Tx) ContactWrote(ctx context.Context, contactID string, when int64) error {
-	_, err := t.q.ExecContext(ctx, `UPDATE contacts SET last_incoming_at = $2 WHERE id = $1`, contactID, when)
+	_, err := t.q.ExecContext(ctx, `UPDATE contacts SET last_incoming_at = $2
+		WHERE id = $1 AND (last_incoming_at IS NULL OR last_incoming_at < $2)`, contactID, when)
 	return errs.Wrap(err, "record incoming")
 }
 
@@ -70,9 +71,18 @@ func (t *Tx) ContactByMobile(ctx context.Context, accountID, mobile string) (mes
 
 // Contact reads one contact within r.
 func (s *Store) Contact(ctx context.Context, r Reach, id string) (messaging.Contact, error) {
+	return s.contact(ctx, s.rq, r, id)
+}
+
+// Contact reads one contact within r in the transaction.
+func (t *Tx) Contact(ctx context.Context, r Reach, id string) (messaging.Contact, error) {
+	return t.store.contact(ctx, t.q, r, id)
+}
+
+func (s *Store) contact(ctx context.Context, qr querier, r Reach, id string) (messaging.Contact, error) {
 	var c messaging.Contact
 	q := newQuery("contacts c", "c.", "c.api_account_id", r).eq("c.id", id)
-	err := s.one(ctx, s.rq, q, contactCols, "contact", func(row *sql.Row) error { return scanContact(row, &c) })
+	err := s.one(ctx, qr, q, contactCols, "contact", func(row *sql.Row) error { return scanContact(row, &c) })
 	return c, err
 }
 
@@ -145,4 +155,12 @@ func (s *Store) Templates(ctx context.Context, r Reach, f Filter) ([]messaging.T
 		return err
 	})
 	return out, n, err
+}
+
+// TemplateIn reads one template within r in the transaction.
+func (t *Tx) TemplateIn(ctx context.Context, r Reach, id string) (messaging.TemplateView, error) {
+	var tv messaging.TemplateView
+	q := newQuery("templates t", "t.", "t.api_account_id", r).eq("t.id", id)
+	err := t.store.one(ctx, t.q, q, templateCols, "template", func(row *sql.Row) error { return scanTemplate(row, &tv) })
+	return tv, err
 }

@@ -387,3 +387,11 @@ func (t *Tx) Template(ctx context.Context, id string) (messaging.TemplateView, e
 	err := t.store.one(ctx, t.q, q, templateCols, "template", func(row *sql.Row) error { return scanTemplate(row, &tv) })
 	return tv, err
 }
+
+// ConversationIn reads a conversation within r in the transaction.
+func (t *Tx) ConversationIn(ctx context.Context, r Reach, id string) (messaging.Conversation, error) {
+	var v messaging.Conversation
+	q := newQuery(conversationFrom, "v.", "v.api_account_id", r).eq("v.id", id)
+	err := t.store.one(ctx, t.q, q, conversationCols, "conversation", func(row *sql.Row) error { return scanConversation(row, &v) })
+	return v, err
+}

@@ -33,6 +33,15 @@ func (t *Tx) UpdateTeam(ctx context.Context, tm messaging.Team, userIDs, account
 	return t.setTeamLinks(ctx, tm.TeamID, userIDs, accountIDs)
 }
 
+// TeamNames reads a team's name and description in the transaction.
+func (t *Tx) TeamNames(ctx context.Context, orgID, id string) (name, description string, err error) {
+	err = t.q.QueryRowContext(ctx, `SELECT name, description FROM teams WHERE org_id = $1 AND id = $2`, orgID, id).Scan(&name, &description)
+	if err == sql.ErrNoRows {
+		return "", "", errs.E(errs.NotFound, "no such team")
+	}
+	return name, description, errs.Wrap(err, "read team")
+}
+
 func (t *Tx) setTeamLinks(ctx context.Context, teamID string, userIDs, accountIDs []string) error {
 	for _, link := range []struct {
 		table, col string
@@ -172,4 +181,23 @@ func (t *Tx) OrgHas(ctx context.Context, table, orgID string, ids []string) (mis
 		}
 	}
 	return "", nil
+}
+
+// UserReaches reports whether a user of the organisation reaches an API
+// account: an admin reaches all, an agent those of their teams.
+func (t *Tx) UserReaches(ctx context.Context, orgID, userID, accountID string) (bool, error) {
+	var n int
+	err := t.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM org_members m WHERE m.org_id = $1 AND m.identity_id = $2
+		AND (m.role = 'admin' OR $3 IN (SELECT ta.api_account_id FROM team_accounts ta
+			JOIN team_users tu ON tu.team_id = ta.team_id WHERE tu.identity_id = m.identity_id))`,
+		orgID, userID, accountID).Scan(&n)
+	return n > 0, errs.Wrap(err, "check reach")
+}
+
+// TeamHasAccount reports whether a team of the organisation has an API account.
+func (t *Tx) TeamHasAccount(ctx context.Context, orgID, teamID, accountID string) (bool, error) {
+	var n int
+	err := t.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM teams tm JOIN team_accounts ta ON ta.team_id = tm.id
+		WHERE tm.org_id = $1 AND tm.id = $2 AND ta.api_account_id = $3`, orgID, teamID, accountID).Scan(&n)
+	return n > 0, errs.Wrap(err, "check team")
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -160,6 +162,9 @@ func (h *Handler) sandboxInbound(w http.ResponseWriter, r *http.Request) {
 	respond[messaging.Message](w, r, http.StatusCreated)(h.Business.SandboxInbound(r.Context(), id, in))
 }
 
+// maxPage bounds page so that its offset cannot overflow.
+const maxPage = 10_000_000
+
 // filter reads the seed's list query parameters; a malformed one is a 400
 // naming it.
 func filter(r *http.Request) (store.Filter, int, error) {
@@ -168,8 +173,8 @@ func filter(r *http.Request) (store.Filter, int, error) {
 	page := 1
 	if v := q.Get("page"); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return f, 0, errs.Field(errs.Query, "page", errs.Invalid_, "page must be a whole number from 1")
+		if err != nil || n < 1 || n > maxPage {
+			return f, 0, errs.Field(errs.Query, "page", errs.Invalid_, "page must be a whole number from 1 to %d", maxPage)
 		}
 		page = n
 	}
@@ -183,7 +188,10 @@ func filter(r *http.Request) (store.Filter, int, error) {
 		}
 	}
 	if v := q.Get("mobileNumber"); v != "" {
-		n, err := messaging.NormalizeE164("mobileNumber", v)
+		if strings.HasPrefix(v, " ") {
+			v = "+" + v[1:] // a "+" the client did not encode arrives as a space
+		}
+		n, err := messaging.ChannelNumber("mobileNumber", v)
 		if err != nil {
 			return f, 0, errs.Field(errs.Query, "mobileNumber", errs.Invalid_, "mobileNumber must be an E.164 number such as +447902111123")
 		}
@@ -196,6 +204,9 @@ func filter(r *http.Request) (store.Filter, int, error) {
 		f.Folder = v
 	}
 	f.Name = q.Get("name")
+	if !utf8.ValidString(f.Name) || strings.ContainsRune(f.Name, 0) || len(f.Name) > 1024 {
+		return f, 0, errs.Field(errs.Query, "name", errs.Invalid_, "name must be text of at most 1024 bytes")
+	}
 	for name, dst := range map[string]*time.Time{"fromDate": &f.From, "toDate": &f.To} {
 		if v := q.Get(name); v != "" {
 			t, err := parseDate(v, name == "toDate")

@@ -74,11 +74,10 @@ func (c Callbacks) Receive(w http.ResponseWriter, r *http.Request) {
 	}
 	changes, err := ParseChanges(body)
 	if err != nil {
-		// Signed by Meta but not understood: answering an error would only
-		// make Meta redeliver a body that will never parse.
-		c.log().Warn("whatsapp callback: unparsable notification", "path", r.URL.Path, "error", err)
-		w.WriteHeader(http.StatusOK)
-		return
+		// Signed by Meta but (partly) not understood: what was read is
+		// applied; answering an error would only make Meta redeliver a
+		// body that will never parse.
+		c.log().Warn("whatsapp callback: items left out", "path", r.URL.Path, "error", err)
 	}
 	for _, ch := range changes {
 		if ch.PhoneNumberID != "" && ch.PhoneNumberID != sec.PhoneNumberID {

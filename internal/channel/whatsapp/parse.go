@@ -24,26 +24,26 @@ type Change struct {
 
 // ParseWebhook decodes a webhook POST body into the events it reports,
 // all changes merged. Use ParseChanges to know which phone number each
-// inbound message was sent to.
+// inbound message was sent to. Like ParseChanges, it returns what it
+// could read along with the error naming what it could not.
 func ParseWebhook(body []byte) (channel.Events, error) {
 	changes, err := ParseChanges(body)
-	if err != nil {
-		return channel.Events{}, err
-	}
 	var all channel.Events
 	for _, c := range changes {
 		all.Messages = append(all.Messages, c.Events.Messages...)
 		all.Statuses = append(all.Statuses, c.Events.Statuses...)
 		all.Templates = append(all.Templates, c.Events.Templates...)
 	}
-	return all, nil
+	return all, err
 }
 
 // ParseChanges decodes a webhook POST body change by change. Changes of
 // fields other than messages and message_template_status_update (which
-// Boxwire does not subscribe to) are skipped. An entry Boxwire cannot
-// read (no message id, a sender that is not digits, a bad timestamp)
-// fails the whole body rather than being lost without a trace.
+// Boxwire does not subscribe to) are skipped. An item Boxwire cannot read
+// (no message id, a sender that is not digits, a bad timestamp) is left
+// out and reported in the error, next to the changes that could be read:
+// Meta sends a body once it is acknowledged, so one bad item must not
+// cost the others.
 func ParseChanges(body []byte) ([]Change, error) {
 	var n notification
 	if err := json.Unmarshal(body, &n); err != nil {
@@ -53,11 +53,12 @@ func ParseChanges(body []byte) ([]Change, error) {
 		return nil, fmt.Errorf("whatsapp webhook: object %q is not whatsapp_business_account", n.Object)
 	}
 	var out []Change
+	var bad []error
 	for _, e := range n.Entry {
 		for _, ch := range e.Changes {
 			c, ok, err := parseChange(ch.Field, ch.Value)
 			if err != nil {
-				return nil, fmt.Errorf("whatsapp webhook: %s change of %s: %w", ch.Field, e.ID, err)
+				bad = append(bad, fmt.Errorf("whatsapp webhook: %s change of %s: %w", ch.Field, e.ID, err))
 			}
 			if ok {
 				c.BusinessAccountID = e.ID
@@ -65,7 +66,7 @@ func ParseChanges(body []byte) ([]Change, error) {
 			}
 		}
 	}
-	return out, nil
+	return out, errors.Join(bad...)
 }
 
 type notification struct {
@@ -82,8 +83,8 @@ type notification struct {
 func parseChange(field string, value json.RawMessage) (Change, bool, error) {
 	switch field {
 	case "messages":
-		c, err := parseMessages(value)
-		return c, err == nil, err
+		c, ok, err := parseMessages(value)
+		return c, ok, err
 	case "message_template_status_update":
 		c, err := parseTemplateReview(value)
 		return c, err == nil, err
@@ -107,16 +108,20 @@ type messagesValue struct {
 	Statuses []status  `json:"statuses"`
 }
 
-func parseMessages(raw json.RawMessage) (Change, error) {
+// parseMessages reads a messages change; ok is false when nothing of it
+// could be read, and err names the items left out.
+func parseMessages(raw json.RawMessage) (c Change, ok bool, err error) {
 	var v messagesValue
 	if err := strictUnmarshal(raw, &v); err != nil {
-		return Change{}, err
+		return Change{}, false, err
 	}
-	c := Change{PhoneNumberID: v.Metadata.PhoneNumberID}
+	c = Change{PhoneNumberID: v.Metadata.PhoneNumberID}
+	var bad []error
 	for _, m := range v.Messages {
 		in, err := m.toInbound()
 		if err != nil {
-			return Change{}, err
+			bad = append(bad, err)
+			continue
 		}
 		in.Name = v.senderName(m.From)
 		c.Events.Messages = append(c.Events.Messages, in)
@@ -124,13 +129,14 @@ func parseMessages(raw json.RawMessage) (Change, error) {
 	for _, s := range v.Statuses {
 		st, keep, err := s.toStatus()
 		if err != nil {
-			return Change{}, err
+			bad = append(bad, err)
+			continue
 		}
 		if keep {
 			c.Events.Statuses = append(c.Events.Statuses, st)
 		}
 	}
-	return c, nil
+	return c, true, errors.Join(bad...)
 }
 
 func (v messagesValue) senderName(waID string) string {

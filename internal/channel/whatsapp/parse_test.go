@@ -341,3 +341,22 @@ func FuzzParseWebhook(f *testing.F) {
 		}
 	})
 }
+
+// TestOneBadItemDoesNotCostTheOthers: Meta does not send an acknowledged
+// body again, so an item that cannot be read is reported and left out,
+// and the rest of the body is still returned.
+func TestOneBadItemDoesNotCostTheOthers(t *testing.T) {
+	body := []byte(`{"object":"whatsapp_business_account","entry":[{"id":"WABA","changes":[{"field":"messages","value":{
+		"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550001111","phone_number_id":"111"},
+		"contacts":[{"profile":{"name":"Jack"},"wa_id":"447902111123"}],
+		"messages":[{"from":"447902111123","id":"wamid.GOOD","timestamp":"1700000000","type":"text","text":{"body":"hello"}},
+		            {"from":"not digits","id":"wamid.BAD","timestamp":"1700000000","type":"text","text":{"body":"x"}}],
+		"statuses":[{"id":"wamid.S","status":"delivered","timestamp":"1700000001","recipient_id":"447902111123"}]}}]}]}`)
+	ev, err := whatsapp.ParseWebhook(body)
+	if err == nil {
+		t.Fatal("the unreadable message is not reported")
+	}
+	if len(ev.Messages) != 1 || ev.Messages[0].ChannelMessageID != "wamid.GOOD" || len(ev.Statuses) != 1 {
+		t.Fatalf("the readable items were lost: %+v", ev)
+	}
+}
