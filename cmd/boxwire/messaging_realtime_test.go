@@ -52,7 +52,9 @@ func TestMessagingRealtime(t *testing.T) {
 	if !contains(types, "message.created") || !contains(types, "conversation.updated") {
 		t.Fatalf("the Box stream's entries: %v", types)
 	}
-	ws.waitFor(t, "the reply", func(frames []frame) bool { return hasObject(frames, "message.created", "messageId", reply["messageId"]) })
+	ws.waitFor(t, "the reply", func(frames []frame) bool {
+		return hasObject(frames, "message.created", "messageId", reply["messageId"])
+	})
 
 	// The other organisation's admin saw none of it.
 	if frames := olgaWS.snapshot(); len(frames) != 0 {

@@ -23,9 +23,9 @@ import (
 	"github.com/boxwire/boxwire/internal/auth"
 	"github.com/boxwire/boxwire/internal/blob"
 	"github.com/boxwire/boxwire/internal/boxes"
-	"github.com/boxwire/boxwire/internal/business"
 	"github.com/boxwire/boxwire/internal/broker"
 	"github.com/boxwire/boxwire/internal/broker/natsbroker"
+	"github.com/boxwire/boxwire/internal/business"
 	"github.com/boxwire/boxwire/internal/journal"
 	"github.com/boxwire/boxwire/internal/realtime"
 	"github.com/boxwire/boxwire/internal/store"
@@ -128,7 +128,7 @@ func Start(ctx context.Context, cfg Config, logOut io.Writer) (*Server, error) {
 				WriteTimeout: cfg.StreamWriteTimeout, QueueSize: cfg.StreamQueue, Viewer: s.viewer},
 			SecureCookies: strings.HasPrefix(s.Config.PublicURL, "https://"),
 			PublicURL:     s.Config.PublicURL, LongPollHold: s.Config.LongPollHold,
-			Business:      s.Business, RateLimit: rateLimit(cfg), Routes: routes}),
+			Business: s.Business, RateLimit: rateLimit(cfg), Routes: routes}),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.Log.Handler(), slog.LevelWarn),

@@ -31,13 +31,17 @@ func (h *Handler) registerResources(route func(string, http.HandlerFunc)) {
 	for _, p := range []string{"/inbox", "/inboxes"} {
 		route("GET "+p, listOf(func(ctx context.Context, f store.Filter, page int) (any, error) { return b.Inboxes(ctx, f, page) }))
 		route("GET "+p+"/{id}", getOf(b.Inbox))
-		route("POST "+p, createOf(func(ctx context.Context, in business.InboxInput) (messaging.Inbox, error) { return b.SaveInbox(ctx, "", in) }))
+		route("POST "+p, createOf(func(ctx context.Context, in business.InboxInput) (messaging.Inbox, error) {
+			return b.SaveInbox(ctx, "", in)
+		}))
 		route("PUT "+p+"/{id}", updateOf(b.SaveInbox))
 	}
 
 	route("GET /contact", listOf(func(ctx context.Context, f store.Filter, page int) (any, error) { return b.Contacts(ctx, f, page) }))
 	route("GET /contact/{id}", getOf(b.Contact))
-	route("POST /contact", createOf(func(ctx context.Context, in business.ContactInput) (messaging.Contact, error) { return b.SaveContact(ctx, "", in) }))
+	route("POST /contact", createOf(func(ctx context.Context, in business.ContactInput) (messaging.Contact, error) {
+		return b.SaveContact(ctx, "", in)
+	}))
 	route("PUT /contact/{id}", updateOf(b.SaveContact))
 
 	route("GET /conversation", listOf(func(ctx context.Context, f store.Filter, page int) (any, error) { return b.Conversations(ctx, f, page) }))
@@ -50,19 +54,27 @@ func (h *Handler) registerResources(route func(string, http.HandlerFunc)) {
 
 	route("GET /template", listOf(func(ctx context.Context, f store.Filter, page int) (any, error) { return b.Templates(ctx, f, page) }))
 	route("GET /template/{id}", getOf(b.Template))
-	route("POST /template", createOf(func(ctx context.Context, in business.TemplateInput) (messaging.TemplateView, error) { return b.SaveTemplate(ctx, "", in) }))
+	route("POST /template", createOf(func(ctx context.Context, in business.TemplateInput) (messaging.TemplateView, error) {
+		return b.SaveTemplate(ctx, "", in)
+	}))
 	route("PUT /template/{id}", updateOf(b.SaveTemplate))
 
 	route("GET /broadcast", listOf(func(ctx context.Context, f store.Filter, page int) (any, error) { return b.Broadcasts(ctx, f, page) }))
 	route("GET /broadcast/{id}", getOf(b.Broadcast))
 	route("POST /broadcast", createOf(b.CreateBroadcast))
 
-	route("GET /team", func(w http.ResponseWriter, r *http.Request) { respond[[]messaging.Team](w, r, http.StatusOK)(b.Teams(r.Context())) })
+	route("GET /team", func(w http.ResponseWriter, r *http.Request) {
+		respond[[]messaging.Team](w, r, http.StatusOK)(b.Teams(r.Context()))
+	})
 	route("GET /team/{id}", getOf(b.Team))
-	route("POST /team", createOf(func(ctx context.Context, in business.TeamInput) (messaging.Team, error) { return b.SaveTeam(ctx, "", in) }))
+	route("POST /team", createOf(func(ctx context.Context, in business.TeamInput) (messaging.Team, error) {
+		return b.SaveTeam(ctx, "", in)
+	}))
 	route("PUT /team/{id}", updateOf(b.SaveTeam))
 
-	route("GET /user", func(w http.ResponseWriter, r *http.Request) { respond[[]business.UserRow](w, r, http.StatusOK)(b.Users(r.Context())) })
+	route("GET /user", func(w http.ResponseWriter, r *http.Request) {
+		respond[[]business.UserRow](w, r, http.StatusOK)(b.Users(r.Context()))
+	})
 	route("GET /user/{id}", getOf(b.User))
 	route("POST /user", createOf(b.CreateUser))
 	route("PUT /user/{id}", updateOf(b.UpdateUser))
