@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"embed"
 	"fmt"
 	"io/fs"
 	"sort"
@@ -17,8 +18,40 @@ type migration struct {
 	sql     string
 }
 
+// shared are the migrations written once for both engines; a dialect's
+// own (Dialect.Migrations) hold only what the engines spell differently.
+//
+//go:embed migrations/*.sql
+var shared embed.FS
+
+// migrations are the shared and the dialect's migrations, by version. A
+// version defined twice is refused: which one ran would depend on order.
 func (s *Store) migrations() ([]migration, error) {
-	names, err := fs.Glob(s.dialect.Migrations(), "*.sql")
+	sharedFS, err := fs.Sub(shared, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	var ms []migration
+	seen := map[int]string{}
+	for _, fsys := range []fs.FS{sharedFS, s.dialect.Migrations()} {
+		found, err := readMigrations(fsys)
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range found {
+			if other, dup := seen[m.version]; dup {
+				return nil, fmt.Errorf("migrations %s and %s have the same version", other, m.name)
+			}
+			seen[m.version] = m.name
+			ms = append(ms, m)
+		}
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
+	return ms, nil
+}
+
+func readMigrations(fsys fs.FS) ([]migration, error) {
+	names, err := fs.Glob(fsys, "*.sql")
 	if err != nil {
 		return nil, err
 	}
@@ -29,13 +62,12 @@ func (s *Store) migrations() ([]migration, error) {
 		if !ok || err != nil || v <= 0 {
 			return nil, fmt.Errorf("migration %s: name must start with a positive number and _", name)
 		}
-		b, err := fs.ReadFile(s.dialect.Migrations(), name)
+		b, err := fs.ReadFile(fsys, name)
 		if err != nil {
 			return nil, err
 		}
 		ms = append(ms, migration{version: v, name: name, sql: string(b)})
 	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
 	return ms, nil
 }
 

@@ -25,7 +25,8 @@ import (
 type Dialect interface {
 	// Name is "sqlite" or "postgres".
 	Name() string
-	// Migrations holds NNNN_name.sql files applied in order.
+	// Migrations holds the engine's own NNNN_name.sql files, applied in
+	// order with the shared ones of internal/store/migrations.
 	Migrations() fs.FS
 	// LockWrites runs first in every write transaction. It must make
 	// transactions that append to the journal commit in position order,
