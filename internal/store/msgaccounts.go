@@ -43,45 +43,30 @@ func (t *Tx) UpdateAPIAccount(ctx context.Context, a messaging.APIAccount) error
 	return errs.Wrap(t.store.conflict(err, "phoneNumber", "an API account with this phone number already exists"), "update api account")
 }
 
+// accounts are API accounts; reach filters them by their own id.
+var accounts = table[messaging.APIAccount]{from: "api_accounts a", alias: "a.", accountCol: "a.id",
+	cols: accountCols, order: "a.created_at, a.id", what: "API account", scan: scanAccount}
+
 // APIAccount reads one API account within r.
 func (s *Store) APIAccount(ctx context.Context, r Reach, id string) (messaging.APIAccount, error) {
-	return s.apiAccount(ctx, s.rq, r, id)
+	return accounts.one(ctx, s.rq, accounts.within(r).eq("a.id", id))
 }
 
 // APIAccount reads one API account within r in the transaction, for a
 // change that starts from its current state.
 func (t *Tx) APIAccount(ctx context.Context, r Reach, id string) (messaging.APIAccount, error) {
-	return t.store.apiAccount(ctx, t.q, r, id)
-}
-
-func (s *Store) apiAccount(ctx context.Context, qr querier, r Reach, id string) (messaging.APIAccount, error) {
-	var a messaging.APIAccount
-	q := newQuery("api_accounts a", "a.", "a.id", r).eq("a.id", id)
-	err := s.one(ctx, qr, q, accountCols, "API account", func(row *sql.Row) error { return scanAccount(row, &a) })
-	return a, err
+	return accounts.one(ctx, t.q, accounts.within(r).eq("a.id", id))
 }
 
 // APIAccountByID reads an API account of any organisation: for the
 // channel callbacks and the sender, which act for no user.
 func (s *Store) APIAccountByID(ctx context.Context, id string) (messaging.APIAccount, error) {
-	var a messaging.APIAccount
-	q := &query{from: "api_accounts a"}
-	q.where.WriteString(" WHERE a.id = " + arg(&q.args, id))
-	err := s.one(ctx, s.rq, q, accountCols, "API account", func(row *sql.Row) error { return scanAccount(row, &a) })
-	return a, err
+	return accounts.one(ctx, s.rq, accounts.anyOrg().eq("a.id", id))
 }
 
 // APIAccounts lists the API accounts within r.
 func (s *Store) APIAccounts(ctx context.Context, r Reach, f Filter) ([]messaging.APIAccount, int, error) {
-	var out []messaging.APIAccount
-	q := newQuery("api_accounts a", "a.", "a.id", r)
-	n, err := s.page(ctx, q, accountCols, "a.created_at, a.id", f.Offset, func(rows *sql.Rows) error {
-		var a messaging.APIAccount
-		err := scanAccount(rows, &a)
-		out = append(out, a)
-		return err
-	})
-	return out, n, err
+	return accounts.page(ctx, s.rq, accounts.within(r), f.Offset)
 }
 
 const inboxCols = `x.id, x.org_id, x.api_account_id, x.name, x.created_at`
@@ -109,34 +94,23 @@ func (t *Tx) UpdateInbox(ctx context.Context, in messaging.Inbox) error {
 	return errs.Wrap(err, "update inbox")
 }
 
+// inboxes are reached through their API account.
+var inboxes = table[messaging.Inbox]{from: "inboxes x", alias: "x.", accountCol: "x.api_account_id",
+	cols: inboxCols, order: "x.created_at, x.id", what: "inbox", scan: scanInbox}
+
 // Inbox reads one inbox within r.
 func (s *Store) Inbox(ctx context.Context, r Reach, id string) (messaging.Inbox, error) {
-	return s.inbox(ctx, s.rq, r, id)
+	return inboxes.one(ctx, s.rq, inboxes.within(r).eq("x.id", id))
 }
 
 // Inbox reads one inbox within r in the transaction.
 func (t *Tx) Inbox(ctx context.Context, r Reach, id string) (messaging.Inbox, error) {
-	return t.store.inbox(ctx, t.q, r, id)
-}
-
-func (s *Store) inbox(ctx context.Context, qr querier, r Reach, id string) (messaging.Inbox, error) {
-	var in messaging.Inbox
-	q := newQuery("inboxes x", "x.", "x.api_account_id", r).eq("x.id", id)
-	err := s.one(ctx, qr, q, inboxCols, "inbox", func(row *sql.Row) error { return scanInbox(row, &in) })
-	return in, err
+	return inboxes.one(ctx, t.q, inboxes.within(r).eq("x.id", id))
 }
 
 // Inboxes lists the inboxes within r.
 func (s *Store) Inboxes(ctx context.Context, r Reach, f Filter) ([]messaging.Inbox, int, error) {
-	var out []messaging.Inbox
-	q := newQuery("inboxes x", "x.", "x.api_account_id", r).eq("x.api_account_id", f.APIAccountID)
-	n, err := s.page(ctx, q, inboxCols, "x.created_at, x.id", f.Offset, func(rows *sql.Rows) error {
-		var in messaging.Inbox
-		err := scanInbox(rows, &in)
-		out = append(out, in)
-		return err
-	})
-	return out, n, err
+	return inboxes.page(ctx, s.rq, inboxes.within(r).eq("x.api_account_id", f.APIAccountID), f.Offset)
 }
 
 // AccountIDs lists the ids of the API accounts within r.

@@ -59,45 +59,31 @@ func (t *Tx) ContactWrote(ctx context.Context, contactID string, when int64) err
 	return errs.Wrap(err, "record incoming")
 }
 
+// contacts are reached through their API account.
+var contacts = table[messaging.Contact]{from: "contacts c", alias: "c.", accountCol: "c.api_account_id",
+	cols: contactCols, order: "c.created_at, c.id", what: "contact", scan: scanContact}
+
 // ContactByMobile reads the contact of an API account with a mobile
 // number, in the transaction (an inbound message creates it if missing).
 func (t *Tx) ContactByMobile(ctx context.Context, accountID, mobile string) (messaging.Contact, error) {
-	var c messaging.Contact
-	q := &query{from: "contacts c"}
-	q.where.WriteString(" WHERE c.api_account_id = " + arg(&q.args, accountID) + " AND c.mobile_number = " + arg(&q.args, mobile))
-	err := t.store.one(ctx, t.q, q, contactCols, "contact", func(row *sql.Row) error { return scanContact(row, &c) })
-	return c, err
+	return contacts.one(ctx, t.q, contacts.anyOrg().eq("c.api_account_id", accountID).eq("c.mobile_number", mobile))
 }
 
 // Contact reads one contact within r.
 func (s *Store) Contact(ctx context.Context, r Reach, id string) (messaging.Contact, error) {
-	return s.contact(ctx, s.rq, r, id)
+	return contacts.one(ctx, s.rq, contacts.within(r).eq("c.id", id))
 }
 
 // Contact reads one contact within r in the transaction.
 func (t *Tx) Contact(ctx context.Context, r Reach, id string) (messaging.Contact, error) {
-	return t.store.contact(ctx, t.q, r, id)
-}
-
-func (s *Store) contact(ctx context.Context, qr querier, r Reach, id string) (messaging.Contact, error) {
-	var c messaging.Contact
-	q := newQuery("contacts c", "c.", "c.api_account_id", r).eq("c.id", id)
-	err := s.one(ctx, qr, q, contactCols, "contact", func(row *sql.Row) error { return scanContact(row, &c) })
-	return c, err
+	return contacts.one(ctx, t.q, contacts.within(r).eq("c.id", id))
 }
 
 // Contacts lists the contacts within r.
 func (s *Store) Contacts(ctx context.Context, r Reach, f Filter) ([]messaging.Contact, int, error) {
-	var out []messaging.Contact
-	q := newQuery("contacts c", "c.", "c.api_account_id", r).eq("c.api_account_id", f.APIAccountID).
-		eq("c.mobile_number", f.MobileNumber).between("c.created_at", f.From, f.To)
-	n, err := s.page(ctx, q, contactCols, "c.created_at, c.id", f.Offset, func(rows *sql.Rows) error {
-		var c messaging.Contact
-		err := scanContact(rows, &c)
-		out = append(out, c)
-		return err
-	})
-	return out, n, err
+	q := contacts.within(r).eq("c.api_account_id", f.APIAccountID).eq("c.mobile_number", f.MobileNumber).
+		between("c.created_at", f.From, f.To)
+	return contacts.page(ctx, s.rq, q, f.Offset)
 }
 
 const templateCols = `t.id, t.api_account_id, t.name, t.template_text, t.template_example, t.status, t.created_at`
@@ -126,41 +112,28 @@ func (t *Tx) UpdateTemplate(ctx context.Context, tv messaging.TemplateView) erro
 	return errs.Wrap(t.store.conflict(err, "name", "a template with this name already exists on the API account"), "update template")
 }
 
+// templates are reached through their API account.
+var templates = table[messaging.TemplateView]{from: "templates t", alias: "t.", accountCol: "t.api_account_id",
+	cols: templateCols, order: "t.created_at, t.id", what: "template", scan: scanTemplate}
+
 // Template reads one template within r.
 func (s *Store) Template(ctx context.Context, r Reach, id string) (messaging.TemplateView, error) {
-	var tv messaging.TemplateView
-	q := newQuery("templates t", "t.", "t.api_account_id", r).eq("t.id", id)
-	err := s.one(ctx, s.rq, q, templateCols, "template", func(row *sql.Row) error { return scanTemplate(row, &tv) })
-	return tv, err
+	return templates.one(ctx, s.rq, templates.within(r).eq("t.id", id))
 }
 
 // TemplateByName reads an API account's template by name, for the
 // channel's review callbacks.
 func (s *Store) TemplateByName(ctx context.Context, accountID, name string) (messaging.TemplateView, error) {
-	var tv messaging.TemplateView
-	q := &query{from: "templates t"}
-	q.where.WriteString(" WHERE t.api_account_id = " + arg(&q.args, accountID) + " AND t.name = " + arg(&q.args, name))
-	err := s.one(ctx, s.rq, q, templateCols, "template", func(row *sql.Row) error { return scanTemplate(row, &tv) })
-	return tv, err
+	return templates.one(ctx, s.rq, templates.anyOrg().eq("t.api_account_id", accountID).eq("t.name", name))
 }
 
 // Templates lists the templates within r.
 func (s *Store) Templates(ctx context.Context, r Reach, f Filter) ([]messaging.TemplateView, int, error) {
-	var out []messaging.TemplateView
-	q := newQuery("templates t", "t.", "t.api_account_id", r).eq("t.api_account_id", f.APIAccountID).eq("t.name", f.Name)
-	n, err := s.page(ctx, q, templateCols, "t.created_at, t.id", f.Offset, func(rows *sql.Rows) error {
-		var tv messaging.TemplateView
-		err := scanTemplate(rows, &tv)
-		out = append(out, tv)
-		return err
-	})
-	return out, n, err
+	q := templates.within(r).eq("t.api_account_id", f.APIAccountID).eq("t.name", f.Name)
+	return templates.page(ctx, s.rq, q, f.Offset)
 }
 
 // TemplateIn reads one template within r in the transaction.
 func (t *Tx) TemplateIn(ctx context.Context, r Reach, id string) (messaging.TemplateView, error) {
-	var tv messaging.TemplateView
-	q := newQuery("templates t", "t.", "t.api_account_id", r).eq("t.id", id)
-	err := t.store.one(ctx, t.q, q, templateCols, "template", func(row *sql.Row) error { return scanTemplate(row, &tv) })
-	return tv, err
+	return templates.one(ctx, t.q, templates.within(r).eq("t.id", id))
 }

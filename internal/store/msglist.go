@@ -48,6 +48,14 @@ func (q *query) eq(col, value string) *query {
 	return q
 }
 
+// inbox keeps the records of the API account an inbox belongs to.
+func (q *query) inbox(accountCol, inboxID string) *query {
+	if inboxID != "" {
+		q.where.WriteString(" AND " + accountCol + " IN (SELECT api_account_id FROM inboxes WHERE id = " + arg(&q.args, inboxID) + ")")
+	}
+	return q
+}
+
 // between bounds col (Unix micros) by the filter's dates.
 func (q *query) between(col string, from, to time.Time) *query {
 	if !from.IsZero() {
@@ -59,36 +67,60 @@ func (q *query) between(col string, from, to time.Time) *query {
 	return q
 }
 
-// page reads one page of the list, PageSize rows from offset, in
-// creation order, and counts the whole list.
-func (s *Store) page(ctx context.Context, q *query, cols, order string, offset int, scan func(*sql.Rows) error) (int, error) {
-	var n int
-	if err := s.rq.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+q.from+q.where.String(), q.args...).Scan(&n); err != nil {
-		return 0, errs.Wrap(err, "count %s", q.from)
-	}
-	if offset >= n {
-		return n, nil
-	}
-	args := append(q.args, messaging.PageSize, offset)
-	rows, err := s.rq.QueryContext(ctx, `SELECT `+cols+` FROM `+q.from+q.where.String()+` ORDER BY `+order+
-		` LIMIT $`+itoa(len(args)-1)+` OFFSET $`+itoa(len(args)), args...)
-	if err != nil {
-		return 0, errs.Wrap(err, "list %s", q.from)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := scan(rows); err != nil {
-			return 0, err
-		}
-	}
-	return n, errs.Wrap(rows.Err(), "list %s", q.from)
+// table says how one kind of messaging record is read: its FROM clause
+// (with joins), the alias whose org_id confines it, the API account
+// column reach filters on, its columns, list order and scanner.
+type table[T any] struct {
+	from, alias, accountCol string
+	cols, order, what       string
+	scan                    func(scanner, *T) error
 }
 
-// one reads a single row of the query, NotFound naming what if none.
-func (s *Store) one(ctx context.Context, qr querier, q *query, cols, what string, scan func(*sql.Row) error) error {
-	err := scan(qr.QueryRowContext(ctx, `SELECT `+cols+` FROM `+q.from+q.where.String(), q.args...))
+// within starts a query of the records r reaches.
+func (tb table[T]) within(r Reach) *query { return newQuery(tb.from, tb.alias, tb.accountCol, r) }
+
+// anyOrg starts a query of every organisation's records, for the work
+// done for no user (channel callbacks, the sender).
+func (tb table[T]) anyOrg() *query {
+	q := &query{from: tb.from}
+	q.where.WriteString(" WHERE 1 = 1")
+	return q
+}
+
+// one reads the query's single record; NotFound names the record if none.
+func (tb table[T]) one(ctx context.Context, qr querier, q *query) (T, error) {
+	var v T
+	err := tb.scan(qr.QueryRowContext(ctx, `SELECT `+tb.cols+` FROM `+q.from+q.where.String(), q.args...), &v)
 	if err == sql.ErrNoRows {
-		return errs.E(errs.NotFound, "no such %s", what)
+		return v, errs.E(errs.NotFound, "no such %s", tb.what)
 	}
-	return errs.Wrap(err, "read %s", what)
+	return v, errs.Wrap(err, "read %s", tb.what)
+}
+
+// page reads one page of the query's records, PageSize from offset in
+// the table's order, and counts them all.
+func (tb table[T]) page(ctx context.Context, qr querier, q *query, offset int) ([]T, int, error) {
+	var n int
+	if err := qr.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+q.from+q.where.String(), q.args...).Scan(&n); err != nil {
+		return nil, 0, errs.Wrap(err, "count %s", tb.what)
+	}
+	if offset >= n {
+		return nil, n, nil
+	}
+	args := append(q.args, messaging.PageSize, offset)
+	rows, err := qr.QueryContext(ctx, `SELECT `+tb.cols+` FROM `+q.from+q.where.String()+` ORDER BY `+tb.order+
+		` LIMIT $`+itoa(len(args)-1)+` OFFSET $`+itoa(len(args)), args...)
+	if err != nil {
+		return nil, 0, errs.Wrap(err, "list %s", tb.what)
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		var v T
+		if err := tb.scan(rows, &v); err != nil {
+			return nil, 0, errs.Wrap(err, "read %s", tb.what)
+		}
+		out = append(out, v)
+	}
+	return out, n, errs.Wrap(rows.Err(), "list %s", tb.what)
 }

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"time"
 
@@ -42,9 +41,7 @@ func scanConversation(row scanner, v *messaging.Conversation) error {
 // EnsureConversation returns the conversation of a contact on its API
 // account, starting one in the inbox if there is none yet.
 func (t *Tx) EnsureConversation(ctx context.Context, c messaging.Contact) (v messaging.Conversation, created bool, err error) {
-	q := &query{from: conversationFrom}
-	q.where.WriteString(" WHERE v.api_account_id = " + arg(&q.args, c.APIAccountID) + " AND v.contact_id = " + arg(&q.args, c.ContactID))
-	err = t.store.one(ctx, t.q, q, conversationCols, "conversation", func(row *sql.Row) error { return scanConversation(row, &v) })
+	v, err = conversations.one(ctx, t.q, conversations.anyOrg().eq("v.api_account_id", c.APIAccountID).eq("v.contact_id", c.ContactID))
 	if errs.CodeOf(err) != errs.NotFound {
 		return v, false, err
 	}
@@ -69,26 +66,20 @@ func (t *Tx) UpdateConversation(ctx context.Context, v messaging.Conversation) e
 	return errs.Wrap(err, "update conversation")
 }
 
+// conversations are reached through their API account.
+var conversations = table[messaging.Conversation]{from: conversationFrom, alias: "v.", accountCol: "v.api_account_id",
+	cols: conversationCols, order: "v.created_at, v.id", what: "conversation", scan: scanConversation}
+
 // Conversation reads one conversation within r.
 func (s *Store) Conversation(ctx context.Context, r Reach, id string) (messaging.Conversation, error) {
-	var v messaging.Conversation
-	q := newQuery(conversationFrom, "v.", "v.api_account_id", r).eq("v.id", id)
-	err := s.one(ctx, s.rq, q, conversationCols, "conversation", func(row *sql.Row) error { return scanConversation(row, &v) })
-	return v, err
+	return conversations.one(ctx, s.rq, conversations.within(r).eq("v.id", id))
 }
 
 // Conversations lists the conversations within r.
 func (s *Store) Conversations(ctx context.Context, r Reach, f Filter) ([]messaging.Conversation, int, error) {
-	var out []messaging.Conversation
-	q := newQuery(conversationFrom, "v.", "v.api_account_id", r).eq("v.api_account_id", f.APIAccountID).
-		eq("v.folder", f.Folder).eq("v.user_id", f.UserID).eq("v.team_id", f.TeamID).eq("v.contact_id", f.ContactID)
-	n, err := s.page(ctx, q, conversationCols, "v.created_at, v.id", f.Offset, func(rows *sql.Rows) error {
-		var v messaging.Conversation
-		err := scanConversation(rows, &v)
-		out = append(out, v)
-		return err
-	})
-	return out, n, err
+	q := conversations.within(r).eq("v.api_account_id", f.APIAccountID).eq("v.folder", f.Folder).
+		eq("v.user_id", f.UserID).eq("v.team_id", f.TeamID).eq("v.contact_id", f.ContactID)
+	return conversations.page(ctx, s.rq, q, f.Offset)
 }
 
 const messageFrom = `messages m JOIN contacts mc ON mc.id = m.contact_id
@@ -138,22 +129,19 @@ func (t *Tx) CreateMessage(ctx context.Context, n NewMessage) (messaging.Message
 	return t.Message(ctx, id)
 }
 
+// messages are reached through their API account; the contact and the
+// sender's names come joined.
+var messages = table[messaging.Message]{from: messageFrom, alias: "m.", accountCol: "m.api_account_id",
+	cols: messageCols, order: "m.created_at, m.id", what: "message", scan: scanMessage}
+
 // Message reads a message in the transaction.
 func (t *Tx) Message(ctx context.Context, id string) (messaging.Message, error) {
-	var m messaging.Message
-	q := &query{from: messageFrom}
-	q.where.WriteString(" WHERE m.id = " + arg(&q.args, id))
-	err := t.store.one(ctx, t.q, q, messageCols, "message", func(row *sql.Row) error { return scanMessage(row, &m) })
-	return m, err
+	return messages.one(ctx, t.q, messages.anyOrg().eq("m.id", id))
 }
 
 // MessageByChannelID reads the message a channel status is about.
 func (t *Tx) MessageByChannelID(ctx context.Context, accountID, channelID string) (messaging.Message, error) {
-	var m messaging.Message
-	q := &query{from: messageFrom}
-	q.where.WriteString(" WHERE m.api_account_id = " + arg(&q.args, accountID) + " AND m.channel_message_id = " + arg(&q.args, channelID))
-	err := t.store.one(ctx, t.q, q, messageCols, "message", func(row *sql.Row) error { return scanMessage(row, &m) })
-	return m, err
+	return messages.one(ctx, t.q, messages.anyOrg().eq("m.api_account_id", accountID).eq("m.channel_message_id", channelID))
 }
 
 // SetDelivery stores a message's delivery flags.
@@ -169,27 +157,14 @@ func (t *Tx) SetDelivery(ctx context.Context, id string, d messaging.Delivery) e
 
 // Message reads one message within r.
 func (s *Store) Message(ctx context.Context, r Reach, id string) (messaging.Message, error) {
-	var m messaging.Message
-	q := newQuery(messageFrom, "m.", "m.api_account_id", r).eq("m.id", id)
-	err := s.one(ctx, s.rq, q, messageCols, "message", func(row *sql.Row) error { return scanMessage(row, &m) })
-	return m, err
+	return messages.one(ctx, s.rq, messages.within(r).eq("m.id", id))
 }
 
 // Messages lists the messages within r, oldest first.
 func (s *Store) Messages(ctx context.Context, r Reach, f Filter) ([]messaging.Message, int, error) {
-	var out []messaging.Message
-	q := newQuery(messageFrom, "m.", "m.api_account_id", r).eq("m.api_account_id", f.APIAccountID).
-		eq("m.contact_id", f.ContactID).eq("m.conversation_id", f.ConversationID).between("m.created_at", f.From, f.To)
-	if f.InboxID != "" {
-		q.where.WriteString(" AND m.api_account_id IN (SELECT api_account_id FROM inboxes WHERE id = " + arg(&q.args, f.InboxID) + ")")
-	}
-	n, err := s.page(ctx, q, messageCols, "m.created_at, m.id", f.Offset, func(rows *sql.Rows) error {
-		var m messaging.Message
-		err := scanMessage(rows, &m)
-		out = append(out, m)
-		return err
-	})
-	return out, n, err
+	q := messages.within(r).eq("m.api_account_id", f.APIAccountID).eq("m.contact_id", f.ContactID).
+		eq("m.conversation_id", f.ConversationID).between("m.created_at", f.From, f.To).inbox("m.api_account_id", f.InboxID)
+	return messages.page(ctx, s.rq, q, f.Offset)
 }
 
 // ClaimSends takes up to limit queued outgoing messages that are due,
@@ -239,13 +214,6 @@ func (t *Tx) SendRetry(ctx context.Context, id string, next func(attempts int) t
 	return attempts, errs.Wrap(err, "requeue send")
 }
 
-// NextSendDue is when the earliest queued send is due (zero: none queued).
-func (s *Store) NextSendDue(ctx context.Context) (time.Time, error) {
-	var next sql.NullInt64
-	err := s.rq.QueryRowContext(ctx, `SELECT MIN(next_attempt_at) FROM messages WHERE send_state = 'queued'`).Scan(&next)
-	return nullMicros(next), errs.Wrap(err, "next send")
-}
-
 const broadcastCols = `b.id, b.org_id, b.api_account_id, b.contact_id, b.template_id, COALESCE(b.message_id, ''), b.message,
 	b.status, b.reason, b.params, b.created_at`
 
@@ -280,64 +248,40 @@ func (t *Tx) SetBroadcast(ctx context.Context, b messaging.Broadcast) error {
 	return errs.Wrap(err, "update broadcast")
 }
 
-// BroadcastTx reads a broadcast in the transaction.
+// broadcasts are reached through their API account.
+var broadcasts = table[messaging.Broadcast]{from: "broadcasts b", alias: "b.", accountCol: "b.api_account_id",
+	cols: broadcastCols, order: "b.created_at, b.id", what: "broadcast", scan: scanBroadcast}
+
+// Broadcast reads a broadcast in the transaction.
 func (t *Tx) Broadcast(ctx context.Context, id string) (messaging.Broadcast, error) {
-	var b messaging.Broadcast
-	q := &query{from: "broadcasts b"}
-	q.where.WriteString(" WHERE b.id = " + arg(&q.args, id))
-	err := t.store.one(ctx, t.q, q, broadcastCols, "broadcast", func(row *sql.Row) error { return scanBroadcast(row, &b) })
-	return b, err
+	return broadcasts.one(ctx, t.q, broadcasts.anyOrg().eq("b.id", id))
 }
 
 // Broadcast reads one broadcast within r.
 func (s *Store) Broadcast(ctx context.Context, r Reach, id string) (messaging.Broadcast, error) {
-	var b messaging.Broadcast
-	q := newQuery("broadcasts b", "b.", "b.api_account_id", r).eq("b.id", id)
-	err := s.one(ctx, s.rq, q, broadcastCols, "broadcast", func(row *sql.Row) error { return scanBroadcast(row, &b) })
-	return b, err
+	return broadcasts.one(ctx, s.rq, broadcasts.within(r).eq("b.id", id))
 }
 
 // Broadcasts lists the broadcasts within r.
 func (s *Store) Broadcasts(ctx context.Context, r Reach, f Filter) ([]messaging.Broadcast, int, error) {
-	var out []messaging.Broadcast
-	q := newQuery("broadcasts b", "b.", "b.api_account_id", r).eq("b.api_account_id", f.APIAccountID).eq("b.contact_id", f.ContactID)
-	if f.InboxID != "" {
-		q.where.WriteString(" AND b.api_account_id IN (SELECT api_account_id FROM inboxes WHERE id = " + arg(&q.args, f.InboxID) + ")")
-	}
-	n, err := s.page(ctx, q, broadcastCols, "b.created_at, b.id", f.Offset, func(rows *sql.Rows) error {
-		var b messaging.Broadcast
-		err := scanBroadcast(rows, &b)
-		out = append(out, b)
-		return err
-	})
-	return out, n, err
+	q := broadcasts.within(r).eq("b.api_account_id", f.APIAccountID).eq("b.contact_id", f.ContactID).
+		inbox("b.api_account_id", f.InboxID)
+	return broadcasts.page(ctx, s.rq, q, f.Offset)
 }
 
 // Conversation reads a conversation in the transaction, as it now is.
 func (t *Tx) Conversation(ctx context.Context, id string) (messaging.Conversation, error) {
-	var v messaging.Conversation
-	q := &query{from: conversationFrom}
-	q.where.WriteString(" WHERE v.id = " + arg(&q.args, id))
-	err := t.store.one(ctx, t.q, q, conversationCols, "conversation", func(row *sql.Row) error { return scanConversation(row, &v) })
-	return v, err
+	return conversations.one(ctx, t.q, conversations.anyOrg().eq("v.id", id))
 }
 
 // MessageByID reads a message of any organisation, for the sender.
 func (s *Store) MessageByID(ctx context.Context, id string) (messaging.Message, error) {
-	var m messaging.Message
-	q := &query{from: messageFrom}
-	q.where.WriteString(" WHERE m.id = " + arg(&q.args, id))
-	err := s.one(ctx, s.rq, q, messageCols, "message", func(row *sql.Row) error { return scanMessage(row, &m) })
-	return m, err
+	return messages.one(ctx, s.rq, messages.anyOrg().eq("m.id", id))
 }
 
 // BroadcastByID reads a broadcast of any organisation, for the sender.
 func (s *Store) BroadcastByID(ctx context.Context, id string) (messaging.Broadcast, error) {
-	var b messaging.Broadcast
-	q := &query{from: "broadcasts b"}
-	q.where.WriteString(" WHERE b.id = " + arg(&q.args, id))
-	err := s.one(ctx, s.rq, q, broadcastCols, "broadcast", func(row *sql.Row) error { return scanBroadcast(row, &b) })
-	return b, err
+	return broadcasts.one(ctx, s.rq, broadcasts.anyOrg().eq("b.id", id))
 }
 
 // earlyStatusTTL is how long a status for an unknown message is kept:
@@ -381,17 +325,10 @@ func (t *Tx) TakeEarlyStatuses(ctx context.Context, accountID, channelID string)
 
 // Template reads a template in the transaction.
 func (t *Tx) Template(ctx context.Context, id string) (messaging.TemplateView, error) {
-	var tv messaging.TemplateView
-	q := &query{from: "templates t"}
-	q.where.WriteString(" WHERE t.id = " + arg(&q.args, id))
-	err := t.store.one(ctx, t.q, q, templateCols, "template", func(row *sql.Row) error { return scanTemplate(row, &tv) })
-	return tv, err
+	return templates.one(ctx, t.q, templates.anyOrg().eq("t.id", id))
 }
 
 // ConversationIn reads a conversation within r in the transaction.
 func (t *Tx) ConversationIn(ctx context.Context, r Reach, id string) (messaging.Conversation, error) {
-	var v messaging.Conversation
-	q := newQuery(conversationFrom, "v.", "v.api_account_id", r).eq("v.id", id)
-	err := t.store.one(ctx, t.q, q, conversationCols, "conversation", func(row *sql.Row) error { return scanConversation(row, &v) })
-	return v, err
+	return conversations.one(ctx, t.q, conversations.within(r).eq("v.id", id))
 }
