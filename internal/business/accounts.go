@@ -91,11 +91,7 @@ func (s *Service) APIAccounts(ctx context.Context, page int) (messaging.Page[mes
 
 // APIAccount reads one API account the caller reaches.
 func (s *Service) APIAccount(ctx context.Context, id string) (messaging.APIAccount, error) {
-	m, err := s.member(ctx)
-	if err != nil {
-		return messaging.APIAccount{}, err
-	}
-	return s.Store.APIAccount(ctx, store.ReachOf(m), id)
+	return one(ctx, s, id, s.Store.APIAccount)
 }
 
 // CreateAPIAccount adds a channel number to the organisation (admins).
@@ -172,11 +168,7 @@ func (s *Service) Inboxes(ctx context.Context, f store.Filter, page int) (messag
 
 // Inbox reads one inbox the caller reaches.
 func (s *Service) Inbox(ctx context.Context, id string) (messaging.Inbox, error) {
-	m, err := s.member(ctx)
-	if err != nil {
-		return messaging.Inbox{}, err
-	}
-	return s.Store.Inbox(ctx, store.ReachOf(m), id)
+	return one(ctx, s, id, s.Store.Inbox)
 }
 
 // SaveInbox creates (id "") or changes an inbox (admins), in one
@@ -214,6 +206,16 @@ func (s *Service) SaveInbox(ctx context.Context, id string, in InboxInput) (mess
 		return record(ctx, tx, m.OrgID, m.UserID, typ, x.InboxID, x)
 	})
 	return x, err
+}
+
+// one reads a record by id within the caller's reach.
+func one[T any](ctx context.Context, s *Service, id string, read func(context.Context, store.Reach, string) (T, error)) (T, error) {
+	m, err := s.member(ctx)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return read(ctx, store.ReachOf(m), id)
 }
 
 // list reads one page of a list within the caller's reach.

@@ -27,11 +27,7 @@ func (s *Service) Contacts(ctx context.Context, f store.Filter, page int) (messa
 
 // Contact reads one contact the caller reaches.
 func (s *Service) Contact(ctx context.Context, id string) (messaging.Contact, error) {
-	m, err := s.member(ctx)
-	if err != nil {
-		return messaging.Contact{}, err
-	}
-	return s.Store.Contact(ctx, store.ReachOf(m), id)
+	return one(ctx, s, id, s.Store.Contact)
 }
 
 // SaveContact creates (id "") or changes a contact, in one transaction.
@@ -157,11 +153,7 @@ func (s *Service) Conversations(ctx context.Context, f store.Filter, page int) (
 
 // Conversation reads one conversation the caller reaches.
 func (s *Service) Conversation(ctx context.Context, id string) (messaging.Conversation, error) {
-	m, err := s.member(ctx)
-	if err != nil {
-		return messaging.Conversation{}, err
-	}
-	return s.Store.Conversation(ctx, store.ReachOf(m), id)
+	return one(ctx, s, id, s.Store.Conversation)
 }
 
 // UpdateConversation assigns a conversation or moves it to a folder, in

@@ -23,11 +23,7 @@ func (s *Service) Messages(ctx context.Context, f store.Filter, page int) (messa
 
 // Message reads one message the caller reaches.
 func (s *Service) Message(ctx context.Context, id string) (messaging.Message, error) {
-	m, err := s.member(ctx)
-	if err != nil {
-		return messaging.Message{}, err
-	}
-	return s.Store.Message(ctx, store.ReachOf(m), id)
+	return one(ctx, s, id, s.Store.Message)
 }
 
 // MessageInput is the body of POST /message.

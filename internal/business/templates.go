@@ -25,11 +25,7 @@ func (s *Service) Templates(ctx context.Context, f store.Filter, page int) (mess
 
 // Template reads one template the caller reaches.
 func (s *Service) Template(ctx context.Context, id string) (messaging.TemplateView, error) {
-	m, err := s.member(ctx)
-	if err != nil {
-		return messaging.TemplateView{}, err
-	}
-	return s.Store.Template(ctx, store.ReachOf(m), id)
+	return one(ctx, s, id, s.Store.Template)
 }
 
 // SaveTemplate creates (id "") or changes a template (admins), in one
@@ -141,11 +137,7 @@ func (s *Service) Broadcasts(ctx context.Context, f store.Filter, page int) (mes
 
 // Broadcast reads one broadcast the caller reaches.
 func (s *Service) Broadcast(ctx context.Context, id string) (messaging.Broadcast, error) {
-	m, err := s.member(ctx)
-	if err != nil {
-		return messaging.Broadcast{}, err
-	}
-	return s.Store.Broadcast(ctx, store.ReachOf(m), id)
+	return one(ctx, s, id, s.Store.Broadcast)
 }
 
 // CreateBroadcast queues an approved template message to a contact; it is

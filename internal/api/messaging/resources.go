@@ -26,7 +26,7 @@ func (h *Handler) registerResources(route func(string, http.HandlerFunc)) {
 	route("GET /apiaccount/{id}", getOf(b.APIAccount))
 	route("POST /apiaccount", createOf(b.CreateAPIAccount))
 	route("PUT /apiaccount/{id}", updateOf(b.UpdateAPIAccount))
-	route("POST /apiaccount/{id}/sandbox/inbound", h.sandboxInbound)
+	route("POST /apiaccount/{id}/sandbox/inbound", withIDOf(http.StatusCreated, b.SandboxInbound))
 
 	for _, p := range []string{"/inbox", "/inboxes"} {
 		route("GET "+p, listOf(func(ctx context.Context, f store.Filter, page int) (any, error) { return b.Inboxes(ctx, f, page) }))
@@ -129,6 +129,12 @@ func createOf[In, T any](create func(context.Context, In) (T, error)) http.Handl
 
 // updateOf serves a PUT of the record at the path id: 200 with it.
 func updateOf[In, T any](update func(context.Context, string, In) (T, error)) http.HandlerFunc {
+	return withIDOf(http.StatusOK, update)
+}
+
+// withIDOf serves a request with a JSON body about the record at the
+// path id, answering status with the result.
+func withIDOf[In, T any](status int, fn func(context.Context, string, In) (T, error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		id, err := httpx.PathUUID(r, "id")
 		if err != nil {
@@ -140,7 +146,7 @@ func updateOf[In, T any](update func(context.Context, string, In) (T, error)) ht
 			httpx.Problem(w, r, err)
 			return
 		}
-		respond[T](w, r, http.StatusOK)(update(r.Context(), id, in))
+		respond[T](w, r, status)(fn(r.Context(), id, in))
 	}
 }
 
@@ -160,35 +166,30 @@ func (h *Handler) updateConversation(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 }
 
-func (h *Handler) sandboxInbound(w http.ResponseWriter, r *http.Request) {
-	id, err := httpx.PathUUID(r, "id")
-	if err != nil {
-		httpx.Problem(w, r, err)
-		return
-	}
-	var in business.InboundInput
-	if err := decodeJSON(w, r, &in); err != nil {
-		httpx.Problem(w, r, err)
-		return
-	}
-	respond[messaging.Message](w, r, http.StatusCreated)(h.Business.SandboxInbound(r.Context(), id, in))
-}
-
 // maxPage bounds page so that its offset cannot overflow.
 const maxPage = 10_000_000
+
+// pageParam reads the 1-based page, 1 when absent.
+func pageParam(r *http.Request) (int, error) {
+	v := r.URL.Query().Get("page")
+	if v == "" {
+		return 1, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > maxPage {
+		return 0, errs.Field(errs.Query, "page", errs.Invalid_, "page must be a whole number from 1 to %d", maxPage)
+	}
+	return n, nil
+}
 
 // filter reads the seed's list query parameters; a malformed one is a 400
 // naming it.
 func filter(r *http.Request) (store.Filter, int, error) {
 	q := r.URL.Query()
 	var f store.Filter
-	page := 1
-	if v := q.Get("page"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > maxPage {
-			return f, 0, errs.Field(errs.Query, "page", errs.Invalid_, "page must be a whole number from 1 to %d", maxPage)
-		}
-		page = n
+	page, err := pageParam(r)
+	if err != nil {
+		return f, 0, err
 	}
 	for name, dst := range map[string]*string{"apiAccountId": &f.APIAccountID, "inboxId": &f.InboxID,
 		"contactId": &f.ContactID, "conversationId": &f.ConversationID, "userId": &f.UserID, "teamId": &f.TeamID} {

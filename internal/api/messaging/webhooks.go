@@ -4,95 +4,39 @@ import (
 	"net/http"
 
 	"github.com/boxwire/boxwire/internal/api/httpx"
-	"github.com/boxwire/boxwire/internal/business"
-	"github.com/boxwire/boxwire/internal/errs"
+	"github.com/boxwire/boxwire/internal/messaging"
 )
 
 // registerWebhooks mounts /webhook and its /webhooks alias: the seed
-// shows both spellings for the same resource.
+// shows both spellings for the same resource. The create answer is the
+// only one that shows the hook's secret.
 func (h *Handler) registerWebhooks(route func(string, http.HandlerFunc)) {
+	b := h.Business
 	for _, base := range []string{"/webhook", "/webhooks"} {
 		route("GET "+base, h.listWebhooks)
-		route("POST "+base, h.createWebhook)
-		route("GET "+base+"/{id}", h.getWebhook)
-		route("PUT "+base+"/{id}", h.updateWebhook)
+		route("POST "+base, createOf(b.CreateWebhook))
+		route("GET "+base+"/{id}", getOf(b.Webhook))
+		route("PUT "+base+"/{id}", updateOf(b.UpdateWebhook))
 		route("DELETE "+base+"/{id}", h.deleteWebhook)
 	}
 }
 
+// listWebhooks takes only page: a webhook belongs to no API account.
 func (h *Handler) listWebhooks(w http.ResponseWriter, r *http.Request) {
-	page, err := httpx.QueryInt(r, "page", 1)
-	if err == nil && page < 1 {
-		err = errs.Field(errs.Query, "page", errs.Invalid_, "page must be 1 or more")
-	}
+	page, err := pageParam(r)
 	if err != nil {
 		httpx.Problem(w, r, err)
 		return
 	}
-	hooks, err := h.Business.Webhooks(r.Context(), page)
-	if err != nil {
-		httpx.Problem(w, r, err)
-		return
-	}
-	httpx.JSON(w, http.StatusOK, hooks)
-}
-
-func (h *Handler) getWebhook(w http.ResponseWriter, r *http.Request) {
-	id, err := httpx.PathUUID(r, "id")
-	if err != nil {
-		httpx.Problem(w, r, err)
-		return
-	}
-	hook, err := h.Business.Webhook(r.Context(), id)
-	if err != nil {
-		httpx.Problem(w, r, err)
-		return
-	}
-	httpx.JSON(w, http.StatusOK, hook)
-}
-
-// createWebhook answers 201 with the record and its secret, which no
-// other response shows.
-func (h *Handler) createWebhook(w http.ResponseWriter, r *http.Request) {
-	var in business.WebhookChange
-	if err := decodeJSON(w, r, &in); err != nil {
-		httpx.Problem(w, r, err)
-		return
-	}
-	hook, err := h.Business.CreateWebhook(r.Context(), in)
-	if err != nil {
-		httpx.Problem(w, r, err)
-		return
-	}
-	httpx.JSON(w, http.StatusCreated, hook)
-}
-
-func (h *Handler) updateWebhook(w http.ResponseWriter, r *http.Request) {
-	id, err := httpx.PathUUID(r, "id")
-	if err != nil {
-		httpx.Problem(w, r, err)
-		return
-	}
-	var in business.WebhookChange
-	if err := decodeJSON(w, r, &in); err != nil {
-		httpx.Problem(w, r, err)
-		return
-	}
-	hook, err := h.Business.UpdateWebhook(r.Context(), id, in)
-	if err != nil {
-		httpx.Problem(w, r, err)
-		return
-	}
-	httpx.JSON(w, http.StatusOK, hook)
+	respond[messaging.Page[messaging.Webhook]](w, r, http.StatusOK)(h.Business.Webhooks(r.Context(), page))
 }
 
 func (h *Handler) deleteWebhook(w http.ResponseWriter, r *http.Request) {
 	id, err := httpx.PathUUID(r, "id")
-	if err != nil {
-		httpx.Problem(w, r, err)
-		return
+	if err == nil {
+		err = h.Business.DeleteWebhook(r.Context(), id)
 	}
-	if err := h.Business.DeleteWebhook(r.Context(), id); err != nil {
+	if err != nil {
 		httpx.Problem(w, r, err)
 		return
 	}
