@@ -35,11 +35,7 @@ func runAPI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		fmt.Fprintln(stderr, apiUsage)
 		return errUsage
 	}
-	dir, err := configDir(*config)
-	if err != nil {
-		return err
-	}
-	p, err := loadProfile(dir)
+	p, err := signedIn(*config)
 	if err != nil {
 		return err
 	}

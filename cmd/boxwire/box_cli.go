@@ -54,11 +54,7 @@ func runBox(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := fs.Parse(interleave(args[1:])); err != nil {
 		return errUsage
 	}
-	dir, err := configDir(*config)
-	if err != nil {
-		return err
-	}
-	p, err := loadProfile(dir)
+	p, err := signedIn(*config)
 	if err != nil {
 		return err
 	}

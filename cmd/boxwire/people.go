@@ -50,6 +50,16 @@ func configDir(flagValue string) (string, error) {
 	return filepath.Join(d, "boxwire"), nil
 }
 
+// signedIn is the profile `boxwire login` saved in the config directory
+// (--config, or the default one).
+func signedIn(configFlag string) (*profile, error) {
+	dir, err := configDir(configFlag)
+	if err != nil {
+		return nil, err
+	}
+	return loadProfile(dir)
+}
+
 func loadProfile(dir string) (*profile, error) {
 	p := &profile{path: filepath.Join(dir, "profile.json"), Boxes: map[string]boxKeys{}}
 	b, err := os.ReadFile(p.path)

@@ -26,6 +26,14 @@ const maxE164Digits = 15
 // letters, extensions and national forms are refused because a contact
 // is addressed on the channel by this exact string.
 func NormalizeE164(field, s string) (string, error) {
+	// The library does the real work: country codes, national prefixes
+	// like "(0)", and per-country length and range rules.
+	return parseE164(field, s, phonenumbers.IsValidNumber, "valid")
+}
+
+// parseE164 checks s's shape, parses it and lets accept judge the number;
+// kind says what accept wants, for the error.
+func parseE164(field, s string, accept func(*phonenumbers.PhoneNumber) bool, kind string) (string, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return "", errs.Field(errs.Body, field, errs.Required, "%s is required", field)
@@ -33,12 +41,9 @@ func NormalizeE164(field, s string) (string, error) {
 	if err := e164Shape(field, s); err != nil {
 		return "", err
 	}
-	// The library does the real work: country codes, national prefixes
-	// like "(0)", and per-country length and range rules.
 	num, err := phonenumbers.Parse(s, "")
-	if err != nil || !phonenumbers.IsValidNumber(num) {
-		return "", errs.Field(errs.Body, field, errs.Invalid_,
-			"%s is not a valid phone number", field)
+	if err != nil || !accept(num) {
+		return "", errs.Field(errs.Body, field, errs.Invalid_, "%s is not a %s phone number", field, kind)
 	}
 	return phonenumbers.Format(num, phonenumbers.E164), nil
 }
@@ -80,16 +85,5 @@ func e164Shape(field, s string) error {
 // (+1 555 …) and new ranges the library does not know yet are real
 // senders and business numbers all the same.
 func ChannelNumber(field, s string) (string, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return "", errs.Field(errs.Body, field, errs.Required, "%s is required", field)
-	}
-	if err := e164Shape(field, s); err != nil {
-		return "", err
-	}
-	num, err := phonenumbers.Parse(s, "")
-	if err != nil || !phonenumbers.IsPossibleNumber(num) {
-		return "", errs.Field(errs.Body, field, errs.Invalid_, "%s is not a possible phone number", field)
-	}
-	return phonenumbers.Format(num, phonenumbers.E164), nil
+	return parseE164(field, s, phonenumbers.IsPossibleNumber, "possible")
 }

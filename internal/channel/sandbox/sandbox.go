@@ -47,12 +47,6 @@ func Progress(id string, at time.Time) []channel.Status {
 	}
 }
 
-// Inbound is a message from a contact, as the admin endpoint injects it:
-// the sandbox gives it a fresh message id like any other channel would.
-func Inbound(from, name, text string, at time.Time) channel.Inbound {
-	return channel.Inbound{ChannelMessageID: newID(), From: from, Name: name, Text: text, At: at}
-}
-
 func newID() string { return idPrefix + uuid.NewString() }
 
 func check(m channel.Outgoing) error {

@@ -72,15 +72,3 @@ func TestProgressIsDeliveredThenRead(t *testing.T) {
 		}
 	}
 }
-
-func TestInboundHasFreshID(t *testing.T) {
-	at := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
-	a := sandbox.Inbound("+447902111123", "Ada", "hi", at)
-	b := sandbox.Inbound("+447902111123", "Ada", "hi", at)
-	if a.ChannelMessageID == b.ChannelMessageID || !strings.HasPrefix(a.ChannelMessageID, "sandbox.") {
-		t.Errorf("ids %q and %q: want two distinct sandbox.<uuid>", a.ChannelMessageID, b.ChannelMessageID)
-	}
-	if a.From != "+447902111123" || a.Name != "Ada" || a.Text != "hi" || !a.At.Equal(at) {
-		t.Errorf("Inbound = %+v", a)
-	}
-}
