@@ -236,7 +236,7 @@ func (s *Service) writer(ctx context.Context, tx *store.Tx, a messaging.APIAccou
 // told Boxwire the message's id (or it is about another system's message,
 // and is dropped after a day).
 func (s *Service) applyStatus(ctx context.Context, accountID string, st channel.Status) error {
-	if _, err := new(messaging.Delivery).Apply(st.Status, st.Reason); err != nil {
+	if !messaging.IsDeliveryStatus(st.Status) {
 		return nil // a status the rules do not model
 	}
 	return s.Store.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
@@ -267,11 +267,8 @@ func withEarlyStatuses(ctx context.Context, tx *store.Tx, accountID, channelID s
 
 // setDelivery stores a message's new delivery and its broadcast's status.
 func (s *Service) setDelivery(ctx context.Context, tx *store.Tx, msg messaging.Message, d messaging.Delivery) error {
-	if err := tx.SetDelivery(ctx, msg.MessageID, d); err != nil {
-		return err
-	}
-	msg, err := tx.Message(ctx, msg.MessageID)
-	if err != nil {
+	msg = msg.WithDelivery(d)
+	if err := tx.SetDelivery(ctx, msg); err != nil {
 		return err
 	}
 	if err := record(ctx, tx, msg.OrgID, "", messaging.EntryMessageUpdated, msg.MessageID, msg); err != nil {

@@ -119,7 +119,7 @@ func (s *Service) outgoing(ctx context.Context, id string) (messaging.Message, m
 
 func (s *Service) sent(ctx context.Context, msg messaging.Message, a messaging.APIAccount, cmid string, tr channel.Sender) error {
 	err := s.Store.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
-		if err := tx.SendDone(ctx, msg.MessageID, cmid, ""); err != nil {
+		if err := tx.SendDone(ctx, msg.MessageID, cmid); err != nil {
 			return err
 		}
 		d, _ := msg.Delivery().Apply(messaging.StatusSent, "")
@@ -144,7 +144,7 @@ func (s *Service) sent(ctx context.Context, msg messaging.Message, a messaging.A
 
 func (s *Service) sendFailed(ctx context.Context, msg messaging.Message, reason string) error {
 	return s.Store.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
-		if err := tx.SendDone(ctx, msg.MessageID, "", reason); err != nil {
+		if err := tx.SendDone(ctx, msg.MessageID, ""); err != nil {
 			return err
 		}
 		d, _ := msg.Delivery().Apply(messaging.StatusFailed, reason)

@@ -166,6 +166,15 @@ type Message struct {
 	ChannelMessageID string `json:"-"`
 }
 
+// WithDelivery is m with the flags and failure reason of d.
+func (m Message) WithDelivery(d Delivery) Message {
+	m.IsSent, m.IsDelivered, m.IsRead, m.FailedReason = d.IsSent, d.IsDelivered, d.IsRead, ""
+	if d.IsFailed {
+		m.FailedReason = d.FailureReason
+	}
+	return m
+}
+
 // Delivery is the message's delivery as the status rules see it.
 func (m Message) Delivery() Delivery {
 	return Delivery{IsSent: m.IsSent, IsDelivered: m.IsDelivered, IsRead: m.IsRead,

@@ -10,6 +10,15 @@ const (
 	StatusFailed    = "failed"
 )
 
+// IsDeliveryStatus reports a status Delivery.Apply knows.
+func IsDeliveryStatus(s string) bool {
+	switch s {
+	case StatusSent, StatusDelivered, StatusRead, StatusFailed:
+		return true
+	}
+	return false
+}
+
 // Broadcast statuses, capitalised as in seed 004.
 const (
 	BroadcastQueued    = "Queued"

@@ -144,14 +144,10 @@ func (t *Tx) MessageByChannelID(ctx context.Context, accountID, channelID string
 	return messages.one(ctx, t.q, messages.anyOrg().eq("m.api_account_id", accountID).eq("m.channel_message_id", channelID))
 }
 
-// SetDelivery stores a message's delivery flags.
-func (t *Tx) SetDelivery(ctx context.Context, id string, d messaging.Delivery) error {
-	reason := d.FailureReason
-	if !d.IsFailed {
-		reason = ""
-	}
+// SetDelivery stores a message's delivery flags (m's, as Delivery says).
+func (t *Tx) SetDelivery(ctx context.Context, m messaging.Message) error {
 	_, err := t.q.ExecContext(ctx, `UPDATE messages SET is_sent = $2, is_delivered = $3, is_read = $4, failed_reason = $5 WHERE id = $1`,
-		id, d.IsSent, d.IsDelivered, d.IsRead, reason)
+		m.MessageID, m.IsSent, m.IsDelivered, m.IsRead, m.FailedReason)
 	return errs.Wrap(err, "set delivery")
 }
 
@@ -193,12 +189,12 @@ func (t *Tx) ClaimSends(ctx context.Context, now, lease time.Time, limit int) ([
 	return ids, errs.Wrap(rows.Err(), "claim sends")
 }
 
-// SendDone records the outcome of a send: the channel's id on success,
-// or a failure reason when the channel refused it for good.
-func (t *Tx) SendDone(ctx context.Context, id, channelID, failedReason string) error {
+// SendDone takes a message out of the send queue, with the channel's id
+// when the send succeeded ("" when the channel refused it for good). Its
+// delivery flags are SetDelivery's.
+func (t *Tx) SendDone(ctx context.Context, id, channelID string) error {
 	_, err := t.q.ExecContext(ctx, `UPDATE messages SET send_state = 'done', channel_message_id = $2,
-		is_sent = $3, failed_reason = $4, send_attempts = send_attempts + 1 WHERE id = $1`,
-		id, nullString(channelID), channelID != "", failedReason)
+		send_attempts = send_attempts + 1 WHERE id = $1`, id, nullString(channelID))
 	return errs.Wrap(err, "record send")
 }
 

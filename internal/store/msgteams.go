@@ -148,9 +148,7 @@ func (s *Store) UserAccounts(ctx context.Context, orgID string) ([]UserAccount, 
 	var out []UserAccount
 	err := s.eachRow(ctx, `SELECT `+memberColumns+`, COALESCE(a.name, ''), COALESCE(a.id, '') FROM org_members m
 		JOIN identities i ON i.id = m.identity_id
-		LEFT JOIN api_accounts a ON a.org_id = m.org_id AND (m.role = 'admin' OR a.id IN (
-			SELECT ta.api_account_id FROM team_accounts ta JOIN team_users tu ON tu.team_id = ta.team_id
-			WHERE tu.identity_id = m.identity_id))
+		LEFT JOIN api_accounts a ON a.org_id = m.org_id AND (m.role = 'admin' OR a.id IN (`+teamAccountsOf("m.identity_id")+`))
 		WHERE m.org_id = $1 ORDER BY m.first_name, m.last_name, m.identity_id, a.name, a.id`, []any{orgID},
 		func(rows *sql.Rows) error {
 			var ua UserAccount
@@ -188,8 +186,7 @@ func (t *Tx) OrgHas(ctx context.Context, table, orgID string, ids []string) (mis
 func (t *Tx) UserReaches(ctx context.Context, orgID, userID, accountID string) (bool, error) {
 	var n int
 	err := t.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM org_members m WHERE m.org_id = $1 AND m.identity_id = $2
-		AND (m.role = 'admin' OR $3 IN (SELECT ta.api_account_id FROM team_accounts ta
-			JOIN team_users tu ON tu.team_id = ta.team_id WHERE tu.identity_id = m.identity_id))`,
+		AND (m.role = 'admin' OR $3 IN (`+teamAccountsOf("m.identity_id")+`))`,
 		orgID, userID, accountID).Scan(&n)
 	return n > 0, errs.Wrap(err, "check reach")
 }

@@ -29,8 +29,15 @@ func (r Reach) where(alias, accountCol string, args *[]any) string {
 		return s
 	}
 	*args = append(*args, r.UserID)
-	return s + " AND " + accountCol + ` IN (SELECT ta.api_account_id FROM team_accounts ta
-		JOIN team_users tu ON tu.team_id = ta.team_id WHERE tu.identity_id = $` + strconv.Itoa(len(*args)) + ")"
+	return s + " AND " + accountCol + " IN (" + teamAccountsOf("$"+strconv.Itoa(len(*args))) + ")"
+}
+
+// teamAccountsOf is the SQL subquery of the API accounts of the teams of
+// the identity identityExpr names: what an agent reaches. Every query of
+// reach uses it, so the rule is written once.
+func teamAccountsOf(identityExpr string) string {
+	return `SELECT ta.api_account_id FROM team_accounts ta JOIN team_users tu ON tu.team_id = ta.team_id
+		WHERE tu.identity_id = ` + identityExpr
 }
 
 // arg appends v to args and returns its placeholder.
