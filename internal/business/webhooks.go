@@ -39,7 +39,7 @@ func (s *Service) Webhooks(ctx context.Context, page int) (messaging.Page[messag
 	if err != nil {
 		return messaging.Page[messaging.Webhook]{}, err
 	}
-	hooks, count, err := s.Store.Webhooks(ctx, m.OrgID, offset, messaging.PageSize)
+	hooks, count, err := s.Store.Webhooks(ctx, m.OrgID, offset)
 	if err != nil {
 		return messaging.Page[messaging.Webhook]{}, err
 	}

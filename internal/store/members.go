@@ -43,26 +43,6 @@ func member(ctx context.Context, q querier, orgID, userID string) (messaging.Mem
 		JOIN identities i ON i.id = m.identity_id WHERE m.org_id = $1 AND m.identity_id = $2`, orgID, userID))
 }
 
-// Members lists an organisation's users by name.
-func (s *Store) Members(ctx context.Context, orgID string) ([]messaging.Member, error) {
-	rows, err := s.rq.QueryContext(ctx, `SELECT `+memberColumns+` FROM org_members m
-		JOIN identities i ON i.id = m.identity_id WHERE m.org_id = $1
-		ORDER BY m.first_name, m.last_name, m.identity_id`, orgID)
-	if err != nil {
-		return nil, errs.Wrap(err, "list members")
-	}
-	defer rows.Close()
-	var out []messaging.Member
-	for rows.Next() {
-		m, err := scanMember(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	return out, errs.Wrap(rows.Err(), "list members")
-}
-
 // SetMemberProfile sets a member's names and role.
 func (t *Tx) SetMemberProfile(ctx context.Context, m messaging.Member) error {
 	res, err := t.q.ExecContext(ctx, `UPDATE org_members SET first_name = $3, last_name = $4, role = $5

@@ -108,19 +108,29 @@ func (tb table[T]) page(ctx context.Context, qr querier, q *query, offset int) (
 		return nil, n, nil
 	}
 	args := append(q.args, messaging.PageSize, offset)
-	rows, err := qr.QueryContext(ctx, `SELECT `+tb.cols+` FROM `+q.from+q.where.String()+` ORDER BY `+tb.order+
-		` LIMIT $`+itoa(len(args)-1)+` OFFSET $`+itoa(len(args)), args...)
+	out, err := tb.rows(ctx, qr, ` ORDER BY `+tb.order+` LIMIT $`+itoa(len(args)-1)+` OFFSET $`+itoa(len(args)), q, args)
+	return out, n, err
+}
+
+// all reads every record of the query, in the table's order.
+func (tb table[T]) all(ctx context.Context, qr querier, q *query) ([]T, error) {
+	return tb.rows(ctx, qr, ` ORDER BY `+tb.order, q, q.args)
+}
+
+// rows reads the records of the query followed by tail, with args.
+func (tb table[T]) rows(ctx context.Context, qr querier, tail string, q *query, args []any) ([]T, error) {
+	rows, err := qr.QueryContext(ctx, `SELECT `+tb.cols+` FROM `+q.from+q.where.String()+tail, args...)
 	if err != nil {
-		return nil, 0, errs.Wrap(err, "list %s", tb.what)
+		return nil, errs.Wrap(err, "list %s", tb.what)
 	}
 	defer rows.Close()
 	var out []T
 	for rows.Next() {
 		var v T
 		if err := tb.scan(rows, &v); err != nil {
-			return nil, 0, errs.Wrap(err, "read %s", tb.what)
+			return nil, errs.Wrap(err, "read %s", tb.what)
 		}
 		out = append(out, v)
 	}
-	return out, n, errs.Wrap(rows.Err(), "list %s", tb.what)
+	return out, errs.Wrap(rows.Err(), "list %s", tb.what)
 }

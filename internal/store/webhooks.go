@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"time"
 
 	"github.com/google/uuid"
@@ -17,15 +16,14 @@ import (
 // the create one.
 const webhookColumns = `id, org_id, type, target_url, is_enabled, failure_count, is_zapier, secret, position`
 
-func scanWebhook(row interface{ Scan(...any) error }) (messaging.Webhook, error) {
-	var w messaging.Webhook
-	err := row.Scan(&w.WebhookID, &w.OrgID, &w.Type, &w.TargetURL, &w.IsEnabled, &w.FailureCount,
+func scanWebhook(row scanner, w *messaging.Webhook) error {
+	return row.Scan(&w.WebhookID, &w.OrgID, &w.Type, &w.TargetURL, &w.IsEnabled, &w.FailureCount,
 		&w.IsZapier, &w.Secret, &w.Position)
-	if errors.Is(err, sql.ErrNoRows) {
-		return w, errs.E(errs.NotFound, "no such webhook")
-	}
-	return w, errs.Wrap(err, "read webhook")
 }
+
+// webhooks belong to an organisation, not to an API account.
+var webhooks = table[messaging.Webhook]{from: "webhooks", cols: webhookColumns, order: "created_at, id",
+	what: "webhook", scan: scanWebhook}
 
 // CreateWebhook inserts w, assigning its id. Its position starts at the
 // journal head, read in the write transaction, so the hook receives what
@@ -45,53 +43,27 @@ func (t *Tx) CreateWebhook(ctx context.Context, w *messaging.Webhook) error {
 // Webhook reads one webhook of an organisation; another organisation's
 // is NotFound, like one that does not exist.
 func (s *Store) Webhook(ctx context.Context, orgID, id string) (messaging.Webhook, error) {
-	return webhookByID(ctx, s.rq, orgID, id)
+	return webhooks.one(ctx, s.rq, webhooks.anyOrg().eq("org_id", orgID).eq("id", id))
 }
 
 // Webhook reads one webhook of an organisation in the transaction, for a
 // change that depends on its current state.
 func (t *Tx) Webhook(ctx context.Context, orgID, id string) (messaging.Webhook, error) {
-	return webhookByID(ctx, t.q, orgID, id)
-}
-
-func webhookByID(ctx context.Context, q querier, orgID, id string) (messaging.Webhook, error) {
-	return scanWebhook(q.QueryRowContext(ctx, `SELECT `+webhookColumns+` FROM webhooks
-		WHERE org_id = $1 AND id = $2`, orgID, id))
+	return webhooks.one(ctx, t.q, webhooks.anyOrg().eq("org_id", orgID).eq("id", id))
 }
 
 // Webhooks lists a page of an organisation's webhooks, oldest first, and
 // counts them all.
-func (s *Store) Webhooks(ctx context.Context, orgID string, offset, limit int) ([]messaging.Webhook, int, error) {
-	var count int
-	if err := s.rq.QueryRowContext(ctx, `SELECT COUNT(*) FROM webhooks WHERE org_id = $1`, orgID).Scan(&count); err != nil {
-		return nil, 0, errs.Wrap(err, "count webhooks")
-	}
-	hooks, err := scanWebhooks(s.rq.QueryContext(ctx, `SELECT `+webhookColumns+` FROM webhooks
-		WHERE org_id = $1 ORDER BY created_at, id LIMIT $2 OFFSET $3`, orgID, limit, offset))
-	return hooks, count, err
+func (s *Store) Webhooks(ctx context.Context, orgID string, offset int) ([]messaging.Webhook, int, error) {
+	return webhooks.page(ctx, s.rq, webhooks.anyOrg().eq("org_id", orgID), offset)
 }
 
 // EnabledWebhooks lists the enabled webhooks of every organisation: the
 // ones the dispatcher delivers to.
 func (s *Store) EnabledWebhooks(ctx context.Context) ([]messaging.Webhook, error) {
-	return scanWebhooks(s.rq.QueryContext(ctx, `SELECT `+webhookColumns+` FROM webhooks
-		WHERE is_enabled = $1 ORDER BY created_at, id`, true))
-}
-
-func scanWebhooks(rows *sql.Rows, err error) ([]messaging.Webhook, error) {
-	if err != nil {
-		return nil, errs.Wrap(err, "list webhooks")
-	}
-	defer rows.Close()
-	var out []messaging.Webhook
-	for rows.Next() {
-		w, err := scanWebhook(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, w)
-	}
-	return out, errs.Wrap(rows.Err(), "list webhooks")
+	q := webhooks.anyOrg()
+	q.where.WriteString(" AND is_enabled = " + arg(&q.args, true))
+	return webhooks.all(ctx, s.rq, q)
 }
 
 // UpdateWebhook stores what an admin may change (type, target URL,
