@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/boxwire/boxwire/internal/broker"
@@ -86,14 +85,16 @@ func (h *Hub) deliver(e journal.Entry) error {
 
 // Subscribe registers a subscriber and returns the hub's position at that
 // moment: entries after it arrive on the subscriber, entries up to it are
-// in the database. Nothing falls between.
-func (h *Hub) Subscribe(ctx context.Context, buffer int) (*Sub, int64, error) {
+// in the database. Nothing falls between. At most limit entries wait for
+// the subscriber; one more drops it. notify is called, from the hub's
+// goroutine and without blocking, whenever Take has something to say.
+func (h *Hub) Subscribe(ctx context.Context, limit int, notify func()) (*Sub, int64, error) {
 	select {
 	case <-h.ready:
 	case <-ctx.Done():
 		return nil, 0, ctx.Err()
 	}
-	s := &Sub{C: make(chan *journal.Entry, buffer), dropped: make(chan struct{}), hub: h}
+	s := &Sub{notify: notify, limit: limit, hub: h}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.subs[s] = struct{}{}
@@ -114,30 +115,42 @@ func (h *Hub) Connections() int {
 	return len(h.subs)
 }
 
-// Sub receives entries on C until it is closed or dropped.
+// Sub receives entries until it is closed or dropped. Its queue is
+// allocated only while entries wait, so an idle subscriber costs a few
+// words: a node holds tens of thousands of them.
 type Sub struct {
-	C       chan *journal.Entry
-	dropped chan struct{} // closed when C overflowed: the reader was too slow
-	gone    atomic.Bool
-	hub     *Hub
+	notify func()
+	limit  int
+	hub    *Hub
+
+	mu      sync.Mutex
+	queue   []*journal.Entry
+	dropped bool // the queue overflowed: the reader was too slow
 }
 
 // offer never blocks the hub: a full queue drops the subscriber, whose
 // client reconnects from its last position (memory stays bounded).
 func (s *Sub) offer(e *journal.Entry) {
-	if s.gone.Load() {
-		return
-	}
-	select {
-	case s.C <- e:
+	s.mu.Lock()
+	switch {
+	case s.dropped:
+	case len(s.queue) >= s.limit:
+		s.dropped, s.queue = true, nil
 	default:
-		s.gone.Store(true)
-		close(s.dropped)
+		s.queue = append(s.queue, e)
 	}
+	s.mu.Unlock()
+	s.notify()
 }
 
-// Dropped is closed when the subscriber fell too far behind.
-func (s *Sub) Dropped() <-chan struct{} { return s.dropped }
+// Take hands over the waiting entries, oldest first, or reports that the
+// subscriber was dropped because it fell too far behind.
+func (s *Sub) Take() (entries []*journal.Entry, dropped bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	entries, s.queue = s.queue, nil
+	return entries, s.dropped
+}
 
 // Close unregisters the subscriber.
 func (s *Sub) Close() {

@@ -46,7 +46,8 @@ type Stream struct {
 	Hub    *Hub
 	Viewer Viewer
 	// QueueSize bounds the entries waiting for this connection; past it
-	// the stream ends with ErrTooSlow. Default DefaultQueueSize.
+	// the stream ends with ErrTooSlow. Default DefaultQueueSize. The
+	// queue is allocated only while entries wait.
 	QueueSize int
 	// Idle is called every IdleEvery without a frame (heartbeats, pings).
 	Idle      func() error
@@ -58,20 +59,18 @@ type Stream struct {
 // what the database holds up to the hub's position, then live entries.
 // It returns when ctx ends, send or Idle fails, or the client is too slow.
 func (st *Stream) Run(ctx context.Context, since int64, send func(Frame) error) error {
-	size := st.QueueSize
-	if size <= 0 {
-		size = DefaultQueueSize
-	}
-	sub, head, err := st.Hub.Subscribe(ctx, size)
+	wake := make(chan struct{}, 1)
+	f, err := st.Follow(ctx, since, func() {
+		select {
+		case wake <- struct{}{}:
+		default: // already signalled
+		}
+	})
 	if err != nil {
 		return err
 	}
-	defer sub.Close()
-	last := since
-	if since < 0 {
-		last = head
-	}
-	if last, err = st.replay(ctx, last, head, send); err != nil {
+	defer f.Close()
+	if err := f.Drain(ctx, send); err != nil {
 		return err
 	}
 	var idle <-chan time.Time
@@ -84,23 +83,77 @@ func (st *Stream) Run(ctx context.Context, since int64, send func(Frame) error) 
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-sub.Dropped():
-			return ErrTooSlow
 		case <-idle:
 			if err := st.Idle(); err != nil {
 				return err
 			}
-		case e := <-sub.C:
-			if e.Position <= last {
-				continue
-			}
-			last = e.Position
-			if err := st.show(ctx, *e, send); err != nil {
+		case <-wake:
+			if err := f.Drain(ctx, send); err != nil {
 				return err
 			}
 		}
 	}
 }
+
+// Follower is a stream that owns no goroutine: the hub calls wake when
+// entries wait, and whoever serves the connection calls Drain. It is what
+// lets a node hold many idle WebSockets cheaply.
+type Follower struct {
+	st       *Stream
+	sub      *Sub
+	head     int64 // the hub's position at Follow: the replay ends there
+	last     int64
+	replayed bool
+}
+
+// Follow subscribes from position since (negative: from now). wake must
+// not block; the first Drain replays what the database holds.
+func (st *Stream) Follow(ctx context.Context, since int64, wake func()) (*Follower, error) {
+	size := st.QueueSize
+	if size <= 0 {
+		size = DefaultQueueSize
+	}
+	sub, head, err := st.Hub.Subscribe(ctx, size, wake)
+	if err != nil {
+		return nil, err
+	}
+	f := &Follower{st: st, sub: sub, head: head, last: since}
+	if since < 0 {
+		f.last, f.replayed = head, true
+	}
+	return f, nil
+}
+
+// Drain sends what is due, in position order and each once: the replay
+// on the first call, then the entries waiting. ErrTooSlow means the
+// client fell too far behind.
+func (f *Follower) Drain(ctx context.Context, send func(Frame) error) error {
+	if !f.replayed {
+		last, err := f.st.replay(ctx, f.last, f.head, send)
+		f.last = last
+		if err != nil {
+			return err
+		}
+		f.replayed = true
+	}
+	entries, dropped := f.sub.Take()
+	if dropped {
+		return ErrTooSlow
+	}
+	for _, e := range entries {
+		if e.Position <= f.last {
+			continue
+		}
+		f.last = e.Position
+		if err := f.st.show(ctx, *e, send); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Close unsubscribes.
+func (f *Follower) Close() { f.sub.Close() }
 
 // replay sends what lies between since and head from the database.
 func (st *Stream) replay(ctx context.Context, since, head int64, send func(Frame) error) (int64, error) {
