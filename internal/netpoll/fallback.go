@@ -1,0 +1,40 @@
+//go:build !linux
+
+package netpoll
+
+import (
+	"net"
+	"sync/atomic"
+)
+
+// Poller, outside Linux, reads each watched connection on a goroutine.
+type Poller struct{}
+
+// New returns a poller.
+func New() (*Poller, error) { return &Poller{}, nil }
+
+// Watch calls onRead with what c receives until onRead returns false, the
+// returned stop is called, or c is closed. Call stop before closing c.
+func (p *Poller) Watch(c net.Conn, onRead OnRead) (stop func(), err error) {
+	var stopped atomic.Bool
+	go func() {
+		buf := make([]byte, 512)
+		for {
+			n, err := c.Read(buf)
+			if stopped.Load() {
+				return
+			}
+			if n > 0 && !onRead(buf[:n], nil) {
+				return
+			}
+			if err != nil {
+				onRead(nil, err)
+				return
+			}
+		}
+	}()
+	return func() { stopped.Store(true) }, nil
+}
+
+// Close does nothing: the readers end with their connections.
+func (p *Poller) Close() error { return nil }
