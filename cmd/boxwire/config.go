@@ -41,9 +41,11 @@ type Config struct {
 	// before answering reconnect.
 	LongPollHold time.Duration
 	// StreamWriteTimeout and StreamQueue tune when a live client counts as
-	// too slow (zero: 10s and 256 entries); tests shrink them.
+	// too slow (zero: 10s and 256 entries), StreamPingEvery how often
+	// WebSockets are pinged (zero: 25s); tests shrink them.
 	StreamWriteTimeout time.Duration
 	StreamQueue        int
+	StreamPingEvery    time.Duration
 	// Origins are the browser origins allowed to open WebSockets besides
 	// the server's own (host patterns such as "app.example.com").
 	Origins []string

@@ -27,6 +27,7 @@ import (
 	"github.com/boxwire/boxwire/internal/broker/natsbroker"
 	"github.com/boxwire/boxwire/internal/business"
 	"github.com/boxwire/boxwire/internal/journal"
+	"github.com/boxwire/boxwire/internal/netpoll"
 	"github.com/boxwire/boxwire/internal/realtime"
 	"github.com/boxwire/boxwire/internal/store"
 	"github.com/boxwire/boxwire/internal/webhook"
@@ -52,6 +53,8 @@ type Server struct {
 	hubDone       chan error
 	shutdown      context.Context // ends when Close begins: live streams end first
 	startShutdown context.CancelFunc
+	streams       sync.WaitGroup // WebSockets, which outlive their requests
+	poller        *netpoll.Poller
 	closeOnce     sync.Once
 	closeErr      error
 
@@ -106,12 +109,18 @@ func Start(ctx context.Context, cfg Config, logOut io.Writer) (*Server, error) {
 	s.Hub.OnError = func(err error) { s.Log.Error("realtime hub: reading the journal failed; retrying", "error", err) }
 	s.Hub.OnEntry = s.Boxes.NoteEntry
 	s.Boxes.UseHubPosition(s.Hub.Head)
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "boxwire_realtime_streams",
+		Help: "Live streams (WebSockets, SSE, waiting long-polls) on this node."}, func() float64 { return float64(s.Hub.Connections()) }))
 	var hubCtx context.Context
 	hubCtx, s.stopHub = context.WithCancel(context.WithoutCancel(ctx))
 	s.hubDone = make(chan error, 1)
 	go func() { s.hubDone <- s.Hub.Run(hubCtx) }()
 	s.shutdown, s.startShutdown = context.WithCancel(context.WithoutCancel(ctx))
-	s.listener, err = net.Listen("tcp", cfg.Addr)
+	if s.poller, err = netpoll.New(); err == nil {
+		if s.listener, err = net.Listen("tcp", cfg.Addr); err != nil {
+			s.poller.Close()
+		}
+	}
 	if err != nil {
 		s.stopHub()
 		<-s.hubDone
@@ -125,7 +134,8 @@ func Start(ctx context.Context, cfg Config, logOut io.Writer) (*Server, error) {
 	s.http = &http.Server{
 		Handler: api.New(api.Deps{Auth: s.Auth, Store: s.Store, Boxes: s.Boxes, Log: s.Log, Registry: reg,
 			Live: boxesapi.Realtime{Hub: s.Hub, Origins: cfg.Origins, Shutdown: s.shutdown,
-				WriteTimeout: cfg.StreamWriteTimeout, QueueSize: cfg.StreamQueue, Viewer: s.viewer},
+				WriteTimeout: cfg.StreamWriteTimeout, QueueSize: cfg.StreamQueue, PingEvery: cfg.StreamPingEvery, Viewer: s.viewer,
+				Streams: &s.streams, Poller: s.poller},
 			SecureCookies: strings.HasPrefix(s.Config.PublicURL, "https://"),
 			PublicURL:     s.Config.PublicURL, LongPollHold: s.Config.LongPollHold,
 			Business: s.Business, RateLimit: rateLimit(cfg), Routes: routes}),
@@ -163,11 +173,26 @@ func (s *Server) close(ctx context.Context) error {
 	if errors.Is(err, context.DeadlineExceeded) {
 		err = s.http.Close()
 	}
+	waitGroup(ctx, &s.streams) // their close frames are written
+	s.poller.Close()
 	s.stopWorkers()
 	s.workers.Wait()
 	s.stopHub()
 	<-s.hubDone
 	return errors.Join(err, s.Broker.Close(), s.Store.Close())
+}
+
+// waitGroup waits for wg unless ctx ends first.
+func waitGroup(ctx context.Context, wg *sync.WaitGroup) {
+	done := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {

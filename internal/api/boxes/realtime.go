@@ -1,19 +1,25 @@
 package boxes
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
+	"path"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 
-	"github.com/coder/websocket"
+	"github.com/gobwas/ws"
 
 	"github.com/boxwire/boxwire/internal/api/httpx"
 	"github.com/boxwire/boxwire/internal/auth"
 	"github.com/boxwire/boxwire/internal/errs"
 	"github.com/boxwire/boxwire/internal/identity"
+	"github.com/boxwire/boxwire/internal/netpoll"
 	"github.com/boxwire/boxwire/internal/realtime"
 )
 
@@ -31,9 +37,24 @@ type Realtime struct {
 	// than that is disconnected, so memory stays bounded.
 	WriteTimeout time.Duration
 	QueueSize    int
+	// PingEvery is the WebSockets' ping interval (default 25s); a client
+	// that has answered nothing for PingEvery + WriteTimeout is gone.
+	PingEvery time.Duration
 	// Viewer decides what an identity sees of the journal; default the
 	// boxes' viewer alone.
 	Viewer func(identity.Identity) realtime.Viewer
+	// Streams, if set, counts the open WebSockets, which outlive their
+	// requests: the server waits for their close frames.
+	Streams *sync.WaitGroup
+	// Poller hands over what WebSocket clients send (see wsConn).
+	Poller *netpoll.Poller
+}
+
+func (l Realtime) pingEvery() time.Duration {
+	if l.PingEvery <= 0 {
+		return 25 * time.Second
+	}
+	return l.PingEvery
 }
 
 func (l Realtime) writeTimeout() time.Duration {
@@ -45,8 +66,8 @@ func (l Realtime) writeTimeout() time.Duration {
 
 // Close codes of the WebSocket (RFC 6455 numbers).
 const (
-	wsTooSlow  = websocket.StatusTryAgainLater // 1013: reconnect with ?since=<last position>
-	wsGoingOff = websocket.StatusGoingAway     // 1001: the server is stopping
+	wsTooSlow  ws.StatusCode = 1013               // try again later: reconnect with ?since=<last position>
+	wsGoingOff               = ws.StatusGoingAway // 1001: the server is stopping
 )
 
 // MaxInboundFrame bounds what a client may send on the WebSocket; the
@@ -94,44 +115,73 @@ func (h *Handler) ws(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, err)
 		return
 	}
-	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: h.Live.Origins})
+	if !h.Live.allowOrigin(r) {
+		fail(w, r, errs.E(errs.Forbidden, "this origin may not open WebSockets here (see --ws-origins)"))
+		return
+	}
+	conn, rw, _, err := ws.UpgradeHTTP(r, w)
 	if err != nil {
-		return // Accept answered the client
-	}
-	defer c.CloseNow()
-	c.SetReadLimit(MaxInboundFrame)
-	ctx, cancel := context.WithCancel(c.CloseRead(context.WithoutCancel(r.Context())))
-	defer cancel()
-	defer context.AfterFunc(h.Live.Shutdown, cancel)()
-	timeout := h.Live.writeTimeout()
-	st := realtime.Stream{Hub: h.Live.Hub, Viewer: h.viewer(who), QueueSize: h.Live.QueueSize, IdleEvery: 25 * time.Second,
-		Idle: func() error { return withTimeout(ctx, timeout, func(ctx context.Context) error { return c.Ping(ctx) }) }}
-	err = st.Run(ctx, since, func(f realtime.Frame) error {
-		b, err := f.JSON()
-		if err != nil {
-			return err
+		if conn != nil {
+			conn.Close() // after the upgrader's answer
 		}
-		return withTimeout(ctx, timeout, func(ctx context.Context) error { return c.Write(ctx, websocket.MessageText, b) })
-	})
-	switch {
-	case h.Live.Shutdown.Err() != nil:
-		c.Close(wsGoingOff, "server shutting down; reconnect with ?since=<last position>")
-	case errors.Is(err, realtime.ErrTooSlow), errors.Is(err, context.DeadlineExceeded):
-		// Its queue overflowed or a write stalled: the client does not keep
-		// up. The close frame reaches it if its socket still has room.
-		c.Close(wsTooSlow, "too slow; reconnect with ?since=<last position>")
-	case err != nil && ctx.Err() == nil:
-		httpx.Log(r.Context()).Warn("websocket stream ended", "error", err)
-		c.Close(websocket.StatusInternalError, "stream error; reconnect with ?since=<last position>")
+		return
 	}
+	// The request's goroutine, its stack grown by the handler chain, ends
+	// here; the connection goes on without one of its own (see wsConn).
+	// running is set until the connection is whole.
+	c := &wsConn{conn: conn, ctx: context.WithoutCancel(r.Context()), timeout: h.Live.writeTimeout(),
+		pingEvery: h.Live.pingEvery(), heard: time.Now(), done: func() {}, running: true}
+	if n := rw.Reader.Buffered(); n > 0 { // frames sent right behind the handshake
+		b, _ := rw.Reader.Peek(n)
+		c.inbound = bytes.Clone(b)
+	}
+	st := &realtime.Stream{Hub: h.Live.Hub, Viewer: h.viewer(who), QueueSize: h.Live.QueueSize}
+	if c.follower, err = st.Follow(c.ctx, since, func() { c.kick(wsEntries) }); err != nil {
+		conn.Close()
+		return
+	}
+	if h.Live.Streams != nil {
+		h.Live.Streams.Add(1)
+		c.done = h.Live.Streams.Done
+	}
+	c.ping = time.AfterFunc(c.pingEvery, func() { c.kick(wsPing) })
+	c.noShut = context.AfterFunc(h.Live.Shutdown, func() { c.kick(wsShutdown) })
+	stop, err := h.Live.Poller.Watch(conn, c.onRead)
+	c.mu.Lock()
+	c.stopRead = stop
+	if err != nil {
+		c.stopRead, c.readErr = func() {}, err
+	}
+	c.work |= wsEntries | wsInbound // the replay, and what came with the handshake
+	c.mu.Unlock()
+	startRun(c)
 }
 
-// withTimeout bounds one write or ping: a client that stops reading is
-// disconnected instead of holding a goroutine forever.
-func withTimeout(ctx context.Context, d time.Duration, fn func(context.Context) error) error {
-	ctx, cancel := context.WithTimeout(ctx, d)
-	defer cancel()
-	return fn(ctx)
+// allowOrigin admits requests without an Origin (not a browser), from the
+// server's own host, or from a host matching one of Origins (path.Match
+// patterns; a pattern with "://" matches scheme and host).
+func (l Realtime) allowOrigin(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	u, err := url.Parse(origin)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(u.Host, r.Host) {
+		return true
+	}
+	for _, p := range l.Origins {
+		target := u.Host
+		if strings.Contains(p, "://") {
+			target = u.Scheme + "://" + u.Host
+		}
+		if ok, _ := path.Match(strings.ToLower(p), strings.ToLower(target)); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // sse is GET /box-users/{id}/sse: the same frames as Server-Sent Events,

@@ -1,0 +1,255 @@
+package boxes
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/gobwas/ws"
+
+	"github.com/boxwire/boxwire/internal/api/httpx"
+	"github.com/boxwire/boxwire/internal/realtime"
+	"github.com/boxwire/boxwire/internal/wsframe"
+)
+
+// wsConn is one WebSocket of the live stream. It owns no goroutine while
+// idle, so that a node holds tens of thousands cheaply: the hub (entries
+// waiting), the poller (bytes from the client), a timer (the next ping)
+// and the server's shutdown each mark their work and start a goroutine
+// that does it, unless one is already at it. Only that goroutine writes.
+type wsConn struct {
+	conn      net.Conn
+	follower  *realtime.Follower
+	ctx       context.Context // carries the request's logger
+	timeout   time.Duration   // one write's
+	pingEvery time.Duration
+	done      func() // once, when the connection ends
+	stopRead  func()
+	noShut    func() bool
+	ping      *time.Timer
+	heard     time.Time // the client's last frame; the goroutine's alone
+
+	mu      sync.Mutex
+	work    wsWork
+	running bool // a goroutine does the work; stays true once ended
+	inbound []byte
+	readErr error // why reading ended (io.EOF: the client closed)
+}
+
+type wsWork uint8
+
+const (
+	wsEntries wsWork = 1 << iota
+	wsInbound
+	wsPing
+	wsShutdown
+)
+
+// errInboundFlood ends a client that sends faster than frames are read.
+var errInboundFlood = errors.New("the client sends more than its frames allow")
+
+// kick marks work and makes sure a goroutine does it.
+func (c *wsConn) kick(w wsWork) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.work |= w
+	if !c.running {
+		c.running = true
+		startRun(c)
+	}
+}
+
+// wsLinger is how long a goroutine that did a connection's work waits
+// for another connection's.
+const wsLinger = 2 * time.Second
+
+var wsIdle = make(chan *wsConn)
+
+// startRun hands c's work to a goroutine that finished its own and waits
+// for more, else to a new one. A burst (one event to thousands of
+// connections) then reuses goroutines whose stacks have grown, an idle
+// node keeps none, and no work ever queues behind another connection's
+// slow write.
+func startRun(c *wsConn) {
+	select {
+	case wsIdle <- c:
+	default:
+		go runLoop(c)
+	}
+}
+
+func runLoop(c *wsConn) {
+	t := time.NewTimer(wsLinger)
+	defer t.Stop()
+	for {
+		c.run()
+		t.Reset(wsLinger)
+		select {
+		case c = <-wsIdle:
+		case <-t.C:
+			return
+		}
+	}
+}
+
+// onRead is the poller's: it keeps the client's bytes for the goroutine.
+func (c *wsConn) onRead(data []byte, err error) bool {
+	c.mu.Lock()
+	switch {
+	case err != nil:
+		c.readErr = err
+	case len(c.inbound)+len(data) > 8*MaxInboundFrame:
+		c.readErr = errInboundFlood
+	default:
+		c.inbound = append(c.inbound, data...)
+	}
+	more := c.readErr == nil
+	c.mu.Unlock()
+	c.kick(wsInbound)
+	return more
+}
+
+func (c *wsConn) run() {
+	for {
+		c.mu.Lock()
+		w := c.work
+		c.work = 0
+		if w == 0 {
+			c.running = false
+			c.mu.Unlock()
+			return
+		}
+		c.mu.Unlock()
+		if code, reason, end := c.do(w); end {
+			c.end(code, reason)
+			return // running stays true: nothing starts again
+		}
+	}
+}
+
+// do does marked work; end says the connection is over, with the close
+// code to send (0: none, the client is gone).
+func (c *wsConn) do(w wsWork) (code ws.StatusCode, reason string, end bool) {
+	if w&wsShutdown != 0 {
+		return wsGoingOff, "server shutting down; reconnect with ?since=<last position>", true
+	}
+	if w&wsInbound != 0 {
+		if code, reason, end = c.read(); end {
+			return code, reason, end
+		}
+	}
+	if w&wsPing != 0 {
+		if time.Since(c.heard) > c.pingEvery+c.timeout {
+			return wsTooSlow, "no answer to pings; reconnect with ?since=<last position>", true
+		}
+		if err := c.write(ws.OpPing, nil); err != nil {
+			return 0, "", true
+		}
+		c.ping.Reset(c.pingEvery)
+	}
+	if w&wsEntries != 0 {
+		err := c.follower.Drain(c.ctx, c.send)
+		switch {
+		case errors.Is(err, realtime.ErrTooSlow), errors.Is(err, os.ErrDeadlineExceeded):
+			// Its queue overflowed or a write stalled: the client does not
+			// keep up. The close frame reaches it if its socket has room.
+			return wsTooSlow, "too slow; reconnect with ?since=<last position>", true
+		case err != nil:
+			httpx.Log(c.ctx).Warn("websocket stream ended", "error", err)
+			return ws.StatusInternalServerError, "stream error; reconnect with ?since=<last position>", true
+		}
+	}
+	return 0, "", false
+}
+
+// read handles the complete frames the client sent: pings are answered,
+// pongs noted, a close echoed; a message ends the connection with 1008
+// (the stream is one-way) and a frame over MaxInboundFrame with 1009.
+func (c *wsConn) read() (ws.StatusCode, string, bool) {
+	c.mu.Lock()
+	buf, readErr := c.inbound, c.readErr
+	c.inbound = nil
+	c.mu.Unlock()
+	for {
+		h, payload, n, err := wsframe.Next(buf, ws.StateServerSide, MaxInboundFrame)
+		switch {
+		case errors.Is(err, wsframe.ErrTooBig):
+			return ws.StatusMessageTooBig, "inbound frames are limited to 8 KiB", true
+		case err != nil:
+			return ws.StatusProtocolError, err.Error(), true
+		}
+		if n == 0 {
+			break // the rest of the frame is on its way
+		}
+		buf = buf[n:]
+		c.heard = time.Now()
+		switch h.OpCode {
+		case ws.OpPing:
+			if err := c.write(ws.OpPong, payload); err != nil {
+				return 0, "", true
+			}
+		case ws.OpPong:
+		case ws.OpClose:
+			code, _ := ws.ParseCloseFrameData(payload)
+			if code.Empty() {
+				code = ws.StatusNormalClosure
+			}
+			return code, "", true // echoed, as RFC 6455 asks
+		default:
+			return ws.StatusPolicyViolation, "this stream is server-to-client only", true
+		}
+	}
+	switch {
+	case errors.Is(readErr, errInboundFlood):
+		return ws.StatusMessageTooBig, "inbound frames are limited to 8 KiB", true
+	case readErr != nil:
+		return 0, "", true // the client is gone
+	}
+	if len(buf) > 0 {
+		c.mu.Lock()
+		c.inbound = append(buf, c.inbound...)
+		c.mu.Unlock()
+	}
+	return 0, "", false
+}
+
+func (c *wsConn) send(f realtime.Frame) error {
+	b, err := f.JSON()
+	if err != nil {
+		return err
+	}
+	return c.write(ws.OpText, b)
+}
+
+// write sends one whole frame in one write(2).
+func (c *wsConn) write(op ws.OpCode, payload []byte) error {
+	b := wsFrames.Get().(*bytes.Buffer)
+	defer wsFrames.Put(b)
+	b.Reset()
+	ws.WriteHeader(b, ws.Header{Fin: true, OpCode: op, Length: int64(len(payload))})
+	b.Write(payload)
+	c.conn.SetWriteDeadline(time.Now().Add(c.timeout))
+	_, err := c.conn.Write(b.Bytes())
+	return err
+}
+
+// wsFrames holds the buffers frames are assembled in, only while written.
+var wsFrames = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// end closes the connection, with a close frame unless code is 0.
+func (c *wsConn) end(code ws.StatusCode, reason string) {
+	c.stopRead()
+	c.ping.Stop()
+	c.noShut()
+	c.follower.Close()
+	if code != 0 {
+		c.timeout = time.Second
+		c.write(ws.OpClose, ws.NewCloseFrameBody(code, reason))
+	}
+	c.conn.Close()
+	c.done()
+}
