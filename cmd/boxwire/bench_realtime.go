@@ -2,12 +2,15 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	gws "github.com/gobwas/ws"
+	"github.com/gobwas/ws/wsutil"
 	"io"
 	"math"
 	"net"
@@ -17,6 +20,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -25,12 +29,13 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-	"github.com/coder/websocket/wsjson"
 
 	"github.com/boxwire/boxwire/internal/api/stream"
 	"github.com/boxwire/boxwire/internal/auth"
 	"github.com/boxwire/boxwire/internal/errs"
+	"github.com/boxwire/boxwire/internal/netpoll"
 	"github.com/boxwire/boxwire/internal/store"
+	"github.com/boxwire/boxwire/internal/wsframe"
 )
 
 // The realtime benchmarks of DESIGN §9: fan-out to WebSockets, idle
@@ -60,7 +65,8 @@ const benchIdleUsage = `usage: boxwire bench idle-ws --server URL --email E --pa
 
 Reads the server's memory from GET /metrics, opens --connections idle
 WebSockets, waits --settle, reads it again (twice, 1 s apart, keeping the
-lower), and reports the server's memory and goroutines per connection.`
+lower), and reports the server's memory and goroutines per connection;
+it fails unless the server counted every connection as a live stream.`
 
 const benchLongpollUsage = `usage: boxwire bench longpoll --server URL --email E --password P --data DIR [--database URL]
          [--waiters 10000] [--rounds 3] [--settle 3s] [--per-user 32] [--repoll after-round] [--json]
@@ -447,23 +453,117 @@ const (
 )
 
 // fanoutSub is one subscriber: it notes when each event.new of the box
-// reaches it.
+// reaches it. A frame is stamped as it arrives and decoded after the run,
+// so that the load generator spends as little as it can of the CPU it
+// shares with the server while the run is measured.
 type fanoutSub struct {
-	conn    *websocket.Conn
+	conn    net.Conn
 	box     string
 	n       atomic.Int64 // event.new frames of the box received
 	closing atomic.Bool  // the bench is closing it: errors are expected
-	done    chan struct{}
+	stop    func()       // stops the poller's watch
+	inbound []byte       // a frame's beginning; the poller's alone
 
-	mu   sync.Mutex
-	got  map[string]time.Time // event id → receipt
-	dups int
-	err  error // why the connection ended before the bench closed it
+	mu     sync.Mutex
+	frames []fanoutFrame
+	err    error // why the connection ended before the bench closed it
 }
 
-func (s *fanoutSub) read(ctx context.Context) {
-	defer close(s.done)
+type fanoutFrame struct {
+	at   time.Time
+	data []byte
+}
+
+// fanoutDial opens a subscriber's WebSocket. Its frames are read by one
+// epoll loop for all subscribers (internal/netpoll), as wrk reads HTTP:
+// the load generator must not outweigh the server it measures.
+func fanoutDial(ctx context.Context, p *netpoll.Poller, server, identityID, token, since, box string) (*fanoutSub, error) {
+	ctx, cancel := context.WithTimeout(ctx, benchDialTimeout)
+	defer cancel()
+	u := "ws" + strings.TrimPrefix(server, "http") + "/box-users/" + identityID + "/ws?since=" + url.QueryEscape(since)
+	d := gws.Dialer{Header: gws.HandshakeHeaderHTTP(http.Header{"Authorization": {"Bearer " + token}})}
+	conn, br, _, err := d.Dial(ctx, u)
+	if err != nil {
+		return nil, fmt.Errorf("open a WebSocket: %w", err)
+	}
+	s := &fanoutSub{conn: conn, box: box}
+	if br != nil { // frames that came with the handshake
+		s.inbound, _ = br.Peek(br.Buffered())
+		s.inbound = bytes.Clone(s.inbound)
+	}
+	if s.stop, err = p.Watch(conn, s.onRead); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// onRead stamps what arrives, answers pings, and keeps the box's
+// event.new frames for decoding after the run.
+func (s *fanoutSub) onRead(data []byte, err error) bool {
+	at := time.Now()
+	if err != nil {
+		s.fail(err)
+		return false
+	}
+	s.inbound = append(s.inbound, data...)
 	for {
+		h, payload, n, err := wsframe.Next(s.inbound, gws.StateClientSide, 1<<20)
+		if err != nil {
+			s.fail(err)
+			return false
+		}
+		if n == 0 {
+			break
+		}
+		switch h.OpCode {
+		case gws.OpPing:
+			wsutil.WriteClientMessage(s.conn, gws.OpPong, payload)
+		case gws.OpClose:
+			code, reason := gws.ParseCloseFrameData(payload)
+			s.fail(fmt.Errorf("closed by the server: %d %s", code, reason))
+			return false
+		case gws.OpText:
+			if bytes.Contains(payload, []byte(`"type":"event.new"`)) && bytes.Contains(payload, []byte(s.box)) {
+				s.mu.Lock()
+				s.frames = append(s.frames, fanoutFrame{at, bytes.Clone(payload)})
+				s.mu.Unlock()
+				s.n.Add(1)
+			}
+		}
+		s.inbound = s.inbound[n:]
+	}
+	s.inbound = append(s.inbound[:0:0], s.inbound...)
+	return true
+}
+
+func (s *fanoutSub) fail(err error) {
+	if s.closing.Load() {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err == nil {
+		s.err = err
+	}
+}
+
+// close says goodbye and closes.
+func (s *fanoutSub) close() {
+	s.closing.Store(true)
+	s.stop()
+	s.conn.SetWriteDeadline(time.Now().Add(time.Second))
+	wsutil.WriteClientMessage(s.conn, gws.OpClose, gws.NewCloseFrameBody(gws.StatusNormalClosure, "bench done"))
+	s.conn.Close()
+}
+
+// received decodes the frames: when each event of the box arrived, and
+// how many arrived more than once.
+func (s *fanoutSub) received() (got map[string]time.Time, dups int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	got = make(map[string]time.Time, len(s.frames))
+	for _, fr := range s.frames {
 		var f struct {
 			Type   string `json:"type"`
 			Object struct {
@@ -471,28 +571,16 @@ func (s *fanoutSub) read(ctx context.Context) {
 				BoxID string `json:"box_id"`
 			} `json:"object"`
 		}
-		err := wsjson.Read(ctx, s.conn, &f)
-		at := time.Now()
-		if err != nil {
-			if !s.closing.Load() && ctx.Err() == nil {
-				s.mu.Lock()
-				s.err = err
-				s.mu.Unlock()
-			}
-			return
-		}
-		if f.Type != "event.new" || f.Object.BoxID != s.box {
+		if json.Unmarshal(fr.data, &f) != nil || f.Type != "event.new" || f.Object.BoxID != s.box {
 			continue
 		}
-		s.mu.Lock()
-		if _, seen := s.got[f.Object.ID]; seen {
-			s.dups++
+		if _, seen := got[f.Object.ID]; seen {
+			dups++
 		} else {
-			s.got[f.Object.ID] = at
+			got[f.Object.ID] = fr.at
 		}
-		s.mu.Unlock()
-		s.n.Add(1)
 	}
+	return got, dups
 }
 
 type fanoutResult struct {
@@ -531,6 +619,11 @@ func (c *fanoutConfig) run(ctx context.Context) (benchReport, error) {
 }
 
 func benchFanout(ctx context.Context, cfg fanoutConfig) (*fanoutResult, error) {
+	if p := os.Getenv("TMPPROF"); p != "" {
+		f, _ := os.Create(p)
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
 	r := &fanoutResult{Server: cfg.Server, Subscribers: cfg.Subscribers, Events: cfg.Events,
 		IntervalMs: float64(cfg.Interval) / float64(time.Millisecond), interval: cfg.Interval}
 	var err error
@@ -559,35 +652,31 @@ func benchFanout(ctx context.Context, cfg fanoutConfig) (*fanoutResult, error) {
 		return nil, err
 	}
 
-	readCtx, stopReading := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopReading()
+	poller, err := netpoll.New()
+	if err != nil {
+		return nil, err
+	}
+	defer poller.Close()
 	subs := make([]*fanoutSub, cfg.Subscribers)
-	conns := make([]*websocket.Conn, cfg.Subscribers)
 	defer func() {
-		for _, s := range subs {
-			if s != nil {
-				s.closing.Store(true)
+		benchEach(context.Background(), len(subs), 256, func(i int) {
+			if subs[i] != nil {
+				subs[i].close()
 			}
-		}
-		benchCloseWS(conns)
-		for _, s := range subs {
-			if s != nil {
-				<-s.done
-			}
-		}
+		})
 	}()
-	ws := benchWSClient()
 	var dialErrs benchErrors
 	opening := time.Now()
 	benchEach(ctx, cfg.Subscribers, benchDialConcurrency, func(i int) {
-		c, err := benchDialWS(ctx, ws, cfg.Server, me, token, head)
+		s, err := fanoutDial(ctx, poller, cfg.Server, me, token, head, box)
 		if err != nil {
 			dialErrs.add(err)
 			return
 		}
-		conns[i] = c
-		subs[i] = &fanoutSub{conn: c, box: box, got: make(map[string]time.Time, cfg.Events+1), done: make(chan struct{})}
-		go subs[i].read(readCtx)
+		s.mu.Lock()
+		s.frames = slices.Grow(s.frames, cfg.Events+1)
+		s.mu.Unlock()
+		subs[i] = s
 	})
 	r.OpenSeconds = benchSeconds(time.Since(opening))
 	if ctx.Err() != nil {
@@ -652,16 +741,17 @@ func benchFanout(ctx context.Context, cfg fanoutConfig) (*fanoutResult, error) {
 	all := make([]time.Duration, 0, r.Expected)
 	last := start
 	for _, s := range subs {
-		s.mu.Lock()
+		got, dups := s.received()
 		for id, at0 := range sent {
-			if at, ok := s.got[id]; ok {
+			if at, ok := got[id]; ok {
 				all = append(all, at.Sub(at0))
 				if at.After(last) {
 					last = at
 				}
 			}
 		}
-		r.Duplicates += s.dups
+		r.Duplicates += dups
+		s.mu.Lock()
 		if s.err != nil {
 			r.Dropped++
 			r.errors.add(fmt.Errorf("connection ended: %w", s.err))
@@ -761,10 +851,12 @@ type benchMemory struct {
 	RSS        int64 `json:"rss_bytes"`
 	HeapInuse  int64 `json:"heap_inuse_bytes"`
 	Goroutines int64 `json:"goroutines"`
+	Streams    int64 `json:"streams"` // live streams the server holds
 }
 
 func (m benchMemory) lower(o benchMemory) benchMemory {
-	return benchMemory{RSS: min(m.RSS, o.RSS), HeapInuse: min(m.HeapInuse, o.HeapInuse), Goroutines: min(m.Goroutines, o.Goroutines)}
+	return benchMemory{RSS: min(m.RSS, o.RSS), HeapInuse: min(m.HeapInuse, o.HeapInuse), Goroutines: min(m.Goroutines, o.Goroutines),
+		Streams: min(m.Streams, o.Streams)}
 }
 
 // benchMetrics reads GET /metrics (Prometheus text format).
@@ -788,6 +880,7 @@ func benchMetrics(ctx context.Context, hc *http.Client, server string) (benchMem
 	want["process_resident_memory_bytes"] = &m.RSS
 	want["go_memstats_heap_inuse_bytes"] = &m.HeapInuse
 	want["go_goroutines"] = &m.Goroutines
+	want["boxwire_realtime_streams"] = &m.Streams
 	found := map[string]bool{}
 	sc := bufio.NewScanner(io.LimitReader(res.Body, 16<<20))
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
@@ -958,14 +1051,18 @@ func (r *idleResult) print(stdout, stderr io.Writer, asJSON bool) {
 	fmt.Fprintf(stdout, "boxwire bench idle-ws: server %s, %d connections, settle %s (open-file limit %d)\n",
 		r.Server, r.Connections, r.settle, r.RLimitNoFile)
 	fmt.Fprintf(stdout, "opened:     %d in %.1fs, %d failed, %d dropped while idle\n", r.Opened, r.OpenSeconds, r.Failed, r.Dropped)
-	fmt.Fprintf(stdout, "server:     RSS %s → %s, heap in use %s → %s, goroutines %d → %d\n",
-		mib(r.Before.RSS), mib(r.After.RSS), mib(r.Before.HeapInuse), mib(r.After.HeapInuse), r.Before.Goroutines, r.After.Goroutines)
+	fmt.Fprintf(stdout, "server:     RSS %s → %s, heap in use %s → %s, goroutines %d → %d, live streams %d → %d\n",
+		mib(r.Before.RSS), mib(r.After.RSS), mib(r.Before.HeapInuse), mib(r.After.HeapInuse), r.Before.Goroutines, r.After.Goroutines,
+		r.Before.Streams, r.After.Streams)
 	fmt.Fprintf(stdout, "per conn:   RSS %s  heap in use %s  goroutines %.2f\n", kib(r.RSSPerConn), kib(r.HeapPerConn), r.GoroutinesPerConn)
 }
 
 func (r *idleResult) verdict() error {
 	if r.Failed > 0 || r.Dropped > 0 {
 		return fmt.Errorf("bench: %d of %d WebSockets failed to open, %d dropped", r.Failed, r.Connections, r.Dropped)
+	}
+	if held := r.After.Streams - r.Before.Streams; held < int64(r.Opened) {
+		return fmt.Errorf("bench: the server held %d live streams more than before, not the %d opened: the figures are not per open WebSocket", held, r.Opened)
 	}
 	return nil
 }
@@ -978,6 +1075,7 @@ type longpollConfig struct {
 	Store           StoreConfig
 	Waiters, Rounds int
 	PerUser         int
+	Boxes           int
 	Settle          time.Duration
 	Repoll          string
 }
@@ -988,6 +1086,7 @@ func (c *longpollConfig) flags(fs *flag.FlagSet) {
 	fs.IntVar(&c.Waiters, "waiters", 10000, "concurrent long-polls")
 	fs.IntVar(&c.Rounds, "rounds", 3, "wake-ups to measure: one event each")
 	fs.IntVar(&c.PerUser, "per-user", stream.MaxWaitingPerIdentity, "long-polls per bench user (the server allows at most 32)")
+	fs.IntVar(&c.Boxes, "boxes", 1, "boxes the bench users are spread over; each round's event goes to one of them and wakes its members' long-polls only (1: every event wakes every waiter)")
 	fs.DurationVar(&c.Settle, "settle", 3*time.Second, "time to wait after the last long-poll was sent before posting")
 	fs.StringVar(&c.Repoll, "repoll", "after-round", "when a woken waiter polls again: after-round or immediate")
 }
@@ -1006,6 +1105,8 @@ func (c *longpollConfig) check() error {
 		return errors.New("--rounds must be at least 1")
 	case c.PerUser < 1 || c.PerUser > stream.MaxWaitingPerIdentity:
 		return fmt.Errorf("--per-user must be between 1 and %d", stream.MaxWaitingPerIdentity)
+	case c.Boxes < 1 || c.Boxes > (c.Waiters+c.PerUser-1)/c.PerUser:
+		return errors.New("--boxes must be between 1 and the number of bench users (--waiters / --per-user)")
 	case c.Settle < 0:
 		return errors.New("--settle must not be negative")
 	case c.Repoll != "after-round" && c.Repoll != "immediate":
@@ -1043,6 +1144,7 @@ type longpollRun struct {
 	origin time.Time
 
 	round  atomic.Int64 // the round being measured, 0 between rounds
+	group  atomic.Int64 // the box the round's event went to
 	woke   atomic.Int64 // waiters woken in the current round
 	parked atomic.Int64 // waiters with a long-poll sent and unanswered
 
@@ -1056,16 +1158,19 @@ type longpollRun struct {
 	errors                            benchErrors
 }
 
-// longpollWaiter is one long-poll loop; wake[r] is when it woke in round
-// r+1, in nanoseconds since origin (0: not woken).
+// longpollWaiter is one long-poll loop of a member of box number group;
+// wake[r] is when it woke in round r+1, in nanoseconds since origin (0:
+// not woken).
 type longpollWaiter struct {
 	token string
+	group int
 	wake  []atomic.Int64
 }
 
 type longpollRound struct {
 	Round  int     `json:"round"`
 	Woke   int     `json:"woke"`
+	Of     int     `json:"of"`
 	PostMs float64 `json:"post_ms"`
 	P50    float64 `json:"p50_ms"`
 	P90    float64 `json:"p90_ms"`
@@ -1079,6 +1184,7 @@ type longpollResult struct {
 	Users         int             `json:"users"`
 	UsersCreated  int             `json:"users_created"`
 	PerUser       int             `json:"per_user"`
+	Boxes         int             `json:"boxes"`
 	Repoll        string          `json:"repoll"`
 	Rounds        int             `json:"rounds"`
 	SettleSeconds float64         `json:"settle_seconds"`
@@ -1113,7 +1219,7 @@ func (c *longpollConfig) run(ctx context.Context) (benchReport, error) {
 func benchLongpoll(ctx context.Context, cfg longpollConfig) (*longpollResult, error) {
 	setup := time.Now()
 	users := (cfg.Waiters + cfg.PerUser - 1) / cfg.PerUser
-	r := &longpollResult{Server: cfg.Server, Waiters: cfg.Waiters, Users: users, PerUser: cfg.PerUser, Repoll: cfg.Repoll, Rounds: cfg.Rounds,
+	r := &longpollResult{Server: cfg.Server, Waiters: cfg.Waiters, Users: users, PerUser: cfg.PerUser, Boxes: cfg.Boxes, Repoll: cfg.Repoll, Rounds: cfg.Rounds,
 		SettleSeconds: cfg.Settle.Seconds(), settle: cfg.Settle}
 	var err error
 	if r.RLimitNoFile, err = benchFiles(cfg.Waiters); err != nil {
@@ -1128,9 +1234,11 @@ func benchLongpoll(ctx context.Context, cfg longpollConfig) (*longpollResult, er
 	if err != nil {
 		return nil, err
 	}
-	box, err := benchCreatePublicBox(ctx, hc, cfg.Server, token)
-	if err != nil {
-		return nil, err
+	boxes := make([]string, cfg.Boxes)
+	for i := range boxes {
+		if boxes[i], err = benchCreatePublicBox(ctx, hc, cfg.Server, token); err != nil {
+			return nil, err
+		}
 	}
 	if r.UsersCreated, err = longpollUsers(ctx, cfg.Store, users); err != nil {
 		return nil, err
@@ -1140,7 +1248,7 @@ func benchLongpoll(ctx context.Context, cfg longpollConfig) (*longpollResult, er
 	benchEach(ctx, users, longpollSignIns, func(i int) {
 		tok, err := cfg.signIn(ctx, hc, longpollEmail(i), benchUsersPassword, run)
 		if err == nil {
-			err = benchCall(ctx, hc, cfg.Server+"/boxes/"+box+"/events", tok, map[string]string{"type": "member.join"}, &struct{}{})
+			err = benchCall(ctx, hc, cfg.Server+"/boxes/"+boxes[i%cfg.Boxes]+"/events", tok, map[string]string{"type": "member.join"}, &struct{}{})
 			if err != nil {
 				err = fmt.Errorf("%s joins the box: %w", longpollEmail(i), err)
 			}
@@ -1163,7 +1271,7 @@ func benchLongpoll(ctx context.Context, cfg longpollConfig) (*longpollResult, er
 	r.errors = &lr.errors
 	waiters := make([]*longpollWaiter, cfg.Waiters)
 	for i := range waiters {
-		waiters[i] = &longpollWaiter{token: tokens[i%users], wake: make([]atomic.Int64, cfg.Rounds)}
+		waiters[i] = &longpollWaiter{token: tokens[i%users], group: i % users % cfg.Boxes, wake: make([]atomic.Int64, cfg.Rounds)}
 	}
 	waitCtx, stopWaiting := context.WithCancel(ctx)
 	var wg sync.WaitGroup
@@ -1202,10 +1310,18 @@ func benchLongpoll(ctx context.Context, cfg longpollConfig) (*longpollResult, er
 		lr.gateMu.Lock()
 		lr.gate = gate
 		lr.gateMu.Unlock()
+		group, expected := (round-1)%cfg.Boxes, 0
+		for _, w := range waiters {
+			if w.group == group {
+				expected++
+			}
+		}
+		r.Expected += expected
 		lr.woke.Store(0)
+		lr.group.Store(int64(group))
 		lr.round.Store(int64(round))
 		t0 := benchSince(lr.origin)
-		_, err := benchPostEvent(ctx, hc, cfg.Server, box, token, benchTextEvent())
+		_, err := benchPostEvent(ctx, hc, cfg.Server, boxes[group], token, benchTextEvent())
 		posted := time.Duration(benchSince(lr.origin) - t0)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -1214,7 +1330,7 @@ func benchLongpoll(ctx context.Context, cfg longpollConfig) (*longpollResult, er
 			return nil, fmt.Errorf("round %d: post the event: %w", round, err)
 		}
 		deadline := time.Now().Add(longpollRoundTimeout)
-		for lr.woke.Load() < int64(cfg.Waiters) && time.Now().Before(deadline) && ctx.Err() == nil {
+		for lr.woke.Load() < int64(expected) && time.Now().Before(deadline) && ctx.Err() == nil {
 			benchPause(ctx)
 		}
 		lr.round.Store(0)
@@ -1222,18 +1338,17 @@ func benchLongpoll(ctx context.Context, cfg longpollConfig) (*longpollResult, er
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		lat := make([]time.Duration, 0, cfg.Waiters)
+		lat := make([]time.Duration, 0, expected)
 		for _, w := range waiters {
-			if at := w.wake[round-1].Load(); at != 0 {
+			if at := w.wake[round-1].Load(); at != 0 && w.group == group {
 				lat = append(lat, time.Duration(at-t0))
 			}
 		}
 		all = append(all, lat...)
-		pr := longpollRound{Round: round, Woke: len(lat), PostMs: benchPercentile([]time.Duration{posted}, 1)}
+		pr := longpollRound{Round: round, Woke: len(lat), Of: expected, PostMs: benchPercentile([]time.Duration{posted}, 1)}
 		pr.P50, pr.P90, pr.P99, pr.Max = benchLatencies(lat)
 		r.PerRound = append(r.PerRound, pr)
 	}
-	r.Expected = cfg.Waiters * cfg.Rounds
 	r.Woke, r.Missing = len(all), r.Expected-len(all)
 	r.P50, r.P90, r.P99, r.Max = benchLatencies(all)
 	r.Reconnects, r.Throttled, r.Unexpected = lr.reconnects.Load(), lr.throttled.Load(), lr.unexpected.Load()
@@ -1330,7 +1445,7 @@ func (lr *longpollRun) wait(ctx context.Context, w *longpollWaiter, starting cha
 		case msg == "reconnect":
 			lr.reconnects.Add(1)
 		case msg == "new_change":
-			if r := lr.round.Load(); r > 0 && w.wake[r-1].CompareAndSwap(0, at) {
+			if r := lr.round.Load(); r > 0 && int64(w.group) == lr.group.Load() && w.wake[r-1].CompareAndSwap(0, at) {
 				if lr.afterRound {
 					lr.gateMu.Lock()
 					gate := lr.gate // this round's: the next opens only once every waiter is waiting again
@@ -1420,13 +1535,13 @@ func (r *longpollResult) print(stdout, stderr io.Writer, asJSON bool) {
 		fmt.Fprintf(stdout, "%s\n", b)
 		return
 	}
-	fmt.Fprintf(stdout, "boxwire bench longpoll: server %s, %d waiters as %d users (%d created), %d rounds, settle %s, re-poll %s\n",
-		r.Server, r.Waiters, r.Users, r.UsersCreated, r.Rounds, r.settle, r.Repoll)
+	fmt.Fprintf(stdout, "boxwire bench longpoll: server %s, %d waiters as %d users (%d created) in %d boxes, %d rounds, settle %s, re-poll %s\n",
+		r.Server, r.Waiters, r.Users, r.UsersCreated, r.Boxes, r.Rounds, r.settle, r.Repoll)
 	fmt.Fprintf(stdout, "set-up:     %.1fs (users, sign-ins, joins), all waiting %.1fs later (open-file limit %d)\n",
 		r.SetupSeconds, r.ParkSeconds, r.RLimitNoFile)
 	for _, pr := range r.PerRound {
-		fmt.Fprintf(stdout, "round %d:    %d woke; p50 %s  p90 %s  p99 %s  max %s (POST %s)\n",
-			pr.Round, pr.Woke, benchMs(pr.P50), benchMs(pr.P90), benchMs(pr.P99), benchMs(pr.Max), benchMs(pr.PostMs))
+		fmt.Fprintf(stdout, "round %d:    %d of %d woke; p50 %s  p90 %s  p99 %s  max %s (POST %s)\n",
+			pr.Round, pr.Woke, pr.Of, benchMs(pr.P50), benchMs(pr.P90), benchMs(pr.P99), benchMs(pr.Max), benchMs(pr.PostMs))
 	}
 	fmt.Fprintf(stdout, "woke:       %d of %d, %d missing; %d reconnects, %d throttled, %d unexpected wakes, %d errors\n",
 		r.Woke, r.Expected, r.Missing, r.Reconnects, r.Throttled, r.Unexpected, r.Errors)
