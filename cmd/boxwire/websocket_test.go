@@ -86,6 +86,9 @@ func TestWebSocketControlFrames(t *testing.T) {
 			if err != nil {
 				t.Fatalf("after %d pings: %v", pings, err)
 			}
+			if f.Header.OpCode == ws.OpText {
+				continue // the box's creation, if the hub had not passed it when we subscribed
+			}
 			if f.Header.OpCode != ws.OpPing {
 				t.Fatalf("an idle stream sent %v, want pings", f.Header.OpCode)
 			}

@@ -25,6 +25,7 @@ import (
 type sightCache struct {
 	mu      sync.Mutex
 	head    func() int64 // the hub's position
+	floor   int64        // the position of the last reset: what was known before it no longer counts
 	changed map[string]int64
 	states  map[string]cachedState
 	joins   map[[2]string]cachedJoin
@@ -48,10 +49,11 @@ const maxSights = 50_000
 // UseHubPosition switches the shared sight cache on, with the hub's
 // position function. Without it every viewer asks the database.
 func (s *Service) UseHubPosition(head func() int64) {
+	now := head() // not under mu: the hub takes mu while it holds its own lock
 	s.sights.mu.Lock()
 	defer s.sights.mu.Unlock()
 	s.sights.head = head
-	s.sights.reset()
+	s.sights.reset(now)
 }
 
 // NoteEntry is called by the hub for every entry, before connections see
@@ -67,16 +69,39 @@ func (s *Service) NoteEntry(e journal.Entry) {
 		return
 	}
 	if len(c.changed) >= maxSights {
-		c.reset()
+		c.reset(e.Position)
 	}
 	c.changed[e.Scope] = e.Position
 	delete(c.states, e.Scope)
 }
 
-func (c *sightCache) reset() {
+func (c *sightCache) reset(position int64) {
+	c.floor = position
 	c.changed = map[string]int64{}
 	c.states = map[string]cachedState{}
 	c.joins = map[[2]string]cachedJoin{}
+}
+
+// stillTrue reports whether what was read about a box as of position asOf
+// still holds: no entry that changes who sees the box came after it. It is
+// false when the cache is off (nothing records the changes).
+func (s *Service) stillTrue(boxID string, asOf int64) bool {
+	c := &s.sights
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.head != nil && asOf >= max(c.changed[boxID], c.floor)
+}
+
+// hubHead is the hub's position, or -1 when the cache is off.
+func (s *Service) hubHead() int64 {
+	c := &s.sights
+	c.mu.Lock()
+	head := c.head
+	c.mu.Unlock()
+	if head == nil {
+		return -1
+	}
+	return head()
 }
 
 // state returns a box's state (found=false for an unknown or deleted box).

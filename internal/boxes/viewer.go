@@ -22,6 +22,22 @@ type Viewer struct {
 	who        identity.Identity
 	boxes      map[string]boxSight
 	identities map[string]identity.Identity
+
+	// What the hub may skip without waking the connection (Skips); the hub
+	// reads it while the connection's goroutine writes it.
+	own      string // the identity's own scope
+	mu       sync.Mutex
+	prepared bool
+	asOf     int64           // members was read as of this hub position
+	members  map[string]bool // boxes created or joined, as of asOf
+	known    map[string]knownSight
+}
+
+// knownSight is a box's readability as Frame last read it, as of a hub
+// position.
+type knownSight struct {
+	readable bool
+	asOf     int64
 }
 
 type boxSight struct {
@@ -34,7 +50,62 @@ const maxCached = 10_000
 
 // NewViewer returns a viewer for who.
 func (s *Service) NewViewer(who identity.Identity) *Viewer {
-	return &Viewer{s: s, who: who, boxes: map[string]boxSight{}, identities: map[string]identity.Identity{}}
+	return &Viewer{s: s, who: who, own: journal.IdentityScope(who.ID), boxes: map[string]boxSight{}, identities: map[string]identity.Identity{}}
+}
+
+// Prepare reads the boxes the viewer's identity created or joined, so
+// that the hub can pass over the entries of every other box (Skips).
+func (v *Viewer) Prepare(ctx context.Context) error {
+	asOf := v.s.hubHead()
+	if asOf < 0 {
+		return nil // no shared cache, no record of changes: skip nothing
+	}
+	ids, err := v.s.Store.MemberBoxes(ctx, v.who.ID)
+	if err != nil {
+		return err
+	}
+	members := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		members[id] = true
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.prepared, v.asOf, v.members = true, asOf, members
+	return nil
+}
+
+// Skips implements realtime.Skipper: it is true only for an entry Frame
+// would certainly not show, from what is known in memory. An entry that
+// can change who sees its box always goes through (Frame reads again),
+// and what was known counts only while no such entry came after it.
+func (v *Viewer) Skips(e *journal.Entry) bool {
+	switch {
+	case strings.Contains(e.Scope, ":"):
+		return e.Scope != v.own // another identity's or an organisation's entry
+	case e.Type == box.TypeCreate || changesSight(e.Type):
+		return false
+	}
+	v.mu.Lock()
+	k, ok := v.known[e.Scope]
+	member, prepared, asOf := v.members[e.Scope], v.prepared, v.asOf
+	v.mu.Unlock()
+	switch {
+	case ok:
+		return !k.readable && v.s.stillTrue(e.Scope, k.asOf)
+	case !prepared || member:
+		return false
+	}
+	return v.s.stillTrue(e.Scope, asOf)
+}
+
+// know records what Frame read of a box, for Skips.
+func (v *Viewer) know(boxID string, k knownSight) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.known == nil || len(v.known) >= maxCached {
+		v.known = map[string]knownSight{}
+	}
+	v.known[boxID] = k
 }
 
 // changesSight lists the entry types after which a box's readability
@@ -104,6 +175,7 @@ func (v *Viewer) sight(ctx context.Context, boxID string) (boxSight, error) {
 	if s, ok := v.boxes[boxID]; ok {
 		return s, nil
 	}
+	asOf := v.s.hubHead() // before the reads: they saw everything up to it
 	st, found, err := v.s.sharedState(ctx, boxID)
 	if err != nil || !found {
 		return boxSight{}, err
@@ -120,6 +192,9 @@ func (v *Viewer) sight(ctx context.Context, boxID string) (boxSight, error) {
 		clear(v.boxes)
 	}
 	v.boxes[boxID] = sight
+	if asOf >= 0 {
+		v.know(boxID, knownSight{readable: sight.readable, asOf: asOf})
+	}
 	return sight, nil
 }
 

@@ -3,6 +3,7 @@ package business
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"time"
 
 	"github.com/boxwire/boxwire/internal/errs"
@@ -32,6 +33,10 @@ type Viewer struct {
 
 // NewViewer returns who's view of the organisation's entries.
 func (s *Service) NewViewer(who identity.Identity) *Viewer { return &Viewer{s: s, who: who} }
+
+// Skips implements realtime.Skipper: an organisation user sees nothing
+// but organisations' entries.
+func (v *Viewer) Skips(e *journal.Entry) bool { return !strings.HasPrefix(e.Scope, "org:") }
 
 // Frame implements realtime.Viewer.
 func (v *Viewer) Frame(ctx context.Context, e journal.Entry) (realtime.Frame, bool, error) {

@@ -78,7 +78,9 @@ func (h *Hub) deliver(e journal.Entry) error {
 	defer h.mu.Unlock()
 	h.head = e.Position
 	for s := range h.subs {
-		s.offer(&e)
+		if s.skip == nil || !s.skip(&e) {
+			s.offer(&e)
+		}
 	}
 	return nil
 }
@@ -88,13 +90,15 @@ func (h *Hub) deliver(e journal.Entry) error {
 // in the database. Nothing falls between. At most limit entries wait for
 // the subscriber; one more drops it. notify is called, from the hub's
 // goroutine and without blocking, whenever Take has something to say.
-func (h *Hub) Subscribe(ctx context.Context, limit int, notify func()) (*Sub, int64, error) {
+// skip, if set, is asked first (same goroutine, must not block): entries
+// it skips never reach the subscriber.
+func (h *Hub) Subscribe(ctx context.Context, limit int, notify func(), skip func(*journal.Entry) bool) (*Sub, int64, error) {
 	select {
 	case <-h.ready:
 	case <-ctx.Done():
 		return nil, 0, ctx.Err()
 	}
-	s := &Sub{notify: notify, limit: limit, hub: h}
+	s := &Sub{notify: notify, skip: skip, limit: limit, hub: h}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.subs[s] = struct{}{}
@@ -120,6 +124,7 @@ func (h *Hub) Connections() int {
 // words: a node holds tens of thousands of them.
 type Sub struct {
 	notify func()
+	skip   func(*journal.Entry) bool
 	limit  int
 	hub    *Hub
 

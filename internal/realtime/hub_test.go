@@ -140,3 +140,60 @@ func TestHubSurvivesAFailingRead(t *testing.T) {
 		t.Fatal("the failure was not reported")
 	}
 }
+
+// evenOnly shows even positions and, as a Skipper, tells the hub so for
+// live entries; it counts what it was asked to render.
+type evenOnly struct {
+	mu    sync.Mutex
+	asked []int64
+}
+
+func (v *evenOnly) Frame(_ context.Context, e journal.Entry) (realtime.Frame, bool, error) {
+	v.mu.Lock()
+	v.asked = append(v.asked, e.Position)
+	v.mu.Unlock()
+	return realtime.Frame{Type: "x", Position: e.Position}, e.Position%2 == 0, nil
+}
+
+func (v *evenOnly) Skips(e *journal.Entry) bool { return e.Position%2 == 1 }
+
+// A viewer that skips an entry is not woken for it: the hub never hands
+// it over. The replay still goes through Frame.
+func TestHubPassesOverWhatAViewerSkips(t *testing.T) {
+	j := &memJournal{}
+	j.append(3)
+	b := broker.NewLocal()
+	hub := realtime.NewHub(j, b)
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	go hub.Run(ctx)
+	v := &evenOnly{}
+	var mu sync.Mutex
+	var got []int64
+	go (&realtime.Stream{Hub: hub, Viewer: v}).Run(ctx, 0, func(f realtime.Frame) error {
+		mu.Lock()
+		got = append(got, f.Position)
+		mu.Unlock()
+		return nil
+	})
+	waitFor := func(what string, cond func() bool) {
+		deadline := time.Now().Add(10 * time.Second)
+		for !cond() {
+			if time.Now().After(deadline) {
+				t.Fatal("timed out waiting for " + what)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	waitFor("the subscription", func() bool { return hub.Connections() == 1 })
+	j.append(6) // positions 4..9, live
+	b.Publish(ctx, []journal.Notice{{Position: 9}})
+	waitFor("positions 2, 4, 6, 8", func() bool { mu.Lock(); defer mu.Unlock(); return len(got) == 4 })
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for _, p := range v.asked {
+		if p > 3 && p%2 == 1 {
+			t.Fatalf("the viewer was asked about skipped position %d (asked %v)", p, v.asked)
+		}
+	}
+}

@@ -35,6 +35,35 @@ type Viewer interface {
 	Frame(ctx context.Context, e journal.Entry) (Frame, bool, error)
 }
 
+// A Skipper is a viewer that can tell, from memory and without blocking,
+// that it would certainly not show an entry: the hub then does not wake
+// the connection for it. With 10,000 connections and an entry for a few
+// of them, that is the difference between 10,000 wake-ups and a few.
+// Skips must never be true for an entry Frame would show.
+type Skipper interface {
+	Skips(e *journal.Entry) bool
+}
+
+// A Preparer is a viewer that reads what Skips needs before its stream
+// subscribes.
+type Preparer interface {
+	Prepare(ctx context.Context) error
+}
+
+// Skips reports whether v is a Skipper that skips e.
+func Skips(v Viewer, e *journal.Entry) bool {
+	s, ok := v.(Skipper)
+	return ok && s.Skips(e)
+}
+
+// Prepare prepares v if it is a Preparer.
+func Prepare(ctx context.Context, v Viewer) error {
+	if p, ok := v.(Preparer); ok {
+		return p.Prepare(ctx)
+	}
+	return nil
+}
+
 // ErrTooSlow ends a stream whose client did not keep up.
 var ErrTooSlow = errors.New("the client did not keep up; reconnect from the last position")
 
@@ -113,7 +142,14 @@ func (st *Stream) Follow(ctx context.Context, since int64, wake func()) (*Follow
 	if size <= 0 {
 		size = DefaultQueueSize
 	}
-	sub, head, err := st.Hub.Subscribe(ctx, size, wake)
+	if err := Prepare(ctx, st.Viewer); err != nil {
+		return nil, err
+	}
+	var skip func(*journal.Entry) bool
+	if _, ok := st.Viewer.(Skipper); ok {
+		skip = func(e *journal.Entry) bool { return Skips(st.Viewer, e) }
+	}
+	sub, head, err := st.Hub.Subscribe(ctx, size, wake, skip)
 	if err != nil {
 		return nil, err
 	}
@@ -227,6 +263,26 @@ func Page(ctx context.Context, r journal.Reader, v Viewer, after int64, limit, s
 func Either(viewers ...Viewer) Viewer { return either(viewers) }
 
 type either []Viewer
+
+// Skips is true when every viewer skips e.
+func (vs either) Skips(e *journal.Entry) bool {
+	for _, v := range vs {
+		if !Skips(v, e) {
+			return false
+		}
+	}
+	return true
+}
+
+// Prepare prepares every viewer.
+func (vs either) Prepare(ctx context.Context) error {
+	for _, v := range vs {
+		if err := Prepare(ctx, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 func (vs either) Frame(ctx context.Context, e journal.Entry) (Frame, bool, error) {
 	for _, v := range vs {

@@ -143,6 +143,10 @@ func (h *Handler) viewer(r *http.Request, p params) realtime.Viewer {
 
 type changesOnly struct{ realtime.Viewer }
 
+func (c changesOnly) Skips(e *journal.Entry) bool { return realtime.Skips(c.Viewer, e) }
+
+func (c changesOnly) Prepare(ctx context.Context) error { return realtime.Prepare(ctx, c.Viewer) }
+
 func (c changesOnly) Frame(ctx context.Context, e journal.Entry) (realtime.Frame, bool, error) {
 	f, ok, err := c.Viewer.Frame(ctx, e)
 	return f, ok && f.Type == "event.new", err
