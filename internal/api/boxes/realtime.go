@@ -19,6 +19,7 @@ import (
 	"github.com/boxwire/boxwire/internal/auth"
 	"github.com/boxwire/boxwire/internal/errs"
 	"github.com/boxwire/boxwire/internal/identity"
+	"github.com/boxwire/boxwire/internal/logctx"
 	"github.com/boxwire/boxwire/internal/netpoll"
 	"github.com/boxwire/boxwire/internal/realtime"
 )
@@ -129,7 +130,10 @@ func (h *Handler) ws(w http.ResponseWriter, r *http.Request) {
 	// The request's goroutine, its stack grown by the handler chain, ends
 	// here; the connection goes on without one of its own (see wsConn).
 	// running is set until the connection is whole.
-	c := &wsConn{conn: conn, ctx: context.WithoutCancel(r.Context()), timeout: h.Live.writeTimeout(),
+	// Only the request's logger outlives it: an idle connection keeps no
+	// request context.
+	ctx := logctx.With(context.Background(), httpx.Log(r.Context()))
+	c := &wsConn{conn: conn, ctx: ctx, timeout: h.Live.writeTimeout(),
 		pingEvery: h.Live.pingEvery(), heard: time.Now(), done: func() {}, running: true}
 	if n := rw.Reader.Buffered(); n > 0 { // frames sent right behind the handshake
 		b, _ := rw.Reader.Peek(n)
