@@ -83,14 +83,32 @@ func waitLen(t *testing.T, get func() []int64, n int) []int64 {
 	return get()
 }
 
-func TestReplayThenLiveWithoutGapOrRepeat(t *testing.T) {
-	j := &memJournal{}
-	j.append(10)
+// runHub runs a hub over j until the test ends.
+func runHub(t *testing.T, j *memJournal) (*realtime.Hub, *broker.Local, context.Context) {
 	b := broker.NewLocal()
 	hub := realtime.NewHub(j, b)
 	ctx, stop := context.WithCancel(context.Background())
-	defer stop()
+	t.Cleanup(stop)
 	go hub.Run(ctx)
+	return hub, b, ctx
+}
+
+// waitUntil polls cond until it holds or ten seconds pass.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("timed out waiting for " + what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestReplayThenLiveWithoutGapOrRepeat(t *testing.T) {
+	j := &memJournal{}
+	j.append(10)
+	hub, b, ctx := runHub(t, j)
 	get, cancel := collect(t, hub, 3) // resume after position 3
 	defer cancel()
 	j.append(5)
@@ -115,16 +133,7 @@ func TestHubSurvivesAFailingRead(t *testing.T) {
 	go hub.Run(ctx)
 	get, cancel := collect(t, hub, -1)
 	defer cancel()
-	waitFor := func(cond func() bool) {
-		deadline := time.Now().Add(10 * time.Second)
-		for !cond() {
-			if time.Now().After(deadline) {
-				t.Fatal("timed out")
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
-	}
-	waitFor(func() bool { return hub.Connections() == 1 })
+	waitUntil(t, "the subscription", func() bool { return hub.Connections() == 1 })
 	j.mu.Lock()
 	j.failing = 2
 	j.mu.Unlock()
@@ -162,11 +171,7 @@ func (v *evenOnly) Skips(e *journal.Entry) bool { return e.Position%2 == 1 }
 func TestHubPassesOverWhatAViewerSkips(t *testing.T) {
 	j := &memJournal{}
 	j.append(3)
-	b := broker.NewLocal()
-	hub := realtime.NewHub(j, b)
-	ctx, stop := context.WithCancel(context.Background())
-	defer stop()
-	go hub.Run(ctx)
+	hub, b, ctx := runHub(t, j)
 	v := &evenOnly{}
 	var mu sync.Mutex
 	var got []int64
@@ -176,19 +181,10 @@ func TestHubPassesOverWhatAViewerSkips(t *testing.T) {
 		mu.Unlock()
 		return nil
 	})
-	waitFor := func(what string, cond func() bool) {
-		deadline := time.Now().Add(10 * time.Second)
-		for !cond() {
-			if time.Now().After(deadline) {
-				t.Fatal("timed out waiting for " + what)
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
-	}
-	waitFor("the subscription", func() bool { return hub.Connections() == 1 })
+	waitUntil(t, "the subscription", func() bool { return hub.Connections() == 1 })
 	j.append(6) // positions 4..9, live
 	b.Publish(ctx, []journal.Notice{{Position: 9}})
-	waitFor("positions 2, 4, 6, 8", func() bool { mu.Lock(); defer mu.Unlock(); return len(got) == 4 })
+	waitUntil(t, "positions 2, 4, 6, 8", func() bool { mu.Lock(); defer mu.Unlock(); return len(got) == 4 })
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	for _, p := range v.asked {
