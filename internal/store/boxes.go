@@ -400,21 +400,8 @@ func (t *Tx) AckBox(ctx context.Context, boxID, identityID string, position int6
 // MemberBoxes lists the boxes an identity created or holds a join of: the
 // most it may read (access rules narrow it further).
 func (s *Store) MemberBoxes(ctx context.Context, identityID string) ([]string, error) {
-	rows, err := s.rq.QueryContext(ctx, `SELECT box_id FROM box_members WHERE identity_id = $1
+	return column(ctx, s.rq, `SELECT box_id FROM box_members WHERE identity_id = $1
 		UNION SELECT id FROM boxes WHERE creator_id = $1`, identityID)
-	if err != nil {
-		return nil, errs.Wrap(err, "list member boxes")
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, errs.Wrap(err, "list member boxes")
-		}
-		out = append(out, id)
-	}
-	return out, errs.Wrap(rows.Err(), "list member boxes")
 }
 
 // WasMember reports whether an identity created or had joined a box, even

@@ -60,20 +60,7 @@ func (t *Tx) FileUnreferenced(ctx context.Context, fileID string) (bool, error) 
 
 // BoxFiles lists the files of a box's live msg.file events.
 func (t *Tx) BoxFiles(ctx context.Context, boxID string) ([]string, error) {
-	rows, err := t.q.QueryContext(ctx, `SELECT DISTINCT file_id FROM box_events WHERE box_id = $1 AND file_id IS NOT NULL`, boxID)
-	if err != nil {
-		return nil, errs.Wrap(err, "list files")
-	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, errs.Wrap(err, "scan file")
-		}
-		ids = append(ids, id)
-	}
-	return ids, errs.Wrap(rows.Err(), "list files")
+	return column(ctx, t.q, `SELECT DISTINCT file_id FROM box_events WHERE box_id = $1 AND file_id IS NOT NULL`, boxID)
 }
 
 // FileBoxes lists the live boxes holding a live msg.file event of a file,

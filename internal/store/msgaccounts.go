@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 
 	"github.com/google/uuid"
@@ -116,12 +115,5 @@ func (s *Store) Inboxes(ctx context.Context, r Reach, f Filter) ([]messaging.Inb
 // AccountIDs lists the ids of the API accounts within r.
 func (s *Store) AccountIDs(ctx context.Context, r Reach) ([]string, error) {
 	q := newQuery("api_accounts a", "a.", "a.id", r)
-	var ids []string
-	err := s.eachRow(ctx, `SELECT a.id FROM `+q.from+q.where.String(), q.args, func(rows *sql.Rows) error {
-		var id string
-		err := rows.Scan(&id)
-		ids = append(ids, id)
-		return err
-	})
-	return ids, err
+	return column(ctx, s.rq, `SELECT a.id FROM `+q.from+q.where.String(), q.args...)
 }

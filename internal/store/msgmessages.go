@@ -166,27 +166,17 @@ func (s *Store) Messages(ctx context.Context, r Reach, f Filter) ([]messaging.Me
 // ClaimSends takes up to limit queued outgoing messages that are due,
 // leasing them until lease so another node's sender leaves them alone.
 func (t *Tx) ClaimSends(ctx context.Context, now, lease time.Time, limit int) ([]string, error) {
-	rows, err := t.q.QueryContext(ctx, `SELECT id FROM messages WHERE send_state = 'queued' AND next_attempt_at <= $1
+	ids, err := column(ctx, t.q, `SELECT id FROM messages WHERE send_state = 'queued' AND next_attempt_at <= $1
 		ORDER BY next_attempt_at, created_at LIMIT $2`, micros(now), limit)
 	if err != nil {
 		return nil, errs.Wrap(err, "claim sends")
 	}
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, errs.Wrap(err, "claim sends")
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
 	for _, id := range ids {
 		if _, err := t.q.ExecContext(ctx, `UPDATE messages SET next_attempt_at = $2 WHERE id = $1`, id, micros(lease)); err != nil {
 			return nil, errs.Wrap(err, "claim sends")
 		}
 	}
-	return ids, errs.Wrap(rows.Err(), "claim sends")
+	return ids, nil
 }
 
 // SendDone takes a message out of the send queue, with the channel's id

@@ -92,7 +92,7 @@ func (s *Store) Teams(ctx context.Context, orgID, teamID string) ([]messaging.Te
 	if teamID != "" && len(out) == 0 {
 		return nil, errs.E(errs.NotFound, "no such team")
 	}
-	err = s.eachRow(ctx, `SELECT ta.team_id, a.name, a.id FROM team_accounts ta JOIN api_accounts a ON a.id = ta.api_account_id
+	err = eachRow(ctx, s.rq, `SELECT ta.team_id, a.name, a.id FROM team_accounts ta JOIN api_accounts a ON a.id = ta.api_account_id
 		JOIN teams t ON t.id = ta.team_id`+q.where.String()+` ORDER BY a.name, a.id`, q.args, func(rows *sql.Rows) error {
 		var id string
 		var ref messaging.AccountRef
@@ -106,7 +106,7 @@ func (s *Store) Teams(ctx context.Context, orgID, teamID string) ([]messaging.Te
 	if err != nil {
 		return nil, err
 	}
-	err = s.eachRow(ctx, `SELECT tu.team_id, m.first_name, m.last_name, m.identity_id FROM team_users tu
+	err = eachRow(ctx, s.rq, `SELECT tu.team_id, m.first_name, m.last_name, m.identity_id FROM team_users tu
 		JOIN teams t ON t.id = tu.team_id JOIN org_members m ON m.identity_id = tu.identity_id AND m.org_id = t.org_id`+
 		q.where.String()+` ORDER BY m.first_name, m.last_name, m.identity_id`, q.args, func(rows *sql.Rows) error {
 		var id string
@@ -120,21 +120,6 @@ func (s *Store) Teams(ctx context.Context, orgID, teamID string) ([]messaging.Te
 	return out, err
 }
 
-// eachRow runs a query and calls fn for every row.
-func (s *Store) eachRow(ctx context.Context, sqlText string, args []any, fn func(*sql.Rows) error) error {
-	rows, err := s.rq.QueryContext(ctx, sqlText, args...)
-	if err != nil {
-		return errs.Wrap(err, "query")
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := fn(rows); err != nil {
-			return errs.Wrap(err, "scan")
-		}
-	}
-	return errs.Wrap(rows.Err(), "query")
-}
-
 // UserAccount is one row of GET /user: a user and an API account they
 // can reach (no account: an empty ID).
 type UserAccount struct {
@@ -146,7 +131,7 @@ type UserAccount struct {
 // they reach: all of them for admins, their teams' for agents.
 func (s *Store) UserAccounts(ctx context.Context, orgID string) ([]UserAccount, error) {
 	var out []UserAccount
-	err := s.eachRow(ctx, `SELECT `+memberColumns+`, COALESCE(a.name, ''), COALESCE(a.id, '') FROM org_members m
+	err := eachRow(ctx, s.rq, `SELECT `+memberColumns+`, COALESCE(a.name, ''), COALESCE(a.id, '') FROM org_members m
 		JOIN identities i ON i.id = m.identity_id
 		LEFT JOIN api_accounts a ON a.org_id = m.org_id AND (m.role = 'admin' OR a.id IN (`+teamAccountsOf("m.identity_id")+`))
 		WHERE m.org_id = $1 ORDER BY m.first_name, m.last_name, m.identity_id, a.name, a.id`, []any{orgID},

@@ -188,3 +188,30 @@ type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
+
+// eachRow runs a query and calls fn for every row.
+func eachRow(ctx context.Context, q querier, sqlText string, args []any, fn func(*sql.Rows) error) error {
+	rows, err := q.QueryContext(ctx, sqlText, args...)
+	if err != nil {
+		return errs.Wrap(err, "query")
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return errs.Wrap(err, "scan")
+		}
+	}
+	return errs.Wrap(rows.Err(), "query")
+}
+
+// column reads a query of one text column (ids, mostly).
+func column(ctx context.Context, q querier, sqlText string, args ...any) ([]string, error) {
+	var out []string
+	err := eachRow(ctx, q, sqlText, args, func(rows *sql.Rows) error {
+		var v string
+		err := rows.Scan(&v)
+		out = append(out, v)
+		return err
+	})
+	return out, err
+}
