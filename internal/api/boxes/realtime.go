@@ -1,7 +1,6 @@
 package boxes
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -47,7 +46,7 @@ type Realtime struct {
 	// Streams, if set, counts the open WebSockets, which outlive their
 	// requests: the server waits for their close frames.
 	Streams *sync.WaitGroup
-	// Poller hands over what WebSocket clients send (see wsConn).
+	// Poller hands over what WebSocket clients send (see wsConn); required.
 	Poller *netpoll.Poller
 }
 
@@ -128,37 +127,13 @@ func (h *Handler) ws(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// The request's goroutine, its stack grown by the handler chain, ends
-	// here; the connection goes on without one of its own (see wsConn).
-	// running is set until the connection is whole.
-	// Only the request's logger outlives it: an idle connection keeps no
-	// request context.
+	// here: the connection goes on without one of its own (see wsConn).
+	// Only the request's logger outlives the request.
 	ctx := logctx.With(context.Background(), httpx.Log(r.Context()))
-	c := &wsConn{conn: conn, ctx: ctx, timeout: h.Live.writeTimeout(),
-		pingEvery: h.Live.pingEvery(), heard: time.Now(), done: func() {}, running: true}
-	if n := rw.Reader.Buffered(); n > 0 { // frames sent right behind the handshake
-		b, _ := rw.Reader.Peek(n)
-		c.inbound = bytes.Clone(b)
-	}
 	st := &realtime.Stream{Hub: h.Live.Hub, Viewer: h.viewer(who), QueueSize: h.Live.QueueSize}
-	if c.follower, err = st.Follow(c.ctx, since, func() { c.kick(wsEntries) }); err != nil {
+	if err := h.Live.startWS(ctx, conn, rw.Reader, st, since); err != nil {
 		conn.Close()
-		return
 	}
-	if h.Live.Streams != nil {
-		h.Live.Streams.Add(1)
-		c.done = h.Live.Streams.Done
-	}
-	c.ping = time.AfterFunc(c.pingEvery, func() { c.kick(wsPing) })
-	c.noShut = context.AfterFunc(h.Live.Shutdown, func() { c.kick(wsShutdown) })
-	stop, err := h.Live.Poller.Watch(conn, c.onRead)
-	c.mu.Lock()
-	c.stopRead = stop
-	if err != nil {
-		c.stopRead, c.readErr = func() {}, err
-	}
-	c.work |= wsEntries | wsInbound // the replay, and what came with the handshake
-	c.mu.Unlock()
-	startRun(c)
 }
 
 // allowOrigin admits requests without an Origin (not a browser), from the

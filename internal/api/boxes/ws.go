@@ -1,6 +1,7 @@
 package boxes
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -48,6 +49,39 @@ const (
 	wsPing
 	wsShutdown
 )
+
+// startWS follows the journal from since on an upgraded connection,
+// pending holding what the client sent right behind its handshake.
+func (l Realtime) startWS(ctx context.Context, conn net.Conn, pending *bufio.Reader, st *realtime.Stream, since int64) error {
+	// running stays set until the connection is whole: wake-ups before
+	// then only mark work.
+	c := &wsConn{conn: conn, ctx: ctx, timeout: l.writeTimeout(), pingEvery: l.pingEvery(),
+		heard: time.Now(), done: func() {}, running: true}
+	if n := pending.Buffered(); n > 0 {
+		b, _ := pending.Peek(n)
+		c.inbound = bytes.Clone(b)
+	}
+	var err error
+	if c.follower, err = st.Follow(ctx, since, func() { c.kick(wsEntries) }); err != nil {
+		return err
+	}
+	if l.Streams != nil {
+		l.Streams.Add(1)
+		c.done = l.Streams.Done
+	}
+	c.ping = time.AfterFunc(c.pingEvery, func() { c.kick(wsPing) })
+	c.noShut = context.AfterFunc(l.Shutdown, func() { c.kick(wsShutdown) })
+	stop, err := l.Poller.Watch(conn, c.onRead)
+	c.mu.Lock()
+	c.stopRead = stop
+	if err != nil {
+		c.stopRead, c.readErr = func() {}, err
+	}
+	c.work |= wsEntries | wsInbound // the replay, and what came with the handshake
+	c.mu.Unlock()
+	startRun(c)
+	return nil
+}
 
 // errInboundFlood ends a client that sends faster than frames are read.
 var errInboundFlood = errors.New("the client sends more than its frames allow")
