@@ -159,19 +159,27 @@ func benchClient(conns int, dials *atomic.Int64) *http.Client {
 	}
 }
 
-// benchCall sends one set-up request and decodes its JSON answer.
+// benchCall POSTs one set-up request and decodes its JSON answer.
 func benchCall(ctx context.Context, hc *http.Client, url, token string, in, out any) error {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
 	body, err := json.Marshal(in)
 	if err != nil {
 		return err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	return benchRequest(ctx, hc, http.MethodPost, url, token, body, out)
+}
+
+// benchRequest sends one set-up request (a JSON body unless nil) and
+// decodes its JSON answer; anything but a 2xx is an error quoting it.
+func benchRequest(ctx context.Context, hc *http.Client, method, url, token string, body []byte, out any) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Content-Type", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	req.Header.Set("X-Calling-Application", "boxwire-bench")
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
@@ -181,12 +189,12 @@ func benchCall(ctx context.Context, hc *http.Client, url, token string, in, out 
 		return err
 	}
 	defer res.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
+	if res.StatusCode/100 != 2 {
+		return benchStatusError(res)
+	}
+	b, err := io.ReadAll(io.LimitReader(res.Body, 4<<20))
 	if err != nil {
 		return err
-	}
-	if res.StatusCode/100 != 2 {
-		return fmt.Errorf("HTTP %d: %s", res.StatusCode, bytes.TrimSpace(b))
 	}
 	return json.Unmarshal(b, out)
 }

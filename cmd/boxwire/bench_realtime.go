@@ -275,32 +275,6 @@ func (e *benchErrors) print(stderr io.Writer, prefix string) {
 	}
 }
 
-// benchGet sends one GET and decodes its JSON answer.
-func benchGet(ctx context.Context, hc *http.Client, url, token string, out any) error {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return err
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := hc.Do(req)
-	if err != nil {
-		return err
-	}
-	defer res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		return benchStatusError(res)
-	}
-	b, err := io.ReadAll(io.LimitReader(res.Body, 4<<20))
-	if err != nil {
-		return err
-	}
-	return json.Unmarshal(b, out)
-}
-
 // benchStreamHead is the caller's stream position now (GET
 // /2.0/events?stream_position=now), or, given a position, the one after
 // what the caller may see past it.
@@ -308,7 +282,7 @@ func benchStreamHead(ctx context.Context, hc *http.Client, server, token, from s
 	var page struct {
 		Next string `json:"next_stream_position"`
 	}
-	if err := benchGet(ctx, hc, server+"/2.0/events?limit=500&stream_position="+url.QueryEscape(from), token, &page); err != nil {
+	if err := benchRequest(ctx, hc, http.MethodGet, server+"/2.0/events?limit=500&stream_position="+url.QueryEscape(from), token, nil, &page); err != nil {
 		return "", fmt.Errorf("GET /2.0/events?stream_position=%s: %w", from, err)
 	}
 	if _, err := strconv.ParseInt(page.Next, 10, 64); err != nil {

@@ -146,8 +146,8 @@ func (st *Stream) Follow(ctx context.Context, since int64, wake func()) (*Follow
 		return nil, err
 	}
 	var skip func(*journal.Entry) bool
-	if _, ok := st.Viewer.(Skipper); ok {
-		skip = func(e *journal.Entry) bool { return Skips(st.Viewer, e) }
+	if sk, ok := st.Viewer.(Skipper); ok {
+		skip = sk.Skips
 	}
 	sub, head, err := st.Hub.Subscribe(ctx, size, wake, skip)
 	if err != nil {
