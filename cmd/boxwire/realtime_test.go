@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
+	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -430,17 +433,7 @@ func TestSlowReaderIsDisconnected(t *testing.T) {
 	})
 	alice := ts.user(t, "Alice")
 	id := alice.createBox(t, "Firehose", "limited")["id"].(string)
-	// A client with a tiny receive buffer that never reads.
-	dialer := &net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
-		return rc.Control(func(fd uintptr) { syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
-	}}
-	httpc := &http.Client{Transport: &http.Transport{DialContext: dialer.DialContext}}
-	url := "ws" + strings.TrimPrefix(ts.URL(), "http") + "/box-users/" + alice.id + "/ws"
-	c, _, err := websocket.Dial(context.Background(), url, &websocket.DialOptions{HTTPClient: httpc,
-		HTTPHeader: http.Header{"Authorization": {"Bearer " + alice.token()}}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := dialSilentWS(t, ts, alice)
 	defer c.CloseNow()
 	waitFor(t, 5*time.Second, "the stream to register", func() bool { return ts.Hub.Connections() == 1 })
 	big := strings.Repeat("A", 30000) // large frames fill the socket buffers quickly
@@ -452,4 +445,72 @@ func TestSlowReaderIsDisconnected(t *testing.T) {
 		}
 		expect(t, "post", alice.post(t, id, body), 201)
 	}
+}
+
+// dialSilentWS opens u's WebSocket from a client with a tiny receive
+// buffer that never reads: the server's writes to it soon stall.
+func dialSilentWS(t *testing.T, ts *testServer, u *user) *websocket.Conn {
+	t.Helper()
+	dialer := &net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+		return rc.Control(func(fd uintptr) { syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
+	}}
+	httpc := &http.Client{Transport: &http.Transport{DialContext: dialer.DialContext}}
+	url := "ws" + strings.TrimPrefix(ts.URL(), "http") + "/box-users/" + u.id + "/ws"
+	c, _, err := websocket.Dial(context.Background(), url, &websocket.DialOptions{HTTPClient: httpc,
+		HTTPHeader: http.Header{"Authorization": {"Bearer " + u.token()}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestStalledWritesDoNotHoldUpOthers: WebSockets are written by a pool of
+// one goroutine per core. Clients that stop reading, more of them than
+// the pool has goroutines, each stall a write for as long as the write
+// timeout; a client that reads still gets every event at once.
+func TestStalledWritesDoNotHoldUpOthers(t *testing.T) {
+	ts := startServer(t, storeConfig(t), func(c *Config) {
+		c.StreamQueue, c.StreamWriteTimeout = 100000, time.Minute
+	})
+	alice := ts.user(t, "Alice")
+	id := alice.createBox(t, "Firehose", "limited")["id"].(string)
+	silent := runtime.GOMAXPROCS(0) + 2
+	for range silent {
+		c := dialSilentWS(t, ts, alice)
+		defer c.CloseNow()
+	}
+	reader, _ := alice.dialWS(t, "")
+	waitFor(t, 5*time.Second, "the streams to register", func() bool { return ts.Hub.Connections() == silent+1 })
+
+	// Enough bytes to fill the largest send buffer the kernel would give
+	// a silent client's socket, and then some.
+	big := strings.Repeat("A", 20000) // its frame stays under the reader's 32 KiB limit
+	body := map[string]any{"type": "msg.text", "content": map[string]string{"encrypted": ciphertext(big), "public_key": randomKey()}}
+	posts := maxSendBuffer(t)/len(big) + 20
+	for i := range posts {
+		ev := alice.post(t, id, body)
+		expect(t, "post", ev, 201)
+		want := ev.json(t)["id"].(string)
+		reader.waitFor(t, fmt.Sprintf("event %d of %d at the reading client", i+1, posts), func(fs []frame) bool {
+			return len(fs) > 0 && fs[len(fs)-1].field("id") == want
+		})
+	}
+	if n := ts.Hub.Connections(); n != silent+1 {
+		t.Fatalf("%d streams registered, want all %d: a stalled client was dropped before its write timeout", n, silent+1)
+	}
+}
+
+// maxSendBuffer is the most a TCP socket's send buffer grows to here.
+func maxSendBuffer(t *testing.T) int {
+	t.Helper()
+	b, err := os.ReadFile("/proc/sys/net/ipv4/tcp_wmem")
+	if err != nil {
+		return 4 << 20 // Linux's default
+	}
+	f := strings.Fields(string(b))
+	n, err := strconv.Atoi(f[len(f)-1])
+	if err != nil {
+		t.Fatalf("tcp_wmem %q: %v", b, err)
+	}
+	return n
 }

@@ -124,3 +124,68 @@ func TestWatchStops(t *testing.T) {
 		rec.mu.Unlock()
 	}
 }
+
+// TestTryWriteNeverWaits: a socket with room takes everything at once; a
+// full one (the peer does not read) takes what fits and TryWrite returns
+// instead of waiting; once the peer reads, the rest goes.
+func TestTryWriteNeverWaits(t *testing.T) {
+	server, client := pair(t)
+	raw, err := server.(*net.TCPConn).SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := netpoll.TryWrite(raw, []byte("hello")); n != 5 || err != nil {
+		t.Fatalf("TryWrite on an empty socket = %d, %v; want 5, nil", n, err)
+	}
+	big := bytes.Repeat([]byte("x"), 64<<20) // more than any socket buffers
+	done := make(chan struct{})
+	var n int
+	go func() {
+		defer close(done)
+		n, err = netpoll.TryWrite(raw, big)
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("TryWrite waited on a full socket")
+	}
+	if err != nil || n == 0 || n >= len(big) {
+		t.Fatalf("TryWrite on a filling socket = %d, %v; want part of %d, nil", n, err, len(big))
+	}
+	// The peer reads what was taken; the rest can then go.
+	go io.Copy(io.Discard, client)
+	rest := big[n:]
+	deadline := time.Now().Add(10 * time.Second)
+	for len(rest) > 0 {
+		m, err := netpoll.TryWrite(raw, rest)
+		if err != nil {
+			t.Fatalf("TryWrite after the peer read: %v", err)
+		}
+		rest = rest[m:]
+		if time.Now().After(deadline) {
+			t.Fatalf("%d bytes still unwritten after the peer started reading", len(rest))
+		}
+	}
+}
+
+// TestTryWriteReportsAClosedPeer: writing to a connection the peer reset
+// fails rather than pretending to have written.
+func TestTryWriteReportsAClosedPeer(t *testing.T) {
+	server, client := pair(t)
+	client.(*net.TCPConn).SetLinger(0) // close with a reset
+	client.Close()
+	raw, err := server.(*net.TCPConn).SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if _, err := netpoll.TryWrite(raw, []byte("anyone there?")); err != nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("TryWrite to a reset connection never failed")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -7,12 +7,15 @@ import (
 	"errors"
 	"net"
 	"os"
+	"runtime"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/gobwas/ws"
 
 	"github.com/boxwire/boxwire/internal/api/httpx"
+	"github.com/boxwire/boxwire/internal/netpoll"
 	"github.com/boxwire/boxwire/internal/realtime"
 	"github.com/boxwire/boxwire/internal/wsframe"
 )
@@ -20,8 +23,9 @@ import (
 // wsConn is one WebSocket of the live stream. It owns no goroutine while
 // idle, so that a node holds tens of thousands cheaply: the hub (entries
 // waiting), the poller (bytes from the client), a timer (the next ping)
-// and the server's shutdown each mark their work and start a goroutine
-// that does it, unless one is already at it. Only that goroutine writes.
+// and the server's shutdown each mark their work and queue it for the
+// writers' pool (below), unless it is already queued or being worked on.
+// Only the goroutine working on it writes.
 type wsConn struct {
 	conn      net.Conn
 	follower  *realtime.Follower
@@ -32,7 +36,9 @@ type wsConn struct {
 	stopRead  func()
 	noShut    func() bool
 	ping      *time.Timer
-	heard     time.Time // the client's last frame; the goroutine's alone
+	heard     time.Time       // the client's last frame; the goroutine's alone
+	raw       syscall.RawConn // for writes that must not wait; nil: none
+	worker    *wsWorker       // the pool's goroutine running c, if one is
 
 	mu      sync.Mutex
 	work    wsWork
@@ -57,6 +63,9 @@ func (l Realtime) startWS(ctx context.Context, conn net.Conn, pending *bufio.Rea
 	// then only mark work.
 	c := &wsConn{conn: conn, ctx: ctx, timeout: l.writeTimeout(), pingEvery: l.pingEvery(),
 		heard: time.Now(), done: func() {}, running: true}
+	if sc, ok := conn.(syscall.Conn); ok {
+		c.raw, _ = sc.SyscallConn()
+	}
 	if n := pending.Buffered(); n > 0 {
 		b, _ := pending.Peek(n)
 		c.inbound = bytes.Clone(b)
@@ -86,7 +95,7 @@ func (l Realtime) startWS(ctx context.Context, conn net.Conn, pending *bufio.Rea
 // errInboundFlood ends a client that sends faster than frames are read.
 var errInboundFlood = errors.New("the client sends more than its frames allow")
 
-// kick marks work and makes sure a goroutine does it.
+// kick marks work and makes sure a goroutine will do it.
 func (c *wsConn) kick(w wsWork) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -97,36 +106,57 @@ func (c *wsConn) kick(w wsWork) {
 	}
 }
 
-// wsLinger is how long a goroutine that did a connection's work waits
-// for another connection's.
-const wsLinger = 2 * time.Second
+// The writers: a pool of goroutines, one per core, does the connections'
+// work in turn, as one event reaches thousands of them at once. Their
+// writes never wait (netpoll.TryWrite). A worker that meets a full socket
+// (a client that does not read) hands its place in the pool to a new
+// goroutine and stays with that connection until its write is done or
+// times out. So a burst costs no goroutine per connection, an idle node
+// keeps only the pool, and no work ever queues behind a slow write.
+type wsPool struct {
+	queue chan *wsConn
+	start sync.Once
+}
 
-var wsIdle = make(chan *wsConn)
+// wsWorker is one goroutine of the pool; left says it gave its place up.
+type wsWorker struct{ left bool }
 
-// startRun hands c's work to a goroutine that finished its own and waits
-// for more, else to a new one. A burst (one event to thousands of
-// connections) then reuses goroutines whose stacks have grown, an idle
-// node keeps none, and no work ever queues behind another connection's
-// slow write.
+// wsQueued bounds the connections waiting for a worker; beyond it, a
+// connection's work gets a goroutine of its own.
+const wsQueued = 16384
+
+var wsWriters = wsPool{queue: make(chan *wsConn, wsQueued)}
+
+// startRun hands c's work to the pool.
 func startRun(c *wsConn) {
+	wsWriters.start.Do(func() {
+		for range runtime.GOMAXPROCS(0) {
+			go wsWriters.work()
+		}
+	})
 	select {
-	case wsIdle <- c:
+	case wsWriters.queue <- c:
 	default:
-		go runLoop(c)
+		go c.run(nil)
 	}
 }
 
-func runLoop(c *wsConn) {
-	t := time.NewTimer(wsLinger)
-	defer t.Stop()
-	for {
-		c.run()
-		t.Reset(wsLinger)
-		select {
-		case c = <-wsIdle:
-		case <-t.C:
+func (p *wsPool) work() {
+	w := &wsWorker{}
+	for c := range p.queue {
+		c.run(w)
+		if w.left {
 			return
 		}
+	}
+}
+
+// leave is called before a write waits: a worker gives its place to a new
+// one (w is nil on a goroutine outside the pool).
+func (p *wsPool) leave(w *wsWorker) {
+	if w != nil && !w.left {
+		w.left = true
+		go p.work()
 	}
 }
 
@@ -147,7 +177,10 @@ func (c *wsConn) onRead(data []byte, err error) bool {
 	return more
 }
 
-func (c *wsConn) run() {
+// run does c's work until there is none, on worker w (nil: a goroutine
+// of its own).
+func (c *wsConn) run(w *wsWorker) {
+	c.worker = w
 	for {
 		c.mu.Lock()
 		w := c.work
@@ -259,15 +292,28 @@ func (c *wsConn) send(f realtime.Frame) error {
 	return c.write(ws.OpText, b)
 }
 
-// write sends one whole frame in one write(2).
+// write sends one whole frame in one write(2). It tries without waiting
+// first; only a full socket makes it wait, up to the write timeout, and
+// then off the pool.
 func (c *wsConn) write(op ws.OpCode, payload []byte) error {
 	b := wsFrames.Get().(*bytes.Buffer)
 	defer wsFrames.Put(b)
 	b.Reset()
 	ws.WriteHeader(b, ws.Header{Fin: true, OpCode: op, Length: int64(len(payload))})
 	b.Write(payload)
+	frame := b.Bytes()
+	if c.raw != nil {
+		n, err := netpoll.TryWrite(c.raw, frame)
+		if err != nil || n == len(frame) {
+			return err
+		}
+		frame = frame[n:]
+	}
+	wsWriters.leave(c.worker)
+	c.worker = nil
 	c.conn.SetWriteDeadline(time.Now().Add(c.timeout))
-	_, err := c.conn.Write(b.Bytes())
+	_, err := c.conn.Write(frame)
+	c.conn.SetWriteDeadline(time.Time{}) // a passed deadline would fail TryWrite
 	return err
 }
 
