@@ -20,7 +20,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -460,11 +459,18 @@ func fanoutDial(ctx context.Context, p *netpoll.Poller, server, identityID, toke
 	if err != nil {
 		return nil, fmt.Errorf("open a WebSocket: %w", err)
 	}
-	s := &fanoutSub{conn: conn, box: box}
+	var inbound []byte
 	if br != nil { // frames that came with the handshake
-		s.inbound, _ = br.Peek(br.Buffered())
-		s.inbound = bytes.Clone(s.inbound)
+		inbound, _ = br.Peek(br.Buffered())
+		inbound = bytes.Clone(inbound)
 	}
+	detached, err := benchDetach(conn)
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	conn = detached
+	s := &fanoutSub{conn: conn, box: box, inbound: inbound}
 	if s.stop, err = p.Watch(conn, s.onRead); err != nil {
 		conn.Close()
 		return nil, err
@@ -593,11 +599,6 @@ func (c *fanoutConfig) run(ctx context.Context) (benchReport, error) {
 }
 
 func benchFanout(ctx context.Context, cfg fanoutConfig) (*fanoutResult, error) {
-	if p := os.Getenv("TMPPROF"); p != "" {
-		f, _ := os.Create(p)
-		pprof.StartCPUProfile(f)
-		defer pprof.StopCPUProfile()
-	}
 	r := &fanoutResult{Server: cfg.Server, Subscribers: cfg.Subscribers, Events: cfg.Events,
 		IntervalMs: float64(cfg.Interval) / float64(time.Millisecond), interval: cfg.Interval}
 	var err error
