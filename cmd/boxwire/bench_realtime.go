@@ -47,7 +47,7 @@ const benchRealtimeUsage = `       boxwire bench fanout   --server URL --email E
        boxwire bench idle-ws  --server URL --email E --password P
          [--connections 10000] [--settle 5s] [--json]
        boxwire bench longpoll --server URL --email E --password P --data DIR [--database URL]
-         [--waiters 10000] [--rounds 3] [--settle 3s] [--per-user 32] [--repoll after-round] [--json]`
+         [--waiters 10000] [--rounds 3] [--settle 3s] [--per-user 32] [--boxes 1] [--repoll after-round] [--json]`
 
 const benchFanoutUsage = `usage: boxwire bench fanout --server URL --email E --password P
          [--subscribers 1000] [--events 200] [--interval 20ms] [--json]
