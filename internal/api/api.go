@@ -19,6 +19,8 @@ import (
 	"github.com/boxwire/boxwire/internal/boxes"
 	"github.com/boxwire/boxwire/internal/business"
 	"github.com/boxwire/boxwire/internal/errs"
+	"github.com/boxwire/boxwire/internal/identity"
+	"github.com/boxwire/boxwire/internal/realtime"
 	"github.com/boxwire/boxwire/internal/store"
 )
 
@@ -46,6 +48,9 @@ type Deps struct {
 
 // New returns the server's handler.
 func New(d Deps) http.Handler {
+	if d.Live.Viewer == nil { // the boxes' viewer alone
+		d.Live.Viewer = func(who identity.Identity) realtime.Viewer { return d.Boxes.NewViewer(who) }
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		httpx.JSON(w, http.StatusOK, map[string]string{"status": "ok"})
@@ -71,7 +76,7 @@ func New(d Deps) http.Handler {
 	for pattern, h := range d.Routes {
 		mux.Handle(pattern, httpx.Recover(httpx.Problem, h))
 	}
-	(&stream.Handler{Auth: d.Auth, Store: d.Store, Boxes: d.Boxes, Hub: d.Live.Hub, PublicURL: d.PublicURL,
+	(&stream.Handler{Auth: d.Auth, Store: d.Store, Hub: d.Live.Hub, PublicURL: d.PublicURL,
 		Hold: d.LongPollHold, Shutdown: d.Live.Shutdown, Viewer: d.Live.Viewer}).Register(mux)
 
 	// Anything else: a JSON 404 rather than the mux's plain text.

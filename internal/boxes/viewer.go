@@ -122,7 +122,7 @@ func changesSight(t string) bool {
 // Frame implements realtime.Viewer.
 func (v *Viewer) Frame(ctx context.Context, e journal.Entry) (realtime.Frame, bool, error) {
 	switch {
-	case e.Scope == journal.IdentityScope(v.who.ID):
+	case e.Scope == v.own:
 		return v.identityFrame(e)
 	case strings.Contains(e.Scope, ":"):
 		return realtime.Frame{}, false, nil // another identity's or an organisation's entry

@@ -40,8 +40,8 @@ type Realtime struct {
 	// PingEvery is the WebSockets' ping interval (default 25s); a client
 	// that has answered nothing for PingEvery + WriteTimeout is gone.
 	PingEvery time.Duration
-	// Viewer decides what an identity sees of the journal; default the
-	// boxes' viewer alone.
+	// Viewer decides what an identity sees of the journal (required;
+	// api.New defaults it to the boxes' viewer alone).
 	Viewer func(identity.Identity) realtime.Viewer
 	// Streams, if set, counts the open WebSockets, which outlive their
 	// requests: the server waits for their close frames.
@@ -130,7 +130,7 @@ func (h *Handler) ws(w http.ResponseWriter, r *http.Request) {
 	// here: the connection goes on without one of its own (see wsConn).
 	// Only the request's logger outlives the request.
 	ctx := logctx.With(context.Background(), httpx.Log(r.Context()))
-	st := &realtime.Stream{Hub: h.Live.Hub, Viewer: h.viewer(who), QueueSize: h.Live.QueueSize}
+	st := &realtime.Stream{Hub: h.Live.Hub, Viewer: h.Live.Viewer(who), QueueSize: h.Live.QueueSize}
 	if err := h.Live.startWS(ctx, conn, rw.Reader, st, since); err != nil {
 		conn.Close()
 	}
@@ -193,7 +193,7 @@ func (h *Handler) sse(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
 	defer context.AfterFunc(h.Live.Shutdown, cancel)()
-	st := realtime.Stream{Hub: h.Live.Hub, Viewer: h.viewer(who), QueueSize: h.Live.QueueSize, IdleEvery: 15 * time.Second,
+	st := realtime.Stream{Hub: h.Live.Hub, Viewer: h.Live.Viewer(who), QueueSize: h.Live.QueueSize, IdleEvery: 15 * time.Second,
 		Idle: func() error { return write(": heartbeat\n\n") }}
 	err = st.Run(ctx, since, func(f realtime.Frame) error {
 		b, err := f.JSON()
@@ -205,12 +205,4 @@ func (h *Handler) sse(w http.ResponseWriter, r *http.Request) {
 	if errors.Is(err, realtime.ErrTooSlow) || h.Live.Shutdown.Err() != nil {
 		write("retry: 1000\n\n") // the client reconnects with Last-Event-ID
 	}
-}
-
-// viewer is what who may see of the journal, live.
-func (h *Handler) viewer(who identity.Identity) realtime.Viewer {
-	if h.Live.Viewer != nil {
-		return h.Live.Viewer(who)
-	}
-	return h.Boxes.NewViewer(who)
 }

@@ -99,6 +99,11 @@ var errInboundFlood = errors.New("the client sends more than its frames allow")
 func (c *wsConn) kick(w wsWork) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.markLocked(w)
+}
+
+// markLocked is kick with c.mu held.
+func (c *wsConn) markLocked(w wsWork) {
 	c.work |= w
 	if !c.running {
 		c.running = true
@@ -172,8 +177,8 @@ func (c *wsConn) onRead(data []byte, err error) bool {
 		c.inbound = append(c.inbound, data...)
 	}
 	more := c.readErr == nil
+	c.markLocked(wsInbound)
 	c.mu.Unlock()
-	c.kick(wsInbound)
 	return more
 }
 

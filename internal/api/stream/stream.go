@@ -27,15 +27,13 @@ import (
 type Handler struct {
 	Auth      *auth.Service
 	Store     *store.Store
-	Boxes     *boxes.Service
 	Hub       *realtime.Hub
 	PublicURL string
 	// Hold is how long the realtime URL waits before answering reconnect.
 	Hold time.Duration
 	// Shutdown ends when the server stops: waiting long-polls answer reconnect.
 	Shutdown context.Context
-	// Viewer decides what an identity sees of the journal; default the
-	// boxes' viewer alone.
+	// Viewer decides what an identity sees of the journal (required).
 	Viewer func(identity.Identity) realtime.Viewer
 
 	mu      sync.Mutex
@@ -131,10 +129,7 @@ func (h *Handler) resolve(ctx context.Context, p *params) error {
 // box events.
 func (h *Handler) viewer(r *http.Request, p params) realtime.Viewer {
 	c, _ := auth.CallerFrom(r.Context())
-	var v realtime.Viewer = h.Boxes.NewViewer(c.Identity)
-	if h.Viewer != nil {
-		v = h.Viewer(c.Identity)
-	}
+	v := h.Viewer(c.Identity)
 	if p.streamType == "changes" {
 		return changesOnly{v}
 	}
