@@ -42,7 +42,7 @@ func (s *Store) Write(ctx context.Context, fn func(ctx context.Context, tx *Tx) 
 	// The read lock keeps Close from finishing the committer's last drain
 	// while this job is being queued: a queued job is always answered.
 	s.enqueue.RLock()
-	if s.closed {
+	if s.isClosing() {
 		s.enqueue.RUnlock()
 		return errs.E(errs.Internal, "store is closed")
 	}

@@ -72,8 +72,7 @@ type Store struct {
 	done       chan struct{}
 	closing    chan struct{}
 	bg         sync.WaitGroup
-	enqueue    sync.RWMutex // Write (read) against Close (write)
-	closed     bool
+	enqueue    sync.RWMutex    // Write (read) against Close (write)
 	syncs      chan *committed // to syncLoop, when the engine syncs after commit
 	synced     chan struct{}
 }
@@ -137,11 +136,20 @@ func (s *Store) Ping(ctx context.Context) error {
 	return s.rq.QueryRowContext(ctx, "SELECT 1").Scan(&one)
 }
 
+// isClosing says Close has begun; hold enqueue to act on the answer.
+func (s *Store) isClosing() bool {
+	select {
+	case <-s.closing:
+		return true
+	default:
+		return false
+	}
+}
+
 // Close finishes the writes already queued, then closes the database.
 func (s *Store) Close() error {
 	s.enqueue.Lock() // waits for Writes that are queueing
-	if !s.closed {
-		s.closed = true
+	if !s.isClosing() {
 		close(s.closing)
 	}
 	s.enqueue.Unlock()
