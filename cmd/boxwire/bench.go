@@ -114,7 +114,7 @@ func benchAppend(ctx context.Context, cfg benchConfig) (*benchResult, error) {
 	var dials atomic.Int64
 	hc := benchClient(cfg.Conns, &dials)
 	defer hc.CloseIdleConnections()
-	token, err := benchSignIn(ctx, hc, cfg)
+	token, err := benchSignIn(ctx, hc, cfg.Server, cfg.Email, cfg.Password, cfg.Warmup+cfg.Duration+30*time.Second, "--warmup or --duration")
 	if err != nil {
 		return nil, err
 	}
@@ -199,23 +199,25 @@ func benchRequest(ctx context.Context, hc *http.Client, method, url, token strin
 	return json.Unmarshal(b, out)
 }
 
-func benchSignIn(ctx context.Context, hc *http.Client, cfg benchConfig) (string, error) {
+// benchSignIn signs in and refuses a token that would lapse within run
+// (the whole run, estimated): the benches do not refresh their token, and
+// one that lapsed mid-run would turn the rest of it into 401s. shorten
+// names what the user can shorten.
+func benchSignIn(ctx context.Context, hc *http.Client, server, email, password string, run time.Duration, shorten string) (string, error) {
 	var tok struct {
 		AccessToken string `json:"access_token"`
 		ExpiresAt   string `json:"expires_at"`
 	}
-	in := map[string]string{"username": cfg.Email, "password": cfg.Password}
-	if err := benchCall(ctx, hc, cfg.Server+"/oauth/token", "", in, &tok); err != nil {
-		return "", fmt.Errorf("sign in as %s: %w", cfg.Email, err)
+	in := map[string]string{"username": email, "password": password}
+	if err := benchCall(ctx, hc, server+"/oauth/token", "", in, &tok); err != nil {
+		return "", fmt.Errorf("sign in as %s: %w", email, err)
 	}
 	if tok.AccessToken == "" {
-		return "", fmt.Errorf("sign in as %s: no access_token in the answer", cfg.Email)
+		return "", fmt.Errorf("sign in as %s: no access_token in the answer", email)
 	}
-	// The run does not refresh its token: one that lapses mid-run would
-	// turn the rest of it into 401s.
-	end := time.Now().Add(cfg.Warmup + cfg.Duration + 30*time.Second)
-	if exp, err := time.Parse(time.RFC3339, tok.ExpiresAt); err == nil && exp.Before(end) {
-		return "", fmt.Errorf("the access token expires at %s, before the run ends: shorten --warmup or --duration", tok.ExpiresAt)
+	if exp, err := time.Parse(time.RFC3339, tok.ExpiresAt); err == nil && exp.Before(time.Now().Add(run)) {
+		return "", fmt.Errorf("the access token of %s expires at %s, before this run would end (in about %s): shorten %s",
+			email, tok.ExpiresAt, run.Round(time.Second), shorten)
 	}
 	return tok.AccessToken, nil
 }

@@ -117,26 +117,9 @@ func (c *benchTarget) validate() error {
 	return nil
 }
 
-// signIn signs in, refusing a token that would lapse within run (an
-// estimate of the whole run): the benches do not refresh tokens.
+// signIn signs in for a run of about run.
 func (c *benchTarget) signIn(ctx context.Context, hc *http.Client, email, password string, run time.Duration) (string, error) {
-	token, err := benchSignIn(ctx, hc, benchConfig{Server: c.Server, Email: email, Password: password})
-	if err != nil {
-		return "", err
-	}
-	parts := strings.Split(token, ".")
-	var claims struct {
-		Exp int64 `json:"exp"`
-	}
-	if len(parts) == 3 {
-		if b, err := base64URL(parts[1]); err == nil && json.Unmarshal(b, &claims) == nil && claims.Exp > 0 {
-			if exp := time.Unix(claims.Exp, 0); exp.Before(time.Now().Add(run)) {
-				return "", fmt.Errorf("the access token of %s expires at %s, before this run would end (in about %s): ask for a shorter run",
-					email, exp.Format(time.RFC3339), run.Round(time.Second))
-			}
-		}
-	}
-	return token, nil
+	return benchSignIn(ctx, hc, c.Server, email, password, run, "the run")
 }
 
 // benchReport is a finished run: printed, then judged.
@@ -262,16 +245,12 @@ func (e *benchErrors) most() string {
 	return best
 }
 
-// print lists the most frequent failures, each line after prefix.
-func (e *benchErrors) print(stderr io.Writer, prefix string) {
+// print lists the most frequent failures.
+func (e *benchErrors) print(stderr io.Writer) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	r := benchResult{samples: e.by}
-	var buf strings.Builder
-	r.printSamples(&buf)
-	for line := range strings.Lines(buf.String()) {
-		fmt.Fprint(stderr, prefix+line)
-	}
+	r.printSamples(stderr)
 }
 
 // benchStreamHead is the caller's stream position now (GET
@@ -763,7 +742,7 @@ func fanoutWait(ctx context.Context, subs []*fanoutSub, n int64, timeout time.Du
 }
 
 func (r *fanoutResult) print(stdout, stderr io.Writer, asJSON bool) {
-	r.errors.print(stderr, "")
+	r.errors.print(stderr)
 	if asJSON {
 		b, _ := json.Marshal(r)
 		fmt.Fprintf(stdout, "%s\n", b)
@@ -1015,7 +994,7 @@ func benchSleep(ctx context.Context, d time.Duration) bool {
 }
 
 func (r *idleResult) print(stdout, stderr io.Writer, asJSON bool) {
-	r.errors.print(stderr, "")
+	r.errors.print(stderr)
 	if asJSON {
 		b, _ := json.Marshal(r)
 		fmt.Fprintf(stdout, "%s\n", b)
@@ -1504,7 +1483,7 @@ func (lr *longpollRun) poll(ctx context.Context, token, pos string, sent func())
 }
 
 func (r *longpollResult) print(stdout, stderr io.Writer, asJSON bool) {
-	r.errors.print(stderr, "")
+	r.errors.print(stderr)
 	if asJSON {
 		b, _ := json.Marshal(r)
 		fmt.Fprintf(stdout, "%s\n", b)
