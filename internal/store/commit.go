@@ -18,6 +18,7 @@ type Tx struct {
 	q       querier // tx, through the statement cache where the engine wants one
 	store   *Store
 	now     time.Time
+	memo    *boxMemo // shared by the transaction's jobs
 	notices []journal.Notice
 }
 
@@ -74,41 +75,59 @@ func (s *Store) commitLoop() {
 			for {
 				select {
 				case first = <-s.jobs:
-					s.commit(s.gather(first))
+					s.commit(first)
 				default:
 					return
 				}
 			}
 		}
-		s.commit(s.gather(first))
+		s.commit(first)
 	}
 }
 
-// gather takes first and whatever else is already waiting: the batch grows
-// by itself while the previous commit is in flight.
-func (s *Store) gather(first *job) []*job {
-	batch := []*job{first}
-	for len(batch) < s.opts.MaxBatch {
+// commit runs first and the jobs waiting behind it in one transaction,
+// and commits it. While the previous batch's fsync is still under way,
+// it keeps the transaction open and takes in the jobs that arrive: they
+// would wait for that fsync anyway, and one commit of many jobs writes
+// each changed page once instead of once per small commit.
+func (s *Store) commit(first *job) {
+	b := &batch{store: s, started: time.Now()}
+	b.begin()
+	b.take(first)
+	s.gather(b) // what queued while the last commit ran
+	for b.err == nil && s.syncing && len(b.jobs) < s.opts.MaxBatch {
 		select {
 		case j := <-s.jobs:
-			batch = append(batch, j)
-		default:
-			return batch
+			b.take(j)
+		case <-s.syncFree:
+			s.syncing = false
 		}
 	}
-	return batch
-}
-
-func (s *Store) commit(batch []*job) {
-	c := &committed{batch: batch, results: make([]error, len(batch)), started: time.Now()}
-	c.notices, c.err = s.runBatch(batch, c.results)
+	if b.err == nil && s.syncing { // the batch is full: wait for the disk
+		<-s.syncFree
+		s.syncing = false
+	}
+	c := b.end()
 	if c.err == nil && s.syncs != nil {
+		s.syncing = true
 		s.syncs <- c // acknowledged once the WAL is on disk, while the next batch runs
 	} else {
 		s.finish(c, nil)
 	}
 	if s.writeCache != nil {
 		s.writeCache.prepareWanted(context.Background()) // only helps later batches
+	}
+}
+
+// gather takes the jobs already waiting, without waiting for more.
+func (s *Store) gather(b *batch) {
+	for b.err == nil && len(b.jobs) < s.opts.MaxBatch {
+		select {
+		case j := <-s.jobs:
+			b.take(j)
+		default:
+			return
+		}
 	}
 }
 
@@ -144,86 +163,128 @@ func (s *Store) finish(c *committed, syncErr error) {
 	s.opts.Metrics.observeCommit(len(c.batch), len(c.notices), time.Since(c.started), c.err)
 }
 
-// syncLoop makes committed batches durable with one fsync for all that
-// are waiting, then acknowledges them in commit order.
+// syncLoop makes each committed batch durable, tells the committer it may
+// commit the next, and acknowledges the batch.
 func (s *Store) syncLoop() {
 	defer close(s.synced)
 	for c := range s.syncs {
-		pending := []*committed{c}
-	more:
-		for {
-			select {
-			case next, ok := <-s.syncs:
-				if !ok {
-					break more
-				}
-				pending = append(pending, next)
-			default:
-				break more
-			}
-		}
+		began := time.Now()
 		err := s.opts.SyncAfterCommit()
+		s.opts.Metrics.observeSync(time.Since(began))
 		if err != nil {
 			err = errs.Wrap(err, "sync write-ahead log")
 		}
-		for _, p := range pending {
-			s.finish(p, err)
-		}
+		s.syncFree <- struct{}{}
+		s.finish(c, err)
 	}
 }
 
-// runBatch runs every job in one transaction; it returns the notices of
-// the jobs that succeeded, or an error that failed the whole batch.
-func (s *Store) runBatch(batch []*job, results []error) ([]journal.Notice, error) {
+// batch is the write transaction the committer is filling.
+type batch struct {
+	store *Store
+	tx    *sql.Tx
+	q     querier
+	now   time.Time
+	memo  boxMemo
+	// savepoint: a savepoint named job is open (the last job's).
+	savepoint bool
+	jobs      []*job
+	results   []error
+	notices   []journal.Notice
+	err       error // fails the whole batch
+	started   time.Time
+}
+
+func (b *batch) begin() {
 	ctx := context.Background()
-	tx, err := s.write.BeginTx(ctx, nil)
+	tx, err := b.store.write.BeginTx(ctx, nil)
 	if err != nil {
-		return nil, errs.Wrap(err, "begin write")
+		b.err = errs.Wrap(err, "begin write")
+		return
 	}
-	defer tx.Rollback()
-	if err := s.dialect.LockWrites(ctx, tx); err != nil {
-		return nil, errs.Wrap(err, "lock writes")
+	b.tx, b.q, b.now = tx, tx, b.store.opts.Now().UTC().Truncate(time.Microsecond)
+	if b.store.writeCache != nil {
+		b.q = cachedTx{tx: tx, cache: b.store.writeCache}
 	}
-	now := s.opts.Now().UTC().Truncate(time.Microsecond)
-	var q querier = tx
-	if s.writeCache != nil {
-		q = cachedTx{tx: tx, cache: s.writeCache}
+	if err := b.store.dialect.LockWrites(ctx, tx); err != nil {
+		b.err = errs.Wrap(err, "lock writes")
 	}
-	// A lone job needs no savepoint: its failure rolls back the transaction.
-	savepoints := len(batch) > 1
-	var notices []journal.Notice
-	for i, j := range batch {
-		if err := j.ctx.Err(); err != nil {
-			results[i] = err
-			continue
+}
+
+// take runs j in the transaction. The first job runs bare: if it fails,
+// nothing else is in the transaction, which starts again. Later jobs run
+// under a savepoint, so a failing one undoes only its own work.
+func (b *batch) take(j *job) {
+	b.jobs = append(b.jobs, j)
+	b.results = append(b.results, nil)
+	i := len(b.jobs) - 1
+	if b.err != nil {
+		return
+	}
+	if err := j.ctx.Err(); err != nil {
+		b.results[i] = err
+		return
+	}
+	ctx := context.Background()
+	t := &Tx{tx: b.tx, q: b.q, store: b.store, now: b.now, memo: &b.memo}
+	if i == 0 {
+		if b.results[i] = run(j, t); b.results[i] != nil {
+			b.tx.Rollback()
+			b.memo, b.savepoint = boxMemo{}, false
+			b.begin()
+			return
 		}
-		t := &Tx{tx: tx, q: q, store: s, now: now}
-		if savepoints {
-			if _, err := q.ExecContext(ctx, "SAVEPOINT job"); err != nil {
-				return nil, errs.Wrap(err, "savepoint")
-			}
+		b.notices = append(b.notices, t.notices...)
+		return
+	}
+	if err := b.markSavepoint(ctx); err != nil {
+		b.err = errs.Wrap(err, "savepoint")
+		return
+	}
+	if b.results[i] = run(j, t); b.results[i] != nil {
+		b.memo = boxMemo{} // it may hold what the savepoint undoes
+		if _, err := b.q.ExecContext(ctx, "ROLLBACK TO SAVEPOINT job"); err != nil {
+			b.err = errs.Wrap(err, "rollback to savepoint")
 		}
-		results[i] = run(j, t)
-		switch {
-		case results[i] != nil && !savepoints:
-			return nil, results[i]
-		case results[i] != nil:
-			if _, err := q.ExecContext(ctx, "ROLLBACK TO SAVEPOINT job"); err != nil {
-				return nil, errs.Wrap(err, "rollback to savepoint")
-			}
-		default:
-			notices = append(notices, t.notices...)
-		}
-		if savepoints {
-			if _, err := q.ExecContext(ctx, "RELEASE SAVEPOINT job"); err != nil {
-				return nil, errs.Wrap(err, "release savepoint")
-			}
+		return
+	}
+	b.notices = append(b.notices, t.notices...)
+}
+
+// markSavepoint ends the last job's savepoint, if any, and opens one for
+// the next job; the last one ends with COMMIT. Where statements cost a
+// round trip (PostgreSQL) both go in one; SQLite runs its cached,
+// prepared statements rather than parse the pair each time.
+func (b *batch) markSavepoint(ctx context.Context) error {
+	var err error
+	switch {
+	case !b.savepoint:
+		_, err = b.q.ExecContext(ctx, "SAVEPOINT job")
+	case b.store.writeCache == nil:
+		_, err = b.tx.ExecContext(ctx, "RELEASE SAVEPOINT job; SAVEPOINT job")
+	default:
+		if _, err = b.q.ExecContext(ctx, "RELEASE SAVEPOINT job"); err == nil {
+			_, err = b.q.ExecContext(ctx, "SAVEPOINT job")
 		}
 	}
-	if err := tx.Commit(); err != nil {
-		return nil, errs.Wrap(err, "commit")
+	b.savepoint = err == nil
+	return err
+}
+
+// end commits the transaction (or rolls it back if the batch failed).
+func (b *batch) end() *committed {
+	c := &committed{batch: b.jobs, results: b.results, notices: b.notices, err: b.err, started: b.started}
+	if b.tx == nil {
+		return c
 	}
-	return notices, nil
+	if c.err != nil {
+		b.tx.Rollback()
+		return c
+	}
+	if err := b.tx.Commit(); err != nil {
+		c.err = errs.Wrap(err, "commit")
+	}
+	return c
 }
 
 // run calls the job's function; a panic fails that job, not the committer.

@@ -5,6 +5,10 @@ import "context"
 // ExecForTest runs a raw statement; tests use it to fake states a real
 // server never reaches (a schema from the future).
 func (t *Tx) ExecForTest(ctx context.Context, q string, args ...any) error {
+	*t.memo = boxMemo{} // the statement may change anything
 	_, err := t.tx.ExecContext(ctx, q, args...)
 	return err
 }
+
+// QueuedWrites is how many Writes wait for the committer.
+func (s *Store) QueuedWrites() int { return len(s.jobs) }

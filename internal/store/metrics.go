@@ -12,6 +12,7 @@ type Metrics struct {
 	batch      prometheus.Histogram
 	appends    prometheus.Counter
 	commitTime prometheus.Histogram
+	syncTime   prometheus.Histogram
 }
 
 // NewMetrics registers the store's collectors with reg.
@@ -31,8 +32,12 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "boxwire_store_commit_seconds", Help: "Time to run and commit one batch.",
 			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16),
 		}),
+		syncTime: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "boxwire_store_sync_seconds", Help: "Time to make one committed batch durable (SQLite: fsync of the write-ahead log).",
+			Buckets: prometheus.ExponentialBuckets(0.00005, 2, 16),
+		}),
 	}
-	reg.MustRegister(m.commits, m.batch, m.appends, m.commitTime)
+	reg.MustRegister(m.commits, m.batch, m.appends, m.commitTime, m.syncTime)
 	return m
 }
 
@@ -48,4 +53,10 @@ func (m *Metrics) observeCommit(jobs, appends int, d time.Duration, err error) {
 	m.batch.Observe(float64(jobs))
 	m.appends.Add(float64(appends))
 	m.commitTime.Observe(d.Seconds())
+}
+
+func (m *Metrics) observeSync(d time.Duration) {
+	if m != nil {
+		m.syncTime.Observe(d.Seconds())
+	}
 }

@@ -37,6 +37,9 @@ type Dialect interface {
 	// CacheStatements asks the store to keep prepared statements, for an
 	// engine whose driver does not (SQLite through database/sql).
 	CacheStatements() bool
+	// ReportsInsertID says the driver returns the rowid of an INSERT
+	// (sql.Result.LastInsertId), which is cheaper than RETURNING it.
+	ReportsInsertID() bool
 }
 
 // Options tune a Store.
@@ -75,6 +78,8 @@ type Store struct {
 	enqueue    sync.RWMutex    // Write (read) against Close (write)
 	syncs      chan *committed // to syncLoop, when the engine syncs after commit
 	synced     chan struct{}
+	syncFree   chan struct{} // syncLoop is done with the batch it was given
+	syncing    bool          // the committer's: a batch is with syncLoop
 }
 
 // Background runs fn until the store closes; Close waits for it. Engines
@@ -114,7 +119,7 @@ func Open(ctx context.Context, d Dialect, write, read *sql.DB, opts Options) (*S
 		s.rq = cachedDB{s.readCache}
 	}
 	if opts.SyncAfterCommit != nil {
-		s.syncs, s.synced = make(chan *committed, 8), make(chan struct{})
+		s.syncs, s.synced, s.syncFree = make(chan *committed, 1), make(chan struct{}), make(chan struct{}, 1)
 		go s.syncLoop()
 	}
 	go s.commitLoop()
