@@ -67,19 +67,15 @@ func (s *Store) BoxState(ctx context.Context, id string) (box.State, error) {
 	return boxState(ctx, s.rq, id)
 }
 
-// BoxState reads a box inside the write transaction, so that rules are
-// checked against the state the write will change.
-func (t *Tx) BoxState(ctx context.Context, id string) (box.State, error) {
-	return boxState(ctx, t.q, id)
-}
-
 // SetBoxLifecycle and SetBoxAccessMode change a box's state.
 func (t *Tx) SetBoxLifecycle(ctx context.Context, id, lifecycle string) error {
+	t.boxChanged(id)
 	_, err := t.q.ExecContext(ctx, `UPDATE boxes SET lifecycle = $2 WHERE id = $1`, id, lifecycle)
 	return errs.Wrap(err, "set lifecycle")
 }
 
 func (t *Tx) SetBoxAccessMode(ctx context.Context, id, mode string) error {
+	t.boxChanged(id)
 	_, err := t.q.ExecContext(ctx, `UPDATE boxes SET access_mode = $2 WHERE id = $1`, id, mode)
 	return errs.Wrap(err, "set access mode")
 }
@@ -88,6 +84,7 @@ func (t *Tx) SetBoxAccessMode(ctx context.Context, id, mode string) error {
 // Its journal entries stay (the journal is append-only) but no reader can
 // reach them any more.
 func (t *Tx) DeleteBox(ctx context.Context, id string) error {
+	t.boxChanged(id)
 	if _, err := t.q.ExecContext(ctx, `UPDATE boxes SET deleted_at = $2 WHERE id = $1`, id, micros(t.now)); err != nil {
 		return errs.Wrap(err, "delete box")
 	}
@@ -127,6 +124,9 @@ func (t *Tx) AppendBoxEvent(ctx context.Context, e *Event) error {
 		e.Position, e.ID, e.BoxID, e.Type, listed, nullString(e.SenderID), nullString(e.ReferrerID),
 		string(e.Content), nullString(e.FileID), micros(e.CreatedAt)); err != nil {
 		return errs.Wrap(err, "insert box event")
+	}
+	if listed {
+		t.listedEvent(e.BoxID, e.Position)
 	}
 	return nil
 }
@@ -245,6 +245,7 @@ func (s *Store) AccessEvents(ctx context.Context, boxID string) ([]Event, error)
 
 // AddAccess and RemoveAccess maintain a box's active access rules.
 func (t *Tx) AddAccess(ctx context.Context, boxID string, a box.Access) error {
+	t.boxChanged(boxID)
 	_, err := t.q.ExecContext(ctx, `INSERT INTO box_accesses (event_id, box_id, restriction_type, value) VALUES ($1, $2, $3, $4)`,
 		a.EventID, boxID, a.RestrictionType, a.Value)
 	return errs.Wrap(err, "add access")
@@ -268,6 +269,7 @@ func (t *Tx) AccessActive(ctx context.Context, eventID string) (bool, error) {
 // Join records an active join; a second one for the same identity is a
 // conflict.
 func (t *Tx) Join(ctx context.Context, boxID, identityID, joinEventID string) error {
+	t.joinsChanged(boxID)
 	_, err := t.q.ExecContext(ctx, `INSERT INTO box_members (box_id, identity_id, join_event_id) VALUES ($1, $2, $3)`,
 		boxID, identityID, joinEventID)
 	return errs.Wrap(t.store.conflict(err, "type", "already a member of this box"), "join")
@@ -275,6 +277,7 @@ func (t *Tx) Join(ctx context.Context, boxID, identityID, joinEventID string) er
 
 // EndJoin ends an identity's join (leave or kick).
 func (t *Tx) EndJoin(ctx context.Context, boxID, identityID string) error {
+	t.joinsChanged(boxID)
 	_, err := t.q.ExecContext(ctx, `DELETE FROM box_members WHERE box_id = $1 AND identity_id = $2`, boxID, identityID)
 	return errs.Wrap(err, "end join")
 }
@@ -286,11 +289,6 @@ func joinOf(ctx context.Context, q querier, boxID, identityID string) (string, e
 		return "", nil
 	}
 	return id, errs.Wrap(err, "read join")
-}
-
-// JoinOf returns an identity's active join event id in a box, "" if none.
-func (t *Tx) JoinOf(ctx context.Context, boxID, identityID string) (string, error) {
-	return joinOf(ctx, t.q, boxID, identityID)
 }
 
 func (s *Store) JoinOf(ctx context.Context, boxID, identityID string) (string, error) {
