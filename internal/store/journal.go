@@ -25,10 +25,18 @@ func (t *Tx) Append(ctx context.Context, e journal.Entry) (journal.Entry, error)
 		e.Payload = []byte("{}")
 	}
 	e.At = t.now
-	err := t.q.QueryRowContext(ctx, `INSERT INTO journal (id, scope, type, actor_id, ref_id, payload, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING position`,
-		e.ID, e.Scope, e.Type, nullString(e.ActorID), nullString(e.RefID), string(e.Payload), micros(e.At),
-	).Scan(&e.Position)
+	const insert = `INSERT INTO journal (id, scope, type, actor_id, ref_id, payload, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`
+	args := []any{e.ID, e.Scope, e.Type, nullString(e.ActorID), nullString(e.RefID), string(e.Payload), micros(e.At)}
+	var err error
+	if t.store.dialect.ReportsInsertID() {
+		var res sql.Result
+		if res, err = t.q.ExecContext(ctx, insert, args...); err == nil {
+			e.Position, err = res.LastInsertId()
+		}
+	} else {
+		err = t.q.QueryRowContext(ctx, insert+` RETURNING position`, args...).Scan(&e.Position)
+	}
 	if err != nil {
 		return e, errs.Wrap(err, "append to journal")
 	}

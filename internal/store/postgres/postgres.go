@@ -43,6 +43,10 @@ func (dialect) LockWrites(ctx context.Context, tx *sql.Tx) error {
 // CacheStatements: pgx already caches prepared statements per connection.
 func (dialect) CacheStatements() bool { return false }
 
+// ReportsInsertID: PostgreSQL has no rowid; the position comes back
+// through RETURNING.
+func (dialect) ReportsInsertID() bool { return false }
+
 func (dialect) IsUniqueViolation(err error) bool {
 	var e *pgconn.PgError
 	return errors.As(err, &e) && e.Code == "23505"
