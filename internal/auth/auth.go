@@ -42,6 +42,7 @@ type Service struct {
 	addrs    *Throttle
 	dummyPwd string
 	sessions sessionCache
+	tokens   tokenCache
 }
 
 // New loads the signing key from the store, creating it on first start,
@@ -227,11 +228,15 @@ func (a *Service) Revoke(ctx context.Context, token string) error {
 // Authenticate returns the caller an access token stands for. Forged,
 // expired and revoked tokens are Unauthorized.
 func (a *Service) Authenticate(ctx context.Context, accessToken string) (Caller, error) {
-	c, err := a.parse(accessToken)
-	if err != nil {
-		return Caller{}, errs.E(errs.Unauthorized, "the access token is invalid or expired")
-	}
 	now := a.cfg.Now()
+	c, ok := a.tokens.get(accessToken, now)
+	if !ok {
+		var err error
+		if c, err = a.parse(accessToken); err != nil {
+			return Caller{}, errs.E(errs.Unauthorized, "the access token is invalid or expired")
+		}
+		a.tokens.put(accessToken, c)
+	}
 	if who, ok := a.sessions.get(c.SessionID, c.Subject, now); ok {
 		return Caller{Identity: who, SessionID: c.SessionID, App: c.App}, nil
 	}

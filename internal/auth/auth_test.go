@@ -146,6 +146,11 @@ func TestTokensThatMustNotAuthenticate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Accepted once, so remembered: neither the tampered copies below nor
+	// the token itself once expired may ride on that.
+	if _, err := a.Authenticate(ctx, tok.AccessToken); err != nil {
+		t.Fatal(err)
+	}
 	forgedKey := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"sub": "x", "sid": tok.SessionID, "iss": "boxwire", "exp": time.Now().Add(time.Hour).Unix()})
 	forged, _ := forgedKey.SignedString([]byte("not the server's key"))
 	unsigned, _ := jwt.NewWithClaims(jwt.SigningMethodNone, jwt.MapClaims{"sid": tok.SessionID, "exp": time.Now().Add(time.Hour).Unix()}).

@@ -53,3 +53,35 @@ func (c *sessionCache) forget(sid string) {
 	delete(c.m, sid)
 	c.mu.Unlock()
 }
+
+// maxCachedTokens bounds the token cache; past it, it is emptied.
+const maxCachedTokens = 10_000
+
+// tokenCache remembers access tokens whose signature and claims were
+// verified: a client sends the same token on every request, and checking
+// the HMAC and decoding the claims cost about a tenth of an append's CPU.
+// Expiry is still checked on every use; revocation is the session
+// cache's business.
+type tokenCache struct {
+	mu sync.Mutex
+	m  map[string]*claims
+}
+
+func (c *tokenCache) get(token string, now time.Time) (*claims, bool) {
+	c.mu.Lock()
+	cl, ok := c.m[token]
+	c.mu.Unlock()
+	if !ok || cl.ExpiresAt == nil || !now.Before(cl.ExpiresAt.Time) {
+		return nil, false
+	}
+	return cl, true
+}
+
+func (c *tokenCache) put(token string, cl *claims) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= maxCachedTokens {
+		c.m = map[string]*claims{}
+	}
+	c.m[token] = cl
+}
