@@ -52,6 +52,10 @@ type Input struct {
 	Content    json.RawMessage `json:"content"`
 	ReferrerID *string         `json:"referrer_id"`
 	Extra      json.RawMessage `json:"extra"`
+
+	// text is a msg.text content Validate already parsed and normalised,
+	// so that Check, inside the one committer, need not do it again.
+	text json.RawMessage
 }
 
 // Target is the event an input's referrer_id points at.
@@ -144,7 +148,7 @@ func Check(s State, a Actor, in Input, target *Target, route Route) (Decision, e
 	var err error
 	switch t {
 	case TypeMsgText:
-		err = checkText(s, a, ref, in.Content, &d)
+		err = checkText(s, a, ref, in, &d)
 	case TypeMsgEdit:
 		err = checkEdit(s, a, ref, target, in.Content, &d)
 	case TypeMsgDelete:
@@ -270,14 +274,18 @@ type TextContent struct {
 	PublicKey string `json:"public_key"`
 }
 
-func checkText(s State, a Actor, ref string, content json.RawMessage, d *Decision) error {
+func checkText(s State, a Actor, ref string, in Input, d *Decision) error {
 	if err := noReferrer(ref); err != nil {
 		return err
 	}
 	if err := mustMember(s, a); err != nil {
 		return err
 	}
-	c, err := parseText(content)
+	if in.text != nil {
+		d.Content = in.text
+		return nil
+	}
+	c, err := parseText(in.Content)
 	if err != nil {
 		return err
 	}
@@ -542,21 +550,26 @@ type Member struct {
 
 // Validate checks what an input can be judged on without the box: its
 // route and type, and the shape of its content. It runs before the write
-// transaction, so malformed input never costs one; Check repeats it
-// inside, with the box's rules. Referrer rules stay in Check: whether a
+// transaction, so malformed input never costs one. It returns the input
+// with a msg.text content parsed and normalised, which Check then takes
+// as it is (Check judges an input Validate has not seen in full); the
+// box's rules are Check's. Referrer rules stay in Check: whether a
 // referrer is allowed is the box's business, and must not answer
 // differently for a box one cannot see.
-func Validate(in Input, route Route) error {
+func Validate(in Input, route Route) (Input, error) {
 	t := CanonicalType(in.Type)
 	if err := postable(t, route); err != nil {
-		return err
+		return in, err
 	}
 	var err error
 	switch t {
 	case TypeMsgText:
-		_, err = parseText(in.Content)
+		var c TextContent
+		if c, err = parseText(in.Content); err == nil {
+			in.text = marshal(c)
+		}
 	case TypeMsgEdit:
 		_, err = parseEdit(in.Content)
 	}
-	return err
+	return in, err
 }

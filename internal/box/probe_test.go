@@ -74,7 +74,7 @@ func TestValidateBeforeAnyState(t *testing.T) {
 		{box.Input{Type: "member.join"}, box.Single, ""}, // its rules need the box
 	}
 	for _, tc := range cases {
-		err := box.Validate(tc.in, tc.route)
+		_, err := box.Validate(tc.in, tc.route)
 		if tc.field == "" && err != nil || tc.field != "" && errs.As(err).Fields[tc.field] == "" {
 			t.Errorf("Validate(%s %s): %v, want an error naming %q", tc.in.Type, tc.in.Content, err, tc.field)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/google/uuid"
 
@@ -47,8 +48,9 @@ func (s *Service) post(ctx context.Context, boxID string, inputs []box.Input, ro
 	if err != nil {
 		return nil, err
 	}
-	for i, in := range inputs {
-		if err := box.Validate(in, route); err != nil {
+	inputs = slices.Clone(inputs) // Validate's results are ours, not the caller's
+	for i := range inputs {
+		if inputs[i], err = box.Validate(inputs[i], route); err != nil {
 			return nil, batchField(err, route, i)
 		}
 	}
