@@ -172,10 +172,18 @@ func (d *Dispatcher) follow(ctx context.Context, orgID, id string, wake <-chan s
 // deliverBatch reads the next entries of the hook's organisation after
 // its position and delivers those of its type, one at a time, in order.
 // more reports a full batch: there may be more to read at once.
+//
+// It only reads until there is something to send: deliver takes the
+// lease before each attempt. A wake-up is shared by every hook of every
+// organisation, so a write here would be one durable transaction per hook
+// per wake-up, most of them with nothing to deliver.
 func (d *Dispatcher) deliverBatch(ctx context.Context, orgID, id string) (more bool, err error) {
-	h, err := d.current(ctx, orgID, id)
+	h, err := d.Store.Webhook(ctx, orgID, id)
 	if err != nil {
-		return false, err
+		return false, stopIfGone(err)
+	}
+	if !h.IsEnabled {
+		return false, errStopped
 	}
 	entries, err := d.Store.ReadJournal(ctx, journal.Query{After: h.Position,
 		Scopes: []string{messaging.OrgScope(orgID)}, Limit: readBatch})
@@ -271,7 +279,9 @@ func (d *Dispatcher) deliver(ctx context.Context, h messaging.Webhook, e journal
 		if h, err = d.current(ctx, h.OrgID, h.WebhookID); err != nil {
 			return h, false, err
 		}
-		if !receives(h.Type, e.Type) {
+		// Passed over: the hook no longer takes the type, or another node
+		// delivered e while the batch was read.
+		if !receives(h.Type, e.Type) || e.Position <= h.Position {
 			return h, false, nil
 		}
 		cause := d.post(ctx, h, e.ID, body)
