@@ -46,11 +46,14 @@ func (s *Service) sendDue(ctx context.Context, log *slog.Logger) bool {
 	const batch = 16
 	var ids []string
 	now := time.Now()
-	err := s.Store.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
-		var err error
-		ids, err = tx.ClaimSends(ctx, now, now.Add(sendLease), batch)
-		return err
-	})
+	due, err := s.Store.SendsDue(ctx, now)
+	if err == nil && due {
+		err = s.Store.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+			var err error
+			ids, err = tx.ClaimSends(ctx, now, now.Add(sendLease), batch)
+			return err
+		})
+	}
 	if err != nil {
 		if ctx.Err() == nil {
 			log.Error("claim sends", "error", err)

@@ -163,20 +163,29 @@ func (s *Store) Messages(ctx context.Context, r Reach, f Filter) ([]messaging.Me
 	return messages.page(ctx, s.rq, q, f.Offset)
 }
 
+// dueSends selects the queued outgoing messages due at $1, oldest due
+// first, at most $2. The order is total, so the same statement in one
+// transaction selects the same rows.
+const dueSends = ` FROM messages WHERE send_state = 'queued' AND next_attempt_at <= $1
+	ORDER BY next_attempt_at, created_at, id LIMIT $2`
+
+// SendsDue reports, from a read, whether any send is due: the sender
+// polls every second, and an idle poll should not cost a write.
+func (s *Store) SendsDue(ctx context.Context, now time.Time) (bool, error) {
+	ids, err := column(ctx, s.rq, `SELECT id`+dueSends, micros(now), 1)
+	return len(ids) > 0, errs.Wrap(err, "read due sends")
+}
+
 // ClaimSends takes up to limit queued outgoing messages that are due,
 // leasing them until lease so another node's sender leaves them alone.
 func (t *Tx) ClaimSends(ctx context.Context, now, lease time.Time, limit int) ([]string, error) {
-	ids, err := column(ctx, t.q, `SELECT id FROM messages WHERE send_state = 'queued' AND next_attempt_at <= $1
-		ORDER BY next_attempt_at, created_at LIMIT $2`, micros(now), limit)
-	if err != nil {
+	ids, err := column(ctx, t.q, `SELECT id`+dueSends, micros(now), limit)
+	if err != nil || len(ids) == 0 {
 		return nil, errs.Wrap(err, "claim sends")
 	}
-	for _, id := range ids {
-		if _, err := t.q.ExecContext(ctx, `UPDATE messages SET next_attempt_at = $2 WHERE id = $1`, id, micros(lease)); err != nil {
-			return nil, errs.Wrap(err, "claim sends")
-		}
-	}
-	return ids, nil
+	_, err = t.q.ExecContext(ctx, `UPDATE messages SET next_attempt_at = $3 WHERE id IN (SELECT id`+dueSends+`)`,
+		micros(now), limit, micros(lease))
+	return ids, errs.Wrap(err, "claim sends")
 }
 
 // SendDone takes a message out of the send queue, with the channel's id

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/boxwire/boxwire/internal/store"
 	"github.com/boxwire/boxwire/internal/store/postgres"
@@ -103,4 +104,28 @@ func Database(tb testing.TB) string {
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
 	return u.String()
+}
+
+// OpenCounting opens a store whose committed write transactions Commits
+// counts: tests check that work which should only read does not write.
+func OpenCounting(tb testing.TB) (*store.Store, func() int) {
+	tb.Helper()
+	reg := prometheus.NewRegistry()
+	s := Open(tb, store.Options{Metrics: store.NewMetrics(reg)})
+	return s, func() int {
+		tb.Helper()
+		families, err := reg.Gather()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		n := 0
+		for _, f := range families {
+			if f.GetName() == "boxwire_store_commits_total" {
+				for _, m := range f.GetMetric() {
+					n += int(m.GetCounter().GetValue())
+				}
+			}
+		}
+		return n
+	}
 }
