@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/boxwire/boxwire/internal/api/httpx"
@@ -68,7 +67,7 @@ func (s *Server) wakeWebhooks(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case n := <-sub.C:
-			if strings.HasPrefix(n.Scope, "org:") {
+			if messaging.IsOrgScope(n.Scope) {
 				s.Webhooks.Wake()
 			}
 		}

@@ -2,6 +2,7 @@ package messaging
 
 import (
 	"encoding/json"
+	"strings"
 	"time"
 )
 
@@ -265,8 +266,14 @@ const (
 	EntryConversationUpdated = "conversation.updated"
 )
 
+// orgScopePrefix starts the journal scope of every organisation.
+const orgScopePrefix = "org:"
+
 // OrgScope is the journal scope of an organisation's messaging entries.
-func OrgScope(orgID string) string { return "org:" + orgID }
+func OrgScope(orgID string) string { return orgScopePrefix + orgID }
+
+// IsOrgScope reports whether a journal scope is an organisation's.
+func IsOrgScope(scope string) bool { return strings.HasPrefix(scope, orgScopePrefix) }
 
 // EntryPayload is the journal payload of a messaging record: the record
 // in its API shape, which is also what webhooks and realtime frames carry.

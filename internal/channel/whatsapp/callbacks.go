@@ -79,11 +79,18 @@ func (c Callbacks) Receive(w http.ResponseWriter, r *http.Request) {
 		// body that will never parse.
 		c.log().Warn("whatsapp callback: items left out", "path", r.URL.Path, "error", err)
 	}
+	// One Apply for the whole callback: each would read the account again.
+	var ev channel.Events
 	for _, ch := range changes {
 		if ch.PhoneNumberID != "" && ch.PhoneNumberID != sec.PhoneNumberID {
 			continue // another number of the same Meta app
 		}
-		if err := c.Apply(r.Context(), id, ch.Events); err != nil {
+		ev.Messages = append(ev.Messages, ch.Events.Messages...)
+		ev.Statuses = append(ev.Statuses, ch.Events.Statuses...)
+		ev.Templates = append(ev.Templates, ch.Events.Templates...)
+	}
+	if len(ev.Messages)+len(ev.Statuses)+len(ev.Templates) > 0 {
+		if err := c.Apply(r.Context(), id, ev); err != nil {
 			c.fail(w, r, err)
 			return
 		}
