@@ -203,7 +203,11 @@ func (s *Service) Team(ctx context.Context, id string) (messaging.Team, error) {
 	if err != nil {
 		return messaging.Team{}, err
 	}
-	teams, err := s.Store.Teams(ctx, m.OrgID, id)
+	return s.team(ctx, m.OrgID, id)
+}
+
+func (s *Service) team(ctx context.Context, orgID, id string) (messaging.Team, error) {
+	teams, err := s.Store.Teams(ctx, orgID, id)
 	if err != nil {
 		return messaging.Team{}, err
 	}
@@ -245,7 +249,7 @@ func (s *Service) SaveTeam(ctx context.Context, id string, in TeamInput) (messag
 	if err != nil {
 		return t, err
 	}
-	return s.Team(ctx, t.TeamID)
+	return s.team(ctx, m.OrgID, t.TeamID) // the caller was checked above
 }
 
 func description(v string) (string, error) {

@@ -3,7 +3,6 @@ package business
 import (
 	"context"
 	"encoding/json"
-	"strings"
 	"time"
 
 	"github.com/boxwire/boxwire/internal/errs"
@@ -36,11 +35,11 @@ func (s *Service) NewViewer(who identity.Identity) *Viewer { return &Viewer{s: s
 
 // Skips implements realtime.Skipper: an organisation user sees nothing
 // but organisations' entries.
-func (v *Viewer) Skips(e *journal.Entry) bool { return !strings.HasPrefix(e.Scope, "org:") }
+func (v *Viewer) Skips(e *journal.Entry) bool { return !messaging.IsOrgScope(e.Scope) }
 
 // Frame implements realtime.Viewer.
 func (v *Viewer) Frame(ctx context.Context, e journal.Entry) (realtime.Frame, bool, error) {
-	if len(e.Scope) < 4 || e.Scope[:4] != "org:" {
+	if !messaging.IsOrgScope(e.Scope) {
 		return realtime.Frame{}, false, nil
 	}
 	if err := v.refresh(ctx); err != nil || !v.inOrg || e.Scope != messaging.OrgScope(v.member.OrgID) {

@@ -114,6 +114,6 @@ func (s *Store) Inboxes(ctx context.Context, r Reach, f Filter) ([]messaging.Inb
 
 // AccountIDs lists the ids of the API accounts within r.
 func (s *Store) AccountIDs(ctx context.Context, r Reach) ([]string, error) {
-	q := newQuery("api_accounts a", "a.", "a.id", r)
+	q := accounts.within(r)
 	return column(ctx, s.rq, `SELECT a.id FROM `+q.from+q.where.String(), q.args...)
 }
