@@ -1,0 +1,189 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"io/fs"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"github.com/boxwire/boxwire/internal/box"
+	"github.com/boxwire/boxwire/internal/identity"
+	"github.com/boxwire/boxwire/internal/journal"
+	"github.com/boxwire/boxwire/internal/store"
+)
+
+// upTo is the SQLite dialect with only the migrations up to a version:
+// a database as an older binary left it.
+type upTo struct {
+	dialect
+	version string // the file-name prefix of the newest migration kept
+}
+
+func (d upTo) Migrations() fs.FS {
+	all := d.dialect.Migrations()
+	kept := map[string]bool{}
+	names, _ := fs.Glob(all, "*.sql")
+	for _, n := range names {
+		kept[n] = n[:4] <= d.version
+	}
+	return filteredFS{all, kept}
+}
+
+type filteredFS struct {
+	fs.FS
+	kept map[string]bool
+}
+
+func (f filteredFS) Open(name string) (fs.File, error) {
+	if name != "." && !f.kept[name] {
+		return nil, fs.ErrNotExist
+	}
+	return f.FS.Open(name)
+}
+
+func (f filteredFS) Glob(pattern string) ([]string, error) {
+	names, err := fs.Glob(f.FS, pattern)
+	var out []string
+	for _, n := range names {
+		if f.kept[n] {
+			out = append(out, n)
+		}
+	}
+	return out, err
+}
+
+// TestPositionsBecomeRowidsWithoutLosingAnEvent: migration 0004 rebuilds
+// the journal and box_events of a database written by an older binary.
+// Every entry and event must come through with its position, and the
+// next append must take the next position.
+func TestPositionsBecomeRowidsWithoutLosingAnEvent(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "boxwire.db")
+	old := openOld(t, path, "0003")
+	b, written := boxWithEvents(t, old, 3)
+	if err := old.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s, err := Open(ctx, path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if v, err := s.SchemaVersion(ctx); err != nil || v < 4 {
+		t.Fatalf("schema version %d, %v; want 4 or later", v, err)
+	}
+	listed, err := s.ListBoxEvents(ctx, b.ID, store.EventFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(listed) != len(written) {
+		t.Fatalf("%d events after the migration, want %d", len(listed), len(written))
+	}
+	for i, e := range listed {
+		w := written[i]
+		if e.Position != w.Position || e.ID != w.ID || string(e.Content) != string(w.Content) || e.SenderID != w.SenderID {
+			t.Fatalf("event %d after the migration: %+v, want %+v", i, e, w)
+		}
+	}
+	entries, err := s.ReadJournal(ctx, journal.Query{Scopes: []string{b.ID}})
+	if err != nil || len(entries) != len(written) || entries[len(entries)-1].Position != written[len(written)-1].Position {
+		t.Fatalf("journal after the migration: %d entries, %v", len(entries), err)
+	}
+
+	next := appendEvent(t, s, b, written[0].SenderID, "after")
+	if last := written[len(written)-1].Position; next.Position <= last {
+		t.Fatalf("the append after the migration took position %d, not after %d", next.Position, last)
+	}
+	if again, err := s.BoxEventAt(ctx, next.Position); err != nil || again.ID != next.ID {
+		t.Fatalf("event at %d: %+v, %v", next.Position, again, err)
+	}
+	schemaIsRowids(t, path)
+}
+
+// schemaIsRowids checks what the migration is for: no AUTOINCREMENT and
+// no separate index on box_events' position.
+func schemaIsRowids(t *testing.T, path string) {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var journalSQL string
+	if err := db.QueryRow(`SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'journal'`).Scan(&journalSQL); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(strings.ToUpper(journalSQL), "AUTOINCREMENT") {
+		t.Errorf("journal still uses AUTOINCREMENT: %s", journalSQL)
+	}
+	var autoIndexes int
+	if err := db.QueryRow(`SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'box_events'
+		AND name LIKE 'sqlite_autoindex%'`).Scan(&autoIndexes); err != nil {
+		t.Fatal(err)
+	}
+	if autoIndexes != 0 {
+		t.Errorf("box_events keeps %d automatic index(es): position is not its rowid", autoIndexes)
+	}
+}
+
+// openOld opens path with the migrations up to version only.
+func openOld(t *testing.T, path, version string) *store.Store {
+	t.Helper()
+	write, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+writerPragmas)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write.SetMaxOpenConns(1)
+	read, err := sql.Open("sqlite", "file:"+path+"?"+pragmas)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := store.Open(context.Background(), upTo{version: version}, write, read, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := s.SchemaVersion(context.Background()); err != nil || v != 3 {
+		t.Fatalf("old schema version %d, %v; want 3", v, err)
+	}
+	return s
+}
+
+// boxWithEvents creates a box and n events in it, one journal entry each.
+func boxWithEvents(t *testing.T, s *store.Store, n int) (box.Box, []store.Event) {
+	t.Helper()
+	creator := &identity.Identity{IdentifierValue: "old@example.com", DisplayName: "Old", PasswordHash: "x"}
+	b := box.Box{ID: uuid.NewString(), Title: "t", PublicKey: "k", AccessMode: box.Public, Lifecycle: box.Open}
+	err := s.Write(context.Background(), func(ctx context.Context, tx *store.Tx) error {
+		if err := tx.CreateIdentity(ctx, creator); err != nil {
+			return err
+		}
+		b.CreatorID = creator.ID
+		return tx.InsertBox(ctx, &b)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var events []store.Event
+	for i := range n {
+		events = append(events, appendEvent(t, s, b, creator.ID, strings.Repeat("x", i+1)))
+	}
+	return b, events
+}
+
+func appendEvent(t *testing.T, s *store.Store, b box.Box, sender, text string) store.Event {
+	t.Helper()
+	content, _ := json.Marshal(map[string]string{"text": text})
+	e := store.Event{ID: uuid.NewString(), BoxID: b.ID, Type: "msg.text", SenderID: sender, Content: content}
+	if err := s.Write(context.Background(), func(ctx context.Context, tx *store.Tx) error {
+		return tx.AppendBoxEvent(ctx, &e)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
