@@ -230,7 +230,7 @@ func (b *batch) take(j *job) {
 	if i == 0 {
 		if b.results[i] = run(j, t); b.results[i] != nil {
 			b.tx.Rollback()
-			b.memo, b.savepoint = boxMemo{}, false
+			b.memo = boxMemo{}
 			b.begin()
 			return
 		}

@@ -50,29 +50,12 @@ func inOneBatch(t *testing.T, s *store.Store, first func(ctx context.Context, tx
 	return out
 }
 
-func newBox(t *testing.T, s *store.Store) (box.Box, string) {
-	t.Helper()
-	creator := newIdentity(uuid.NewString() + "@example.com")
-	b := box.Box{ID: uuid.NewString(), Title: "t", PublicKey: "k", AccessMode: box.Public, Lifecycle: box.Open}
-	err := s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
-		if err := tx.CreateIdentity(ctx, creator); err != nil {
-			return err
-		}
-		b.CreatorID = creator.ID
-		return tx.InsertBox(ctx, &b)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b, creator.ID
-}
-
 // The jobs of one transaction read a box's state once; what a later job
 // reads must still be what the transaction holds, after another job
 // changed it, appended to it, or was rolled back.
 func TestBoxStateWithinOneTransaction(t *testing.T) {
 	s := storetest.Open(t, store.Options{})
-	b, creator := newBox(t, s)
+	b, creator := storetest.NewBox(t, s)
 	state := func(into *box.State) func(ctx context.Context, tx *store.Tx) error {
 		return func(ctx context.Context, tx *store.Tx) (err error) {
 			*into, err = tx.BoxState(ctx, b.ID)
@@ -130,7 +113,7 @@ func TestBoxStateWithinOneTransaction(t *testing.T) {
 // job reads the membership the transaction holds.
 func TestJoinsWithinOneTransaction(t *testing.T) {
 	s := storetest.Open(t, store.Options{})
-	b, _ := newBox(t, s)
+	b, _ := storetest.NewBox(t, s)
 	member := newIdentity(uuid.NewString() + "@example.com")
 	if err := s.Write(ctx, func(ctx context.Context, tx *store.Tx) error { return tx.CreateIdentity(ctx, member) }); err != nil {
 		t.Fatal(err)

@@ -1,10 +1,9 @@
-package sqlite
+package sqlite_test
 
 import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"io/fs"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,50 +11,11 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/boxwire/boxwire/internal/box"
-	"github.com/boxwire/boxwire/internal/identity"
 	"github.com/boxwire/boxwire/internal/journal"
 	"github.com/boxwire/boxwire/internal/store"
+	"github.com/boxwire/boxwire/internal/store/sqlite"
+	"github.com/boxwire/boxwire/internal/store/storetest"
 )
-
-// upTo is the SQLite dialect with only the migrations up to a version:
-// a database as an older binary left it.
-type upTo struct {
-	dialect
-	version string // the file-name prefix of the newest migration kept
-}
-
-func (d upTo) Migrations() fs.FS {
-	all := d.dialect.Migrations()
-	kept := map[string]bool{}
-	names, _ := fs.Glob(all, "*.sql")
-	for _, n := range names {
-		kept[n] = n[:4] <= d.version
-	}
-	return filteredFS{all, kept}
-}
-
-type filteredFS struct {
-	fs.FS
-	kept map[string]bool
-}
-
-func (f filteredFS) Open(name string) (fs.File, error) {
-	if name != "." && !f.kept[name] {
-		return nil, fs.ErrNotExist
-	}
-	return f.FS.Open(name)
-}
-
-func (f filteredFS) Glob(pattern string) ([]string, error) {
-	names, err := fs.Glob(f.FS, pattern)
-	var out []string
-	for _, n := range names {
-		if f.kept[n] {
-			out = append(out, n)
-		}
-	}
-	return out, err
-}
 
 // TestPositionsBecomeRowidsWithoutLosingAnEvent: migration 0004 rebuilds
 // the journal and box_events of a database written by an older binary.
@@ -64,13 +24,16 @@ func (f filteredFS) Glob(pattern string) ([]string, error) {
 func TestPositionsBecomeRowidsWithoutLosingAnEvent(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "boxwire.db")
-	old := openOld(t, path, "0003")
+	old := sqlite.OpenUpTo(t, path, "0003")
+	if v, err := old.SchemaVersion(ctx); err != nil || v != 3 {
+		t.Fatalf("old schema version %d, %v; want 3", v, err)
+	}
 	b, written := boxWithEvents(t, old, 3)
 	if err := old.Close(); err != nil {
 		t.Fatal(err)
 	}
 
-	s, err := Open(ctx, path, store.Options{})
+	s, err := sqlite.Open(ctx, path, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,46 +95,13 @@ func schemaIsRowids(t *testing.T, path string) {
 	}
 }
 
-// openOld opens path with the migrations up to version only.
-func openOld(t *testing.T, path, version string) *store.Store {
-	t.Helper()
-	write, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+writerPragmas)
-	if err != nil {
-		t.Fatal(err)
-	}
-	write.SetMaxOpenConns(1)
-	read, err := sql.Open("sqlite", "file:"+path+"?"+pragmas)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := store.Open(context.Background(), upTo{version: version}, write, read, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if v, err := s.SchemaVersion(context.Background()); err != nil || v != 3 {
-		t.Fatalf("old schema version %d, %v; want 3", v, err)
-	}
-	return s
-}
-
 // boxWithEvents creates a box and n events in it, one journal entry each.
 func boxWithEvents(t *testing.T, s *store.Store, n int) (box.Box, []store.Event) {
 	t.Helper()
-	creator := &identity.Identity{IdentifierValue: "old@example.com", DisplayName: "Old", PasswordHash: "x"}
-	b := box.Box{ID: uuid.NewString(), Title: "t", PublicKey: "k", AccessMode: box.Public, Lifecycle: box.Open}
-	err := s.Write(context.Background(), func(ctx context.Context, tx *store.Tx) error {
-		if err := tx.CreateIdentity(ctx, creator); err != nil {
-			return err
-		}
-		b.CreatorID = creator.ID
-		return tx.InsertBox(ctx, &b)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	b, creator := storetest.NewBox(t, s)
 	var events []store.Event
 	for i := range n {
-		events = append(events, appendEvent(t, s, b, creator.ID, strings.Repeat("x", i+1)))
+		events = append(events, appendEvent(t, s, b, creator, strings.Repeat("x", i+1)))
 	}
 	return b, events
 }

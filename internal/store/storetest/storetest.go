@@ -17,9 +17,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	_ "github.com/jackc/pgx/v5/stdlib"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/boxwire/boxwire/internal/box"
+	"github.com/boxwire/boxwire/internal/identity"
 	"github.com/boxwire/boxwire/internal/store"
 	"github.com/boxwire/boxwire/internal/store/postgres"
 	"github.com/boxwire/boxwire/internal/store/sqlite"
@@ -128,4 +131,24 @@ func OpenCounting(tb testing.TB) (*store.Store, func() int) {
 		}
 		return n
 	}
+}
+
+// NewBox writes an open public box and a new identity who created it, for
+// tests that need a box to write events to. It returns the creator's id.
+func NewBox(tb testing.TB, s *store.Store) (box.Box, string) {
+	tb.Helper()
+	email := uuid.NewString() + "@example.com"
+	creator := &identity.Identity{IdentifierValue: email, DisplayName: "User " + email, PasswordHash: "x"}
+	b := box.Box{ID: uuid.NewString(), Title: "t", PublicKey: "k", AccessMode: box.Public, Lifecycle: box.Open}
+	err := s.Write(context.Background(), func(ctx context.Context, tx *store.Tx) error {
+		if err := tx.CreateIdentity(ctx, creator); err != nil {
+			return err
+		}
+		b.CreatorID = creator.ID
+		return tx.InsertBox(ctx, &b)
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b, creator.ID
 }
