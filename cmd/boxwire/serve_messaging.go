@@ -43,7 +43,7 @@ func (s *Server) startMessaging(ctx context.Context) map[string]http.Handler {
 	s.background(wctx, func(ctx context.Context) { s.Business.RunSender(ctx, s.Log) })
 	s.background(wctx, s.Webhooks.Run)
 	s.background(wctx, s.wakeWebhooks)
-	wa := whatsapp.Callbacks{Account: s.whatsappSecrets, Apply: s.whatsappEvents, Log: s.Log}
+	wa := whatsapp.Callbacks[messaging.APIAccount]{Account: s.whatsappAccount, Apply: s.Business.ChannelEvents, Log: s.Log}
 	routes["GET /channels/whatsapp/{id}"] = http.HandlerFunc(wa.Verify)
 	routes["POST /channels/whatsapp/{id}"] = http.HandlerFunc(wa.Receive)
 	return routes
@@ -89,23 +89,15 @@ func (sandboxChannel) Progress(id string, at time.Time) []channel.Status {
 	return sandbox.Progress(id, at)
 }
 
-// whatsappSecrets reads what authenticates Meta's callbacks for an API account.
-func (s *Server) whatsappSecrets(ctx context.Context, id string) (whatsapp.Secrets, error) {
+// whatsappAccount reads a WhatsApp API account and what authenticates
+// Meta's callbacks for it.
+func (s *Server) whatsappAccount(ctx context.Context, id string) (whatsapp.Secrets, messaging.APIAccount, error) {
 	a, err := s.Business.ChannelAccount(ctx, id, messaging.ChannelWhatsApp)
 	if errs.CodeOf(err) == errs.NotFound {
-		return whatsapp.Secrets{}, whatsapp.ErrUnknownAccount
+		return whatsapp.Secrets{}, a, whatsapp.ErrUnknownAccount
 	}
 	return whatsapp.Secrets{AppSecret: a.Settings.AppSecret, VerifyToken: a.Settings.VerifyToken,
-		PhoneNumberID: a.Settings.PhoneNumberID}, err
-}
-
-// whatsappEvents applies a verified callback's events to its API account.
-func (s *Server) whatsappEvents(ctx context.Context, id string, ev channel.Events) error {
-	a, err := s.Business.ChannelAccount(ctx, id, messaging.ChannelWhatsApp)
-	if err != nil {
-		return err
-	}
-	return s.Business.ChannelEvents(ctx, a, ev)
+		PhoneNumberID: a.Settings.PhoneNumberID}, a, err
 }
 
 // viewer is what an identity sees live: its boxes' events and its

@@ -90,3 +90,15 @@ type Events struct {
 	Statuses  []Status
 	Templates []TemplateReview
 }
+
+// Add appends o's events to e's.
+func (e *Events) Add(o Events) {
+	e.Messages = append(e.Messages, o.Messages...)
+	e.Statuses = append(e.Statuses, o.Statuses...)
+	e.Templates = append(e.Templates, o.Templates...)
+}
+
+// Empty reports whether e holds no event.
+func (e Events) Empty() bool {
+	return len(e.Messages)+len(e.Statuses)+len(e.Templates) == 0
+}

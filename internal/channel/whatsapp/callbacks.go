@@ -30,17 +30,19 @@ var ErrUnknownAccount = errors.New("whatsapp: no such API account")
 
 // Callbacks serves the webhook Meta calls for an API account, at a path
 // whose {id} is the account's id (the URL to give in Meta's dashboard).
-type Callbacks struct {
-	Account func(ctx context.Context, accountID string) (Secrets, error)
+// A is the account as the caller loads it: Account reads it once, with
+// its secrets, and Apply is handed it back.
+type Callbacks[A any] struct {
+	Account func(ctx context.Context, accountID string) (Secrets, A, error)
 	// Apply takes the events of a verified callback. An error makes Meta
 	// retry the callback later, so Apply must tolerate redeliveries.
-	Apply func(ctx context.Context, accountID string, ev channel.Events) error
+	Apply func(ctx context.Context, account A, ev channel.Events) error
 	Log   *slog.Logger
 }
 
 // Verify answers the subscription handshake (GET with hub.challenge).
-func (c Callbacks) Verify(w http.ResponseWriter, r *http.Request) {
-	sec, err := c.Account(r.Context(), r.PathValue("id"))
+func (c Callbacks[A]) Verify(w http.ResponseWriter, r *http.Request) {
+	sec, _, err := c.Account(r.Context(), r.PathValue("id"))
 	if err != nil {
 		c.fail(w, r, err)
 		return
@@ -56,9 +58,9 @@ func (c Callbacks) Verify(w http.ResponseWriter, r *http.Request) {
 
 // Receive takes a signed webhook POST: messages, statuses and template
 // reviews. The signature is checked on the raw bytes before parsing.
-func (c Callbacks) Receive(w http.ResponseWriter, r *http.Request) {
+func (c Callbacks[A]) Receive(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	sec, err := c.Account(r.Context(), id)
+	sec, account, err := c.Account(r.Context(), id)
 	if err != nil {
 		c.fail(w, r, err)
 		return
@@ -79,18 +81,16 @@ func (c Callbacks) Receive(w http.ResponseWriter, r *http.Request) {
 		// body that will never parse.
 		c.log().Warn("whatsapp callback: items left out", "path", r.URL.Path, "error", err)
 	}
-	// One Apply for the whole callback: each would read the account again.
+	// One Apply for the whole callback, with the account read above.
 	var ev channel.Events
 	for _, ch := range changes {
 		if ch.PhoneNumberID != "" && ch.PhoneNumberID != sec.PhoneNumberID {
 			continue // another number of the same Meta app
 		}
-		ev.Messages = append(ev.Messages, ch.Events.Messages...)
-		ev.Statuses = append(ev.Statuses, ch.Events.Statuses...)
-		ev.Templates = append(ev.Templates, ch.Events.Templates...)
+		ev.Add(ch.Events)
 	}
-	if len(ev.Messages)+len(ev.Statuses)+len(ev.Templates) > 0 {
-		if err := c.Apply(r.Context(), id, ev); err != nil {
+	if !ev.Empty() {
+		if err := c.Apply(r.Context(), account, ev); err != nil {
 			c.fail(w, r, err)
 			return
 		}
@@ -98,14 +98,14 @@ func (c Callbacks) Receive(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 }
 
-func (c Callbacks) log() *slog.Logger {
+func (c Callbacks[A]) log() *slog.Logger {
 	if c.Log != nil {
 		return c.Log
 	}
 	return slog.Default()
 }
 
-func (c Callbacks) fail(w http.ResponseWriter, r *http.Request, err error) {
+func (c Callbacks[A]) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, ErrUnknownAccount) {
 		http.Error(w, "no such WhatsApp API account", http.StatusNotFound)
 		return

@@ -30,10 +30,10 @@ func TestACallbackIsAppliedOnceWithEveryChangeForItsNumber(t *testing.T) {
 
 	lookups := 0
 	var applied []channel.Events
-	c := whatsapp.Callbacks{
-		Account: func(context.Context, string) (whatsapp.Secrets, error) {
+	c := whatsapp.Callbacks[string]{
+		Account: func(_ context.Context, id string) (whatsapp.Secrets, string, error) {
 			lookups++
-			return whatsapp.Secrets{AppSecret: secret, PhoneNumberID: number}, nil
+			return whatsapp.Secrets{AppSecret: secret, PhoneNumberID: number}, id, nil
 		},
 		Apply: func(_ context.Context, _ string, ev channel.Events) error {
 			applied = append(applied, ev)

@@ -30,9 +30,7 @@ func ParseWebhook(body []byte) (channel.Events, error) {
 	changes, err := ParseChanges(body)
 	var all channel.Events
 	for _, c := range changes {
-		all.Messages = append(all.Messages, c.Events.Messages...)
-		all.Statuses = append(all.Statuses, c.Events.Statuses...)
-		all.Templates = append(all.Templates, c.Events.Templates...)
+		all.Add(c.Events)
 	}
 	return all, err
 }
