@@ -113,7 +113,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 // benchAppend signs in, creates the boxes and drives the appends.
 func benchAppend(ctx context.Context, cfg benchConfig) (*benchResult, error) {
-	hc := benchClient(4, new(atomic.Int64)) // sign-in and set-up only
+	hc := benchClient(4) // sign-in and set-up only
 	defer hc.CloseIdleConnections()
 	token, err := benchSignIn(ctx, hc, cfg.Server, cfg.Email, cfg.Password, cfg.Warmup+cfg.Duration+30*time.Second, "--warmup or --duration")
 	if err != nil {
@@ -138,8 +138,7 @@ func benchAppend(ctx context.Context, cfg benchConfig) (*benchResult, error) {
 }
 
 // benchDialer opens the workers' connections to server (TLS for https,
-// speaking HTTP/1.1), counting them. A connection stops waiting when the
-// run's context ends, so Ctrl-C is not held up by a silent server.
+// speaking HTTP/1.1), counting them.
 func benchDialer(server string, dials *atomic.Int64) func(context.Context) (net.Conn, error) {
 	u, _ := url.Parse(server) // validated with the flags
 	addr, d := u.Host, &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
@@ -161,23 +160,18 @@ func benchDialer(server string, dials *atomic.Int64) func(context.Context) (net.
 		} else {
 			conn, err = d.DialContext(ctx, "tcp", addr)
 		}
-		if err == nil {
-			context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
-		}
 		return conn, err
 	}
 }
 
-// benchClient gives every worker its own keep-alive connection: the pool
-// holds as many as there are workers, so none waits and none redials.
-func benchClient(conns int, dials *atomic.Int64) *http.Client {
+// benchClient is the HTTP client of the benches' set-up requests and of
+// their keep-alive workers: the pool holds conns connections, so that many
+// workers neither wait nor redial.
+func benchClient(conns int) *http.Client {
 	d := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
 	t := &http.Transport{
-		Proxy: nil, // only ever talk to --server itself
-		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			dials.Add(1)
-			return d.DialContext(ctx, network, addr)
-		},
+		Proxy:               nil, // only ever talk to --server itself
+		DialContext:         d.DialContext,
 		MaxIdleConns:        conns,
 		MaxIdleConnsPerHost: conns,
 		MaxConnsPerHost:     conns,
@@ -318,6 +312,7 @@ type benchWorker struct {
 	request []byte
 	conn    net.Conn
 	in      *bufio.Reader
+	unwatch func() bool // stops conn's watch on the run's context
 
 	latencies    []time.Duration // of the 201s completed in the window
 	errors       int             // failures completed in the window
@@ -376,6 +371,9 @@ func (w *benchWorker) post(ctx context.Context) error {
 			return err
 		}
 		w.conn, w.in = conn, bufio.NewReader(conn)
+		// The connection stops waiting when the run's context ends, so
+		// Ctrl-C is not held up by a silent server.
+		w.unwatch = context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
 	}
 	if _, err := w.conn.Write(w.request); err != nil {
 		w.hangUp()
@@ -401,8 +399,9 @@ func (w *benchWorker) post(ctx context.Context) error {
 
 func (w *benchWorker) hangUp() {
 	if w.conn != nil {
+		w.unwatch()
 		w.conn.Close()
-		w.conn, w.in = nil, nil
+		w.conn, w.in, w.unwatch = nil, nil, nil
 	}
 }
 

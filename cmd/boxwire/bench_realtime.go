@@ -584,8 +584,7 @@ func benchFanout(ctx context.Context, cfg fanoutConfig) (*fanoutResult, error) {
 	if r.RLimitNoFile, err = benchFiles(cfg.Subscribers); err != nil {
 		return nil, err
 	}
-	var dials atomic.Int64
-	hc := benchClient(4, &dials)
+	hc := benchClient(4)
 	defer hc.CloseIdleConnections()
 	token, err := cfg.signIn(ctx, hc, cfg.Email, cfg.Password, time.Duration(cfg.Events)*cfg.Interval+2*time.Minute)
 	if err != nil {
@@ -894,8 +893,7 @@ func benchIdleWS(ctx context.Context, cfg idleConfig) (*idleResult, error) {
 	if r.RLimitNoFile, err = benchFiles(cfg.Connections); err != nil {
 		return nil, err
 	}
-	var dials atomic.Int64
-	hc := benchClient(2, &dials)
+	hc := benchClient(2)
 	defer hc.CloseIdleConnections()
 	// The token is needed only to open the connections.
 	token, err := cfg.signIn(ctx, hc, cfg.Email, cfg.Password, cfg.Settle+2*time.Minute)
@@ -1179,8 +1177,7 @@ func benchLongpoll(ctx context.Context, cfg longpollConfig) (*longpollResult, er
 	if r.RLimitNoFile, err = benchFiles(cfg.Waiters); err != nil {
 		return nil, err
 	}
-	var dials atomic.Int64
-	hc := benchClient(cfg.Waiters+benchDialConcurrency, &dials)
+	hc := benchClient(cfg.Waiters + benchDialConcurrency)
 	defer hc.CloseIdleConnections()
 	// Sign-ins cost the server an argon2id hash each; the rounds follow.
 	run := time.Duration(users)*100*time.Millisecond + time.Duration(cfg.Rounds)*(cfg.Settle+5*time.Second) + 2*time.Minute

@@ -40,7 +40,7 @@ func (s *Service) PostBatch(ctx context.Context, boxID, batchType string, events
 	case len(events) > MaxBatch:
 		return nil, errs.Field(errs.Body, "events", errs.Invalid_, "a batch holds at most %d events", MaxBatch)
 	}
-	return s.post(ctx, boxID, events, box.Batch)
+	return s.post(ctx, boxID, slices.Clone(events), box.Batch) // Validate's results are ours, not the caller's
 }
 
 func (s *Service) post(ctx context.Context, boxID string, inputs []box.Input, route box.Route) ([]EventView, error) {
@@ -48,8 +48,7 @@ func (s *Service) post(ctx context.Context, boxID string, inputs []box.Input, ro
 	if err != nil {
 		return nil, err
 	}
-	inputs = slices.Clone(inputs) // Validate's results are ours, not the caller's
-	for i := range inputs {
+	for i := range inputs { // post's own slice: Validate's results replace its items
 		if inputs[i], err = box.Validate(inputs[i], route); err != nil {
 			return nil, batchField(err, route, i)
 		}
