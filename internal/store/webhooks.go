@@ -90,9 +90,13 @@ func (t *Tx) AdvanceWebhook(ctx context.Context, id string, position int64) erro
 
 // SkipWebhook moves the hook's position past entries it does not
 // receive (other types). It is not a delivery, so the failure count stays.
-func (t *Tx) SkipWebhook(ctx context.Context, id string, position int64) error {
-	return webhookChanged(t.q.ExecContext(ctx, `UPDATE webhooks SET
-		position = CASE WHEN position < $2 THEN $2 ELSE position END WHERE id = $1`, id, position))
+// Like LeaseWebhook it takes the lease until until, and only if no other
+// node holds it: one node writes a hook's position. NotFound when the
+// hook is gone or another node holds it.
+func (t *Tx) SkipWebhook(ctx context.Context, id, owner string, position int64, until time.Time) error {
+	return webhookChanged(t.q.ExecContext(ctx, `UPDATE webhooks SET lease_owner = $3, lease_until = $4,
+		position = CASE WHEN position < $2 THEN $2 ELSE position END
+		WHERE id = $1 AND (lease_owner = $3 OR lease_until < $5)`, id, position, owner, micros(until), micros(t.now)))
 }
 
 // WebhookFailed stores a failed delivery's consecutive failure count and

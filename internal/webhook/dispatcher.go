@@ -173,8 +173,9 @@ func (d *Dispatcher) follow(ctx context.Context, orgID, id string, wake <-chan s
 // its position and delivers those of its type, one at a time, in order.
 // more reports a full batch: there may be more to read at once.
 //
-// It only reads until there is something to send: deliver takes the
-// lease before each attempt. A wake-up is shared by every hook of every
+// It only reads until there is something to write: deliver takes the
+// lease before each attempt, and recording skipped entries takes it too,
+// so a node without the lease writes nothing and stops. A wake-up is shared by every hook of every
 // organisation, so a write here would be one durable transaction per hook
 // per wake-up, most of them with nothing to deliver.
 func (d *Dispatcher) deliverBatch(ctx context.Context, orgID, id string) (more bool, err error) {
@@ -206,7 +207,7 @@ func (d *Dispatcher) deliverBatch(ctx context.Context, orgID, id string) (more b
 	}
 	if skipped > 0 {
 		err = d.Store.Write(context.WithoutCancel(ctx), func(ctx context.Context, tx *store.Tx) error {
-			return tx.SkipWebhook(ctx, id, skipped)
+			return tx.SkipWebhook(ctx, id, d.node(), skipped, tx.Now().Add(leaseTTL))
 		})
 	}
 	return len(entries) == readBatch, stopIfGone(err)
@@ -268,8 +269,8 @@ func stopIfGone(err error) error {
 }
 
 // deliver sends e to the hook until it succeeds, retrying with backoff.
-// delivered is false when the hook no longer takes e's type (an admin
-// changed it), so the entry is passed over.
+// delivered is false when the entry is passed over: the hook no longer
+// takes e's type (an admin changed it), or another node delivered it.
 func (d *Dispatcher) deliver(ctx context.Context, h messaging.Webhook, e journal.Entry) (_ messaging.Webhook, delivered bool, err error) {
 	body, err := deliveryBody(e)
 	if err != nil {
@@ -279,8 +280,6 @@ func (d *Dispatcher) deliver(ctx context.Context, h messaging.Webhook, e journal
 		if h, err = d.current(ctx, h.OrgID, h.WebhookID); err != nil {
 			return h, false, err
 		}
-		// Passed over: the hook no longer takes the type, or another node
-		// delivered e while the batch was read.
 		if !receives(h.Type, e.Type) || e.Position <= h.Position {
 			return h, false, nil
 		}
