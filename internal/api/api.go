@@ -19,8 +19,6 @@ import (
 	"github.com/boxwire/boxwire/internal/boxes"
 	"github.com/boxwire/boxwire/internal/business"
 	"github.com/boxwire/boxwire/internal/errs"
-	"github.com/boxwire/boxwire/internal/identity"
-	"github.com/boxwire/boxwire/internal/realtime"
 	"github.com/boxwire/boxwire/internal/store"
 )
 
@@ -48,9 +46,6 @@ type Deps struct {
 
 // New returns the server's handler.
 func New(d Deps) http.Handler {
-	if d.Live.Viewer == nil { // the boxes' viewer alone
-		d.Live.Viewer = func(who identity.Identity) realtime.Viewer { return d.Boxes.NewViewer(who) }
-	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		httpx.JSON(w, http.StatusOK, map[string]string{"status": "ok"})

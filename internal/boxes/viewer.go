@@ -25,12 +25,11 @@ type Viewer struct {
 
 	// What the hub may skip without waking the connection (Skips); the hub
 	// reads it while the connection's goroutine writes it.
-	own      string // the identity's own scope
-	mu       sync.Mutex
-	prepared bool
-	asOf     int64           // members was read as of this hub position
-	members  map[string]bool // boxes created or joined, as of asOf
-	known    map[string]knownSight
+	own     string // the identity's own scope
+	mu      sync.Mutex
+	asOf    int64           // members was read as of this hub position
+	members map[string]bool // boxes created or joined, as of asOf; nil until Prepare
+	known   map[string]knownSight
 }
 
 // knownSight is a box's readability as Frame last read it, as of a hub
@@ -70,7 +69,7 @@ func (v *Viewer) Prepare(ctx context.Context) error {
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	v.prepared, v.asOf, v.members = true, asOf, members
+	v.asOf, v.members = asOf, members
 	return nil
 }
 
@@ -87,7 +86,7 @@ func (v *Viewer) Skips(e *journal.Entry) bool {
 	}
 	v.mu.Lock()
 	k, ok := v.known[e.Scope]
-	member, prepared, asOf := v.members[e.Scope], v.prepared, v.asOf
+	member, prepared, asOf := v.members[e.Scope], v.members != nil, v.asOf
 	v.mu.Unlock()
 	switch {
 	case ok:

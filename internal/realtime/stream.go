@@ -78,7 +78,8 @@ type Stream struct {
 	// the stream ends with ErrTooSlow. Default DefaultQueueSize. The
 	// queue is allocated only while entries wait.
 	QueueSize int
-	// Idle is called every IdleEvery without a frame (heartbeats, pings).
+	// Idle is called every IdleEvery, frames or not: SSE heartbeats, the
+	// end of a long-poll's hold.
 	Idle      func() error
 	IdleEvery time.Duration
 }

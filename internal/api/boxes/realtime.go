@@ -40,11 +40,10 @@ type Realtime struct {
 	// PingEvery is the WebSockets' ping interval (default 25s); a client
 	// that has answered nothing for PingEvery + WriteTimeout is gone.
 	PingEvery time.Duration
-	// Viewer decides what an identity sees of the journal (required;
-	// api.New defaults it to the boxes' viewer alone).
+	// Viewer decides what an identity sees of the journal; required.
 	Viewer func(identity.Identity) realtime.Viewer
-	// Streams, if set, counts the open WebSockets, which outlive their
-	// requests: the server waits for their close frames.
+	// Streams counts the open WebSockets, which outlive their requests:
+	// the server waits for their close frames. Required.
 	Streams *sync.WaitGroup
 	// Poller hands over what WebSocket clients send (see wsConn); required.
 	Poller *netpoll.Poller

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"runtime"
@@ -62,7 +63,7 @@ func (l Realtime) startWS(ctx context.Context, conn net.Conn, pending *bufio.Rea
 	// running stays set until the connection is whole: wake-ups before
 	// then only mark work.
 	c := &wsConn{conn: conn, ctx: ctx, timeout: l.writeTimeout(), pingEvery: l.pingEvery(),
-		heard: time.Now(), done: func() {}, running: true}
+		heard: time.Now(), running: true}
 	if sc, ok := conn.(syscall.Conn); ok {
 		c.raw, _ = sc.SyscallConn()
 	}
@@ -74,10 +75,8 @@ func (l Realtime) startWS(ctx context.Context, conn net.Conn, pending *bufio.Rea
 	if c.follower, err = st.Follow(ctx, since, func() { c.kick(wsEntries) }); err != nil {
 		return err
 	}
-	if l.Streams != nil {
-		l.Streams.Add(1)
-		c.done = l.Streams.Done
-	}
+	l.Streams.Add(1)
+	c.done = l.Streams.Done
 	c.ping = time.AfterFunc(c.pingEvery, func() { c.kick(wsPing) })
 	c.noShut = context.AfterFunc(l.Shutdown, func() { c.kick(wsShutdown) })
 	stop, err := l.Poller.Watch(conn, c.onRead)
@@ -91,6 +90,9 @@ func (l Realtime) startWS(ctx context.Context, conn net.Conn, pending *bufio.Rea
 	startRun(c)
 	return nil
 }
+
+// tooBigReason is the close reason of a frame over MaxInboundFrame.
+var tooBigReason = fmt.Sprintf("inbound frames are limited to %d KiB", MaxInboundFrame>>10)
 
 // errInboundFlood ends a client that sends faster than frames are read.
 var errInboundFlood = errors.New("the client sends more than its frames allow")
@@ -188,15 +190,15 @@ func (c *wsConn) run(w *wsWorker) {
 	c.worker = w
 	for {
 		c.mu.Lock()
-		w := c.work
+		todo := c.work
 		c.work = 0
-		if w == 0 {
+		if todo == 0 {
 			c.running = false
 			c.mu.Unlock()
 			return
 		}
 		c.mu.Unlock()
-		if code, reason, end := c.do(w); end {
+		if code, reason, end := c.do(todo); end {
 			c.end(code, reason)
 			return // running stays true: nothing starts again
 		}
@@ -250,7 +252,7 @@ func (c *wsConn) read() (ws.StatusCode, string, bool) {
 		h, payload, n, err := wsframe.Next(buf, ws.StateServerSide, MaxInboundFrame)
 		switch {
 		case errors.Is(err, wsframe.ErrTooBig):
-			return ws.StatusMessageTooBig, "inbound frames are limited to 8 KiB", true
+			return ws.StatusMessageTooBig, tooBigReason, true
 		case err != nil:
 			return ws.StatusProtocolError, err.Error(), true
 		}
@@ -277,7 +279,7 @@ func (c *wsConn) read() (ws.StatusCode, string, bool) {
 	}
 	switch {
 	case errors.Is(readErr, errInboundFlood):
-		return ws.StatusMessageTooBig, "inbound frames are limited to 8 KiB", true
+		return ws.StatusMessageTooBig, tooBigReason, true
 	case readErr != nil:
 		return 0, "", true // the client is gone
 	}

@@ -131,8 +131,10 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// Hijack hands the connection over (WebSocket libraries assert
-// http.Hijacker directly); the log shows 101 Switching Protocols.
+// Hijack hands the connection over and records 101 Switching Protocols
+// for the log and metrics: a hijacked connection's status is never
+// written through WriteHeader. (Hijacking alone would also work through
+// Unwrap, with http.NewResponseController.)
 func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	c, rw, err := http.NewResponseController(w.ResponseWriter).Hijack()
 	if err == nil && w.status == 0 {
