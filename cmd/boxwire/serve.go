@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -81,9 +82,17 @@ func Start(ctx context.Context, cfg Config, logOut io.Writer) (*Server, error) {
 	} else {
 		s.Broker = broker.NewLocal()
 	}
+	// The hub needs the store, and the store's commits go to the hub: the
+	// few commits of start-up, before the hub exists, it reads anyway.
+	var hub atomic.Pointer[realtime.Hub]
 	s.Store, err = cfg.Open(ctx, store.Options{
 		Now:     cfg.Now,
 		Metrics: store.NewMetrics(reg),
+		Committed: func(es []journal.Entry) {
+			if h := hub.Load(); h != nil {
+				h.Committed(es)
+			}
+		},
 		Publish: func(ctx context.Context, ns []journal.Notice) {
 			if err := s.Broker.Publish(ctx, ns); err != nil {
 				s.Log.Warn("publish notices", "error", err) // readers catch up by position
@@ -106,6 +115,7 @@ func Start(ctx context.Context, cfg Config, logOut io.Writer) (*Server, error) {
 	}
 	s.Boxes = &boxes.Service{Store: s.Store, Blobs: blobs, MaxFileSize: cfg.MaxFileSize}
 	s.Hub = realtime.NewHub(s.Store, s.Broker)
+	hub.Store(s.Hub)
 	s.Hub.OnError = func(err error) { s.Log.Error("realtime hub: reading the journal failed; retrying", "error", err) }
 	s.Hub.OnEntry = s.Boxes.NoteEntry
 	s.Boxes.UseHubPosition(s.Hub.Head)

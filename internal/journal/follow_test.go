@@ -142,7 +142,7 @@ func waitPositions(t *testing.T, c *collector, limit time.Duration, want []int64
 
 // follow runs Follow in the background; the returned channel yields its
 // result. The test's cleanup cancels it and waits for it to end.
-func follow(t *testing.T, ctx context.Context, r journal.Reader, wake <-chan journal.Notice, q journal.Query, fn func(journal.Entry) error) <-chan error {
+func follow(t *testing.T, ctx context.Context, r journal.Reader, wake journal.Wake, q journal.Query, fn func(journal.Entry) error) <-chan error {
 	t.Helper()
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
@@ -203,7 +203,7 @@ func TestFollowReplaysThenFollowsWakeUps(t *testing.T) {
 	// Without the wake-ups, nothing appended later could arrive before the
 	// safety poll's first tick, one SafetyPoll after Follow started.
 	start := time.Now()
-	errc := follow(t, context.Background(), r, wake, journal.Query{}, c.fn)
+	errc := follow(t, context.Background(), r, journal.Wake{Notices: wake}, journal.Query{}, c.fn)
 
 	waitPositions(t, &c, waitLimit, []int64{1, 2, 5})
 
@@ -220,31 +220,30 @@ func TestFollowReplaysThenFollowsWakeUps(t *testing.T) {
 	notFinished(t, errc)
 }
 
-func TestFollowSpuriousWakeUpsDoNotRedeliver(t *testing.T) {
+func TestFollowStaleWakeUpsCostNoRead(t *testing.T) {
 	r := &fakeReader{}
 	r.add(1, 2, 3)
 	wake := make(chan journal.Notice) // unbuffered: a send means Follow took it
 	var c collector
-	errc := follow(t, context.Background(), r, wake, journal.Query{}, c.fn)
+	start := time.Now()
+	errc := follow(t, context.Background(), r, journal.Wake{Notices: wake}, journal.Query{}, c.fn)
 	waitPositions(t, &c, waitLimit, []int64{1, 2, 3})
 
 	readsBefore := len(r.reads())
-	for i := range 5 {
+	for i, p := range []int64{3, 2, 3, 1, 3} {
 		select {
-		case wake <- journal.Notice{Position: 3, Scope: "box-1"}:
+		case wake <- journal.Notice{Position: p, Scope: "box-1"}:
 		case <-time.After(waitLimit):
 			t.Fatalf("wake-up %d not taken", i)
 		}
 	}
-	// Each wake-up leads to a read, but nothing is delivered twice.
-	waitFor(t, waitLimit, "no read after the wake-ups", func() bool { return len(r.reads()) >= readsBefore+5 })
+	// A notice of what was already delivered reads nothing. (Only the
+	// safety poll may read, and not before SafetyPoll has passed.)
+	if n := len(r.reads()); n != readsBefore && time.Since(start) < journal.SafetyPoll {
+		t.Fatalf("%d reads after stale wake-ups, want none", n-readsBefore)
+	}
 	if got := c.positions(); !slices.Equal(got, []int64{1, 2, 3}) {
 		t.Fatalf("after wake-ups with nothing new, delivered %v", got)
-	}
-	for _, q := range r.reads()[readsBefore:] {
-		if q.After != 3 {
-			t.Fatalf("read after %d, want after 3", q.After)
-		}
 	}
 
 	r.add(4)
@@ -254,7 +253,75 @@ func TestFollowSpuriousWakeUpsDoNotRedeliver(t *testing.T) {
 		t.Fatal("wake-up not taken")
 	}
 	waitPositions(t, &c, waitLimit, []int64{1, 2, 3, 4})
+	if q := r.reads()[len(r.reads())-1]; q.After != 3 {
+		t.Fatalf("read after %d, want after 3", q.After)
+	}
 	notFinished(t, errc)
+}
+
+// TestFollowTakesCommittedBatches hands a follower that has delivered 1–3
+// a batch its node committed. The batch is delivered from memory when
+// nothing can be missing before it; otherwise the follower reads, and
+// either way each entry arrives once, in order.
+func TestFollowTakesCommittedBatches(t *testing.T) {
+	tests := []struct {
+		name   string
+		stored []int64 // in the journal after 1–3
+		batch  []int64 // handed over as committed
+		scopes []string
+		want   []int64 // delivered after 1–3
+		read   bool
+	}{
+		{name: "next batch", stored: span(4, 6), batch: span(4, 6), want: span(4, 6)},
+		{name: "one entry", stored: []int64{4}, batch: []int64{4}, want: []int64{4}},
+		{name: "already read", batch: span(2, 3), want: nil},
+		{name: "partly read", stored: span(4, 5), batch: span(2, 5), want: span(4, 5)},
+		{name: "empty batch", batch: nil, want: nil},
+		{name: "an earlier batch was dropped", stored: span(4, 6), batch: span(5, 6), want: span(4, 6), read: true},
+		{name: "another node's entry within", stored: span(4, 6), batch: []int64{4, 6}, want: span(4, 6), read: true},
+		{name: "a gap before it", stored: []int64{7, 8}, batch: []int64{7, 8}, want: []int64{7, 8}, read: true},
+		{name: "scoped follower", stored: span(4, 5), batch: span(4, 5), scopes: []string{"box-1"}, want: span(4, 5), read: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &fakeReader{}
+			r.add(1, 2, 3)
+			committed := make(chan []journal.Entry) // unbuffered: a send means Follow took it
+			var c collector
+			start := time.Now()
+			errc := follow(t, context.Background(), r, journal.Wake{Committed: committed}, journal.Query{Scopes: tt.scopes}, c.fn)
+			waitPositions(t, &c, waitLimit, []int64{1, 2, 3})
+			readsBefore := len(r.reads())
+
+			r.add(tt.stored...)
+			var batch []journal.Entry
+			for _, p := range tt.batch {
+				batch = append(batch, entry(p, "box-1"))
+			}
+			select {
+			case committed <- batch:
+			case <-time.After(waitLimit):
+				t.Fatal("batch not taken")
+			}
+			want := append([]int64{1, 2, 3}, tt.want...)
+			waitPositions(t, &c, waitLimit, want)
+			// The next batch, taken from memory, makes sure the first is
+			// finished with.
+			next := want[len(want)-1] + 1
+			r.add(next)
+			committed <- []journal.Entry{entry(next, "box-1")}
+			if tt.scopes == nil {
+				waitPositions(t, &c, waitLimit, append(want, next))
+			}
+			if took := time.Since(start); took >= journal.SafetyPoll {
+				t.Fatalf("took %v: the safety poll's reads cannot be told from the batch's", took)
+			}
+			if read := len(r.reads()) > readsBefore; read != tt.read {
+				t.Fatalf("read the journal: %v, want %v (reads %v)", read, tt.read, r.reads()[readsBefore:])
+			}
+			notFinished(t, errc)
+		})
+	}
 }
 
 func TestFollowPaginates(t *testing.T) {
@@ -281,7 +348,7 @@ func TestFollowPaginates(t *testing.T) {
 			var c collector
 			// No wake-up is ever sent: every page must be read in one go,
 			// well before the safety poll would pick up a missed one.
-			errc := follow(t, context.Background(), r, nil, tt.q, c.fn)
+			errc := follow(t, context.Background(), r, journal.Wake{}, tt.q, c.fn)
 			waitPositions(t, &c, journal.SafetyPoll/2, tt.want)
 			// Full pages, then one short (possibly empty) page.
 			wantReads := len(tt.want)/tt.pageLimit + 1
@@ -313,7 +380,7 @@ func TestFollowPassesScopes(t *testing.T) {
 	r.addEntries(entry(1, "box-1"), entry(2, "box-2"), entry(3, "org:o"), entry(4, "box-1"), entry(5, "box-3"), entry(6, "org:o"))
 	var c collector
 	q := journal.Query{Scopes: []string{"box-1", "org:o"}, Limit: 2}
-	errc := follow(t, context.Background(), r, nil, q, c.fn)
+	errc := follow(t, context.Background(), r, journal.Wake{}, q, c.fn)
 	waitPositions(t, &c, journal.SafetyPoll/2, []int64{1, 3, 4, 6})
 	for i, got := range r.reads() {
 		if !slices.Equal(got.Scopes, q.Scopes) {
@@ -337,7 +404,7 @@ func TestFollowSafetyPollWithoutWakeUps(t *testing.T) {
 			r := &fakeReader{}
 			r.add(1)
 			var c collector
-			errc := follow(t, context.Background(), r, tt.wake, journal.Query{}, c.fn)
+			errc := follow(t, context.Background(), r, journal.Wake{Notices: tt.wake}, journal.Query{}, c.fn)
 			waitPositions(t, &c, waitLimit, []int64{1})
 
 			// Appended with no notice: a lost wake-up delays, never loses.
@@ -371,7 +438,7 @@ func TestFollowStopsWithContext(t *testing.T) {
 			r := &fakeReader{}
 			r.add(1, 2)
 			var c collector
-			errc := follow(t, ctx, r, make(chan journal.Notice), journal.Query{}, c.fn)
+			errc := follow(t, ctx, r, journal.Wake{Notices: make(chan journal.Notice)}, journal.Query{}, c.fn)
 			waitPositions(t, &c, waitLimit, []int64{1, 2})
 			if tt.cancel {
 				cancel()
@@ -416,7 +483,7 @@ func TestFollowReturnsFnError(t *testing.T) {
 				q.Limit = 1
 			}
 			wake := make(chan journal.Notice, 1)
-			errc := follow(t, context.Background(), r, wake, q, fn)
+			errc := follow(t, context.Background(), r, journal.Wake{Notices: wake}, q, fn)
 			if tt.later != nil {
 				waitPositions(t, &c, waitLimit, tt.initial)
 				r.add(tt.later...)
@@ -451,7 +518,7 @@ func TestFollowReturnsReaderError(t *testing.T) {
 			r.add(1, 2, 3)
 			var c collector
 			wake := make(chan journal.Notice, 1)
-			errc := follow(t, context.Background(), r, wake, tt.q, c.fn)
+			errc := follow(t, context.Background(), r, journal.Wake{Notices: wake}, tt.q, c.fn)
 			if tt.wake {
 				waitPositions(t, &c, waitLimit, []int64{1, 2, 3})
 				notify(wake, 3)

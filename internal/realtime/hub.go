@@ -30,6 +30,8 @@ type Hub struct {
 	// by position rely on that). Set before Run.
 	OnEntry func(journal.Entry)
 
+	committed chan []journal.Entry // this node's commits, see Committed
+
 	mu    sync.Mutex
 	subs  map[*Sub]struct{}
 	head  int64
@@ -38,11 +40,24 @@ type Hub struct {
 
 // NewHub returns a hub; Run starts it.
 func NewHub(r Reader, b broker.Broker) *Hub {
-	return &Hub{reader: r, broker: b, subs: map[*Sub]struct{}{}, ready: make(chan struct{}), OnError: func(error) {}}
+	return &Hub{reader: r, broker: b, subs: map[*Sub]struct{}{}, ready: make(chan struct{}), OnError: func(error) {},
+		committed: make(chan []journal.Entry, 64)}
 }
 
-// Run follows the journal from its current head until ctx ends. Notices
-// from the broker wake it; a one-second poll covers lost ones.
+// Committed hands the hub entries this node just made durable, so it need
+// not read them back (see journal.Wake). It never blocks the committer: a
+// batch that finds the queue full is dropped, and its notice makes the hub
+// read instead. The hub keeps es; the caller must not change it.
+func (h *Hub) Committed(es []journal.Entry) {
+	select {
+	case h.committed <- es:
+	default:
+	}
+}
+
+// Run follows the journal from its current head until ctx ends. This
+// node's commits and the broker's notices wake it; a one-second poll
+// covers lost ones.
 func (h *Hub) Run(ctx context.Context) error {
 	wake := h.broker.Subscribe(64)
 	defer wake.Close()
@@ -57,7 +72,7 @@ func (h *Hub) Run(ctx context.Context) error {
 	// A failed read (the database restarting) must not silence the node:
 	// log it and go on from the last position delivered.
 	for {
-		err = journal.Follow(ctx, h.reader, wake.C, journal.Query{After: h.Head(), Limit: 500}, h.deliver)
+		err = journal.Follow(ctx, h.reader, journal.Wake{Notices: wake.C, Committed: h.committed}, journal.Query{After: h.Head(), Limit: 500}, h.deliver)
 		if ctx.Err() != nil || errors.Is(err, context.Canceled) {
 			return nil
 		}

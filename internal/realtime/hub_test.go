@@ -150,6 +150,40 @@ func TestHubSurvivesAFailingRead(t *testing.T) {
 	}
 }
 
+// Entries this node committed reach the streams from memory: here every
+// read of the journal fails, and they arrive all the same, without a
+// notice. A batch the hub cannot place (a gap before it) is read instead.
+func TestCommittedEntriesNeedNoRead(t *testing.T) {
+	j := &memJournal{}
+	j.append(2)
+	hub, _, _ := runHub(t, j)
+	get, cancel := collect(t, hub, -1)
+	defer cancel()
+	waitUntil(t, "the subscription", func() bool { return hub.Connections() == 1 && hub.Head() == 2 })
+	j.mu.Lock()
+	j.failing = 1 << 30
+	j.mu.Unlock()
+	j.append(3)
+	hub.Committed(j.entries[2:5])
+	if got := waitLen(t, get, 3); got[0] != 3 || got[2] != 5 || len(got) != 3 {
+		t.Fatalf("from the committed batch: %v, want 3..5", got)
+	}
+
+	// Position 6 was handed to nobody: the next batch, 7, waits for a read.
+	j.append(2)
+	hub.Committed(j.entries[6:7])
+	time.Sleep(50 * time.Millisecond) // a wrong hub would deliver 7 now
+	if got := get(); len(got) != 3 {
+		t.Fatalf("delivered %v past a gap at 6", got)
+	}
+	j.mu.Lock()
+	j.failing = 0
+	j.mu.Unlock()
+	if got := waitLen(t, get, 5); got[3] != 6 || got[4] != 7 {
+		t.Fatalf("after the read: %v, want 3..7", got)
+	}
+}
+
 // evenOnly shows even positions and, as a Skipper, tells the hub so for
 // live entries; it counts what it was asked to render.
 type evenOnly struct {

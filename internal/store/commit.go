@@ -18,8 +18,8 @@ type Tx struct {
 	q       querier // tx, through the statement cache where the engine wants one
 	store   *Store
 	now     time.Time
-	memo    *boxMemo // shared by the transaction's jobs
-	notices []journal.Notice
+	memo    *boxMemo        // shared by the transaction's jobs
+	entries []journal.Entry // appended, for notices after the commit
 }
 
 // Now is the transaction's time.
@@ -34,7 +34,8 @@ type job struct {
 // Write runs fn in a write transaction and returns once its effects are
 // durable, or fn's error. Concurrent Writes share one transaction and one
 // fsync; each runs under its own savepoint, so a failing fn undoes only its
-// own work. Journal notices are published after the commit.
+// own work. Journal entries are handed over and their notices published
+// after the commit.
 //
 // fn's context carries the caller's values but is never cancelled midway:
 // cancelling a statement could abort the shared transaction.
@@ -135,13 +136,14 @@ func (s *Store) gather(b *batch) {
 type committed struct {
 	batch   []*job
 	results []error
-	notices []journal.Notice
+	entries []journal.Entry
 	err     error
 	started time.Time
 }
 
-// finish publishes a batch's notices and answers its writers; syncErr
-// fails the batch if its data could not be made durable.
+// finish hands over a batch's entries, publishes their notices and
+// answers its writers; syncErr fails the batch if its data could not be
+// made durable.
 func (s *Store) finish(c *committed, syncErr error) {
 	if c.err == nil {
 		c.err = syncErr
@@ -152,15 +154,26 @@ func (s *Store) finish(c *committed, syncErr error) {
 				c.results[i] = c.err
 			}
 		}
-		c.notices = nil
+		c.entries = nil
 	}
-	if len(c.notices) > 0 {
-		s.opts.Publish(context.Background(), c.notices)
+	if len(c.entries) > 0 {
+		if s.opts.Committed != nil && s.dialect.KeepsPayloads() {
+			s.opts.Committed(c.entries)
+		}
+		s.opts.Publish(context.Background(), notices(c.entries))
 	}
 	for i, j := range c.batch {
 		j.result <- c.results[i]
 	}
-	s.opts.Metrics.observeCommit(len(c.batch), len(c.notices), time.Since(c.started), c.err)
+	s.opts.Metrics.observeCommit(len(c.batch), len(c.entries), time.Since(c.started), c.err)
+}
+
+func notices(es []journal.Entry) []journal.Notice {
+	ns := make([]journal.Notice, len(es))
+	for i, e := range es {
+		ns[i] = journal.Notice{Position: e.Position, Scope: e.Scope}
+	}
+	return ns
 }
 
 // syncLoop makes each committed batch durable, tells the committer it may
@@ -190,7 +203,7 @@ type batch struct {
 	savepoint bool
 	jobs      []*job
 	results   []error
-	notices   []journal.Notice
+	entries   []journal.Entry
 	err       error // fails the whole batch
 	started   time.Time
 }
@@ -234,7 +247,7 @@ func (b *batch) take(j *job) {
 			b.begin()
 			return
 		}
-		b.notices = append(b.notices, t.notices...)
+		b.entries = append(b.entries, t.entries...)
 		return
 	}
 	if err := b.markSavepoint(ctx); err != nil {
@@ -248,7 +261,7 @@ func (b *batch) take(j *job) {
 		}
 		return
 	}
-	b.notices = append(b.notices, t.notices...)
+	b.entries = append(b.entries, t.entries...)
 }
 
 // markSavepoint ends the last job's savepoint, if any, and opens one for
@@ -273,7 +286,7 @@ func (b *batch) markSavepoint(ctx context.Context) error {
 
 // end commits the transaction (or rolls it back if the batch failed).
 func (b *batch) end() *committed {
-	c := &committed{batch: b.jobs, results: b.results, notices: b.notices, err: b.err, started: b.started}
+	c := &committed{batch: b.jobs, results: b.results, entries: b.entries, err: b.err, started: b.started}
 	if b.tx == nil {
 		return c
 	}

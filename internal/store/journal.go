@@ -13,7 +13,9 @@ import (
 )
 
 // Append adds e to the journal inside this transaction and returns it
-// with its position, id and time. Its notice is published after commit.
+// with its position, id and time. After the commit it is handed to
+// Options.Committed and its notice published. e.Payload must not change
+// after the call.
 func (t *Tx) Append(ctx context.Context, e journal.Entry) (journal.Entry, error) {
 	if e.Scope == "" || e.Type == "" {
 		return e, errs.E(errs.Internal, "journal entry needs a scope and a type")
@@ -40,7 +42,7 @@ func (t *Tx) Append(ctx context.Context, e journal.Entry) (journal.Entry, error)
 	if err != nil {
 		return e, errs.Wrap(err, "append to journal")
 	}
-	t.notices = append(t.notices, journal.Notice{Position: e.Position, Scope: e.Scope})
+	t.entries = append(t.entries, e)
 	return e, nil
 }
 

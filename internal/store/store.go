@@ -40,6 +40,10 @@ type Dialect interface {
 	// ReportsInsertID says the driver returns the rowid of an INSERT
 	// (sql.Result.LastInsertId), which is cheaper than RETURNING it.
 	ReportsInsertID() bool
+	// KeepsPayloads says a journal payload reads back byte for byte as it
+	// was written, so committed entries can be handed to Options.Committed
+	// instead of being read back.
+	KeepsPayloads() bool
 }
 
 // Options tune a Store.
@@ -49,6 +53,11 @@ type Options struct {
 	// Publish is called after each commit with the notices of the journal
 	// entries it made durable. It must not block for long.
 	Publish func(ctx context.Context, notices []journal.Notice)
+	// Committed, if set, is called after each commit, before Publish, with
+	// the entries it made durable, in position order and exactly as
+	// ReadJournal would return them; only on an engine that KeepsPayloads.
+	// It must not block, nor change the entries.
+	Committed func(entries []journal.Entry)
 	// MaxBatch bounds how many writes share one transaction. Default 256.
 	MaxBatch int
 	// Metrics receives commit statistics; nil for none.

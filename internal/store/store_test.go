@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -225,9 +226,18 @@ func TestJournalFollowersSeeEveryCommittedEntryOnce(t *testing.T) {
 		default:
 		}
 	}
+	// Node A also hands its commits to the follower, as to a server's hub:
+	// with node B's entries in between, many of its batches leave gaps.
+	committed := make(chan []journal.Entry, 4)
+	handOver := func(es []journal.Entry) {
+		select {
+		case committed <- es:
+		default:
+		}
+	}
 	reg := prometheus.NewRegistry()
 	metrics := store.NewMetrics(reg)
-	nodeA := storetest.Reopen(t, db, store.Options{Publish: publish, Metrics: metrics})
+	nodeA := storetest.Reopen(t, db, store.Options{Publish: publish, Committed: handOver, Metrics: metrics})
 	nodeB := storetest.Reopen(t, db, store.Options{Publish: publish})
 
 	followCtx, stop := context.WithCancel(ctx)
@@ -238,7 +248,7 @@ func TestJournalFollowersSeeEveryCommittedEntryOnce(t *testing.T) {
 		followed = make(chan error, 1)
 	)
 	go func() {
-		followed <- journal.Follow(followCtx, nodeA, wake, journal.Query{Limit: 7}, func(e journal.Entry) error {
+		followed <- journal.Follow(followCtx, nodeA, journal.Wake{Notices: wake, Committed: committed}, journal.Query{Limit: 7}, func(e journal.Entry) error {
 			mu.Lock()
 			seen = append(seen, e)
 			mu.Unlock()
@@ -355,6 +365,73 @@ func TestJournalFollowersSeeEveryCommittedEntryOnce(t *testing.T) {
 	head, err := nodeA.JournalHead(ctx)
 	if err != nil || head != seen[len(seen)-1].Position {
 		t.Fatalf("head %d (%v), last seen %d", head, err, seen[len(seen)-1].Position)
+	}
+}
+
+// TestCommittedEntriesAreWhatAReadReturns: the entries a commit hands over
+// are exactly those a reader of the journal would get, payload bytes and
+// time included, and none of a failed write. PostgreSQL rewrites payloads
+// into JSONB, so there nothing is handed over.
+func TestCommittedEntriesAreWhatAReadReturns(t *testing.T) {
+	var (
+		mu      sync.Mutex
+		handed  []journal.Entry
+		batches int
+	)
+	s := storetest.Open(t, store.Options{Committed: func(es []journal.Entry) {
+		mu.Lock()
+		defer mu.Unlock()
+		handed = append(handed, es...)
+		batches++
+	}})
+	var wg sync.WaitGroup
+	for w := range 30 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+				for k := range 1 + w%2 {
+					// Spacing and key order that a JSON parser would not keep.
+					payload := fmt.Sprintf(`{ "w": %d,  "k": %d, "a": [1, 2] }`, w, k)
+					if _, err := tx.Append(ctx, journal.Entry{Scope: fmt.Sprintf("box-%d", w%3), Type: "test.write",
+						ActorID: "someone", RefID: "other", Payload: json.RawMessage(payload)}); err != nil {
+						return err
+					}
+				}
+				if w%4 == 3 {
+					return errors.New("gave up after appending")
+				}
+				return nil
+			})
+			if (err != nil) != (w%4 == 3) {
+				t.Errorf("write %d: %v", w, err)
+			}
+		}()
+	}
+	wg.Wait() // every batch was handed over before its writers were answered
+	stored, err := s.ReadJournal(ctx, journal.Query{Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if storetest.Engine() == "postgres" {
+		if len(handed) != 0 {
+			t.Fatalf("PostgreSQL handed over %d entries; their payloads differ from what it stores", len(handed))
+		}
+		return
+	}
+	var want int
+	for w := range 30 {
+		if w%4 != 3 {
+			want += 1 + w%2
+		}
+	}
+	if len(stored) != want {
+		t.Fatalf("journal holds %d entries, want %d", len(stored), want)
+	}
+	if !reflect.DeepEqual(handed, stored) {
+		t.Fatalf("handed over %d entries in %d batches, unlike the %d read back:\nhanded %+v\nstored %+v", len(handed), batches, len(stored), handed, stored)
 	}
 }
 

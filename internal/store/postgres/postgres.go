@@ -47,6 +47,10 @@ func (dialect) CacheStatements() bool { return false }
 // through RETURNING.
 func (dialect) ReportsInsertID() bool { return false }
 
+// KeepsPayloads: JSONB stores a parsed form, so a payload reads back with
+// its keys and spacing rewritten.
+func (dialect) KeepsPayloads() bool { return false }
+
 func (dialect) IsUniqueViolation(err error) bool {
 	var e *pgconn.PgError
 	return errors.As(err, &e) && e.Code == "23505"

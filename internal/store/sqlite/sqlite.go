@@ -45,6 +45,9 @@ func (dialect) CacheStatements() bool { return true }
 // costs the pure-Go engine a result set per append.
 func (dialect) ReportsInsertID() bool { return true }
 
+// KeepsPayloads: payloads are TEXT, stored as written.
+func (dialect) KeepsPayloads() bool { return true }
+
 func (dialect) IsUniqueViolation(err error) bool {
 	var e *sqlite.Error
 	if !errors.As(err, &e) {
