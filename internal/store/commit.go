@@ -157,9 +157,7 @@ func (s *Store) finish(c *committed, syncErr error) {
 		c.entries = nil
 	}
 	if len(c.entries) > 0 {
-		if s.opts.Committed != nil && s.dialect.KeepsPayloads() {
-			s.opts.Committed(c.entries)
-		}
+		s.opts.Committed(c.entries)
 		s.opts.Publish(context.Background(), notices(c.entries))
 	}
 	for i, j := range c.batch {
@@ -239,29 +237,32 @@ func (b *batch) take(j *job) {
 		return
 	}
 	ctx := context.Background()
-	t := &Tx{tx: b.tx, q: b.q, store: b.store, now: b.now, memo: &b.memo}
-	if i == 0 {
-		if b.results[i] = run(j, t); b.results[i] != nil {
-			b.tx.Rollback()
-			b.memo = boxMemo{}
-			b.begin()
+	if i > 0 {
+		if err := b.markSavepoint(ctx); err != nil {
+			b.err = errs.Wrap(err, "savepoint")
 			return
 		}
-		b.entries = append(b.entries, t.entries...)
-		return
 	}
-	if err := b.markSavepoint(ctx); err != nil {
-		b.err = errs.Wrap(err, "savepoint")
-		return
-	}
+	t := &Tx{tx: b.tx, q: b.q, store: b.store, now: b.now, memo: &b.memo}
 	if b.results[i] = run(j, t); b.results[i] != nil {
-		b.memo = boxMemo{} // it may hold what the savepoint undoes
-		if _, err := b.q.ExecContext(ctx, "ROLLBACK TO SAVEPOINT job"); err != nil {
-			b.err = errs.Wrap(err, "rollback to savepoint")
-		}
+		b.undo(ctx, i)
 		return
 	}
 	b.entries = append(b.entries, t.entries...)
+}
+
+// undo takes back the failed job i: the first by starting the
+// transaction again, a later one by rolling back to its savepoint.
+func (b *batch) undo(ctx context.Context, i int) {
+	b.memo = boxMemo{} // it may hold what is undone
+	if i == 0 {
+		b.tx.Rollback()
+		b.begin()
+		return
+	}
+	if _, err := b.q.ExecContext(ctx, "ROLLBACK TO SAVEPOINT job"); err != nil {
+		b.err = errs.Wrap(err, "rollback to savepoint")
+	}
 }
 
 // markSavepoint ends the last job's savepoint, if any, and opens one for

@@ -113,6 +113,9 @@ func Open(ctx context.Context, d Dialect, write, read *sql.DB, opts Options) (*S
 	if opts.Publish == nil {
 		opts.Publish = func(context.Context, []journal.Notice) {}
 	}
+	if opts.Committed == nil || !d.KeepsPayloads() {
+		opts.Committed = func([]journal.Entry) {}
+	}
 	s := &Store{
 		dialect: d, write: write, read: read, rq: read, opts: opts,
 		jobs:    make(chan *job, 4096),
