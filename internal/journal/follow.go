@@ -52,11 +52,8 @@ func Follow(ctx context.Context, r Reader, wake Wake, q Query, fn func(Entry) er
 			read = n.Position > q.After
 		case es := <-wake.Committed:
 			var err error
-			if read, err = takeCommitted(q, es, fn); err != nil {
+			if q.After, read, err = takeCommitted(q, es, fn); err != nil {
 				return err
-			}
-			if !read && len(es) > 0 {
-				q.After = max(q.After, es[len(es)-1].Position)
 			}
 		case <-tick.C:
 			read = true
@@ -90,22 +87,24 @@ func catchUp(ctx context.Context, r Reader, q Query, fn func(Entry) error) (int6
 
 // takeCommitted delivers a committed batch without reading when nothing
 // can be missing before it: its new entries start at q.After+1 and have
-// no gaps. It reports whether the follower must read instead. Only a
-// follower of every scope can tell; a scoped one always reads.
-func takeCommitted(q Query, es []Entry, fn func(Entry) error) (read bool, err error) {
+// no gaps. It returns the position reached and whether the follower must
+// read instead. Only a follower of every scope can tell; a scoped one
+// always reads.
+func takeCommitted(q Query, es []Entry, fn func(Entry) error) (after int64, read bool, err error) {
 	for len(es) > 0 && es[0].Position <= q.After {
 		es = es[1:] // a read already delivered it
 	}
 	if len(es) == 0 {
-		return false, nil
+		return q.After, false, nil
 	}
 	if q.Scopes != nil || es[0].Position != q.After+1 || es[len(es)-1].Position-es[0].Position != int64(len(es)-1) {
-		return true, nil
+		return q.After, true, nil
 	}
 	for _, e := range es {
 		if err := fn(e); err != nil {
-			return false, err
+			return q.After, false, err
 		}
+		q.After = e.Position
 	}
-	return false, nil
+	return q.After, false, nil
 }
