@@ -175,9 +175,10 @@ func (d *Dispatcher) follow(ctx context.Context, orgID, id string, wake <-chan s
 //
 // It only reads until there is something to write: deliver takes the
 // lease before each attempt, and recording skipped entries takes it too,
-// so a node without the lease writes nothing and stops. A wake-up is shared by every hook of every
-// organisation, so a write here would be one durable transaction per hook
-// per wake-up, most of them with nothing to deliver.
+// so a node without the lease writes nothing and stops. A wake-up is
+// shared by every hook of every organisation, so a write here would be
+// one durable transaction per hook per wake-up, most of them with nothing
+// to deliver.
 func (d *Dispatcher) deliverBatch(ctx context.Context, orgID, id string) (more bool, err error) {
 	h, err := d.Store.Webhook(ctx, orgID, id)
 	if err != nil {
