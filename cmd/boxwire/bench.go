@@ -151,16 +151,10 @@ func benchDialer(server string, dials *atomic.Int64) func(context.Context) (net.
 	}
 	return func(ctx context.Context) (net.Conn, error) {
 		dials.Add(1)
-		var (
-			conn net.Conn
-			err  error
-		)
 		if tlsDial != nil {
-			conn, err = tlsDial.DialContext(ctx, "tcp", addr)
-		} else {
-			conn, err = d.DialContext(ctx, "tcp", addr)
+			return tlsDial.DialContext(ctx, "tcp", addr)
 		}
-		return conn, err
+		return d.DialContext(ctx, "tcp", addr)
 	}
 }
 
