@@ -23,6 +23,18 @@ type Identity struct {
 	Pubkey              string
 	NonIdentifiedPubkey string
 	CreatedAt           time.Time
+	// VerifiedAt is when the identifier was proven (zero: never). Only a
+	// verified identifier matches box access rules and receives
+	// invitations, so no tenant can claim another tenant's addresses.
+	VerifiedAt time.Time
+}
+
+// Verified reports whether the identity's identifier is proven.
+func (i Identity) Verified() bool { return !i.VerifiedAt.IsZero() }
+
+// Domain is the domain of an e-mail identifier, lower case.
+func Domain(email string) string {
+	return strings.ToLower(email[strings.LastIndexByte(email, '@')+1:])
 }
 
 // Role is an identity's role in an organisation.

@@ -13,7 +13,7 @@ import (
 )
 
 const identityColumns = `id, identifier_value, identifier_kind, display_name, avatar_url,
-	password_hash, pubkey, non_identified_pubkey, created_at`
+	password_hash, pubkey, non_identified_pubkey, created_at, identifier_verified_at`
 
 // identityColumnsPrefixed are identityColumns of a table aliased i.
 var identityColumnsPrefixed = "i." + strings.ReplaceAll(strings.Join(strings.Fields(identityColumns), " "), ", ", ", i.")
@@ -24,9 +24,10 @@ func scanIdentity(row interface{ Scan(...any) error }, extra ...any) (identity.I
 		i                          identity.Identity
 		avatar, pub, nonIdentified sql.NullString
 		created                    int64
+		verified                   sql.NullInt64
 	)
 	err := row.Scan(append([]any{&i.ID, &i.IdentifierValue, &i.IdentifierKind, &i.DisplayName, &avatar,
-		&i.PasswordHash, &pub, &nonIdentified, &created}, extra...)...)
+		&i.PasswordHash, &pub, &nonIdentified, &created, &verified}, extra...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return i, errs.E(errs.NotFound, "no such identity")
 	}
@@ -34,7 +35,7 @@ func scanIdentity(row interface{ Scan(...any) error }, extra ...any) (identity.I
 		return i, errs.Wrap(err, "read identity")
 	}
 	i.AvatarURL, i.Pubkey, i.NonIdentifiedPubkey = avatar.String, pub.String, nonIdentified.String
-	i.CreatedAt = fromMicros(created)
+	i.CreatedAt, i.VerifiedAt = fromMicros(created), nullMicros(verified)
 	return i, nil
 }
 
@@ -47,9 +48,9 @@ func (t *Tx) CreateIdentity(ctx context.Context, i *identity.Identity) error {
 		i.IdentifierKind = "email"
 	}
 	_, err := t.q.ExecContext(ctx, `INSERT INTO identities (`+identityColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 		i.ID, i.IdentifierValue, i.IdentifierKind, i.DisplayName, nullString(i.AvatarURL),
-		i.PasswordHash, nullString(i.Pubkey), nullString(i.NonIdentifiedPubkey), micros(i.CreatedAt))
+		i.PasswordHash, nullString(i.Pubkey), nullString(i.NonIdentifiedPubkey), micros(i.CreatedAt), nullTime(i.VerifiedAt))
 	if err = t.store.conflict(err, "identifier_value", "an identity with this identifier already exists"); err != nil {
 		return errs.Wrap(err, "create identity")
 	}

@@ -240,3 +240,11 @@ func column(ctx context.Context, q querier, sqlText string, args ...any) ([]stri
 	})
 	return out, err
 }
+
+// nullTime stores the zero time as NULL.
+func nullTime(t time.Time) sql.NullInt64 {
+	if t.IsZero() {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: micros(t), Valid: true}
+}

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"io/fs"
 	"testing"
 
 	"github.com/boxwire/boxwire/internal/store"
@@ -35,35 +34,5 @@ type upTo struct {
 	version string
 }
 
-func (d upTo) Migrations() fs.FS {
-	all := d.dialect.Migrations()
-	kept := map[string]bool{}
-	names, _ := fs.Glob(all, "*.sql")
-	for _, n := range names {
-		kept[n] = n[:4] <= d.version
-	}
-	return filteredFS{all, kept}
-}
-
-type filteredFS struct {
-	fs.FS
-	kept map[string]bool
-}
-
-func (f filteredFS) Open(name string) (fs.File, error) {
-	if name != "." && !f.kept[name] {
-		return nil, fs.ErrNotExist
-	}
-	return f.FS.Open(name)
-}
-
-func (f filteredFS) Glob(pattern string) ([]string, error) {
-	names, err := fs.Glob(f.FS, pattern)
-	var out []string
-	for _, n := range names {
-		if f.kept[n] {
-			out = append(out, n)
-		}
-	}
-	return out, err
-}
+// KeepMigration keeps the shared and the engine's migrations up to version.
+func (d upTo) KeepMigration(name string) bool { return name[:4] <= d.version }

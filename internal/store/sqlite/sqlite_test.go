@@ -14,7 +14,6 @@ import (
 	"github.com/boxwire/boxwire/internal/journal"
 	"github.com/boxwire/boxwire/internal/store"
 	"github.com/boxwire/boxwire/internal/store/sqlite"
-	"github.com/boxwire/boxwire/internal/store/storetest"
 )
 
 // TestPositionsBecomeRowidsWithoutLosingAnEvent: migration 0004 rebuilds
@@ -28,7 +27,7 @@ func TestPositionsBecomeRowidsWithoutLosingAnEvent(t *testing.T) {
 	if v, err := old.SchemaVersion(ctx); err != nil || v != 3 {
 		t.Fatalf("old schema version %d, %v; want 3", v, err)
 	}
-	b, written := boxWithEvents(t, old, 3)
+	b, written := boxWithEvents(t, old, path, 3)
 	if err := old.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -40,6 +39,11 @@ func TestPositionsBecomeRowidsWithoutLosingAnEvent(t *testing.T) {
 	t.Cleanup(func() { s.Close() })
 	if v, err := s.SchemaVersion(ctx); err != nil || v < 4 {
 		t.Fatalf("schema version %d, %v; want 4 or later", v, err)
+	}
+	// Migration 0005: identities admitted before addresses were proven
+	// keep their access.
+	if who, err := s.IdentityByID(ctx, b.CreatorID); err != nil || !who.Verified() {
+		t.Fatalf("an identity of the old schema: %+v, %v; want it verified", who, err)
 	}
 	listed, err := s.ListBoxEvents(ctx, b.ID, store.EventFilter{})
 	if err != nil {
@@ -95,10 +99,26 @@ func schemaIsRowids(t *testing.T, path string) {
 	}
 }
 
-// boxWithEvents creates a box and n events in it, one journal entry each.
-func boxWithEvents(t *testing.T, s *store.Store, n int) (box.Box, []store.Event) {
+// boxWithEvents creates a box and n events in it, one journal entry each,
+// in a database of schema 0003 at path.
+func boxWithEvents(t *testing.T, s *store.Store, path string, n int) (box.Box, []store.Event) {
 	t.Helper()
-	b, creator := storetest.NewBox(t, s)
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	creator := uuid.NewString() // in the identities table of schema 0003
+	if _, err := db.Exec(`INSERT INTO identities (id, identifier_value, display_name, password_hash, created_at)
+		VALUES ($1, $2, 'Old', 'x', 0)`, creator, creator+"@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	b := box.Box{ID: uuid.NewString(), Title: "t", PublicKey: "k", AccessMode: box.Public, Lifecycle: box.Open, CreatorID: creator}
+	if err := s.Write(context.Background(), func(ctx context.Context, tx *store.Tx) error {
+		return tx.InsertBox(ctx, &b)
+	}); err != nil {
+		t.Fatal(err)
+	}
 	var events []store.Event
 	for i := range n {
 		events = append(events, appendEvent(t, s, b, creator, strings.Repeat("x", i+1)))
