@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/boxwire/boxwire/internal/auth"
 	"github.com/boxwire/boxwire/internal/errs"
@@ -35,11 +36,18 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	return nil
 }
 
-// runUser is `boxwire user add`: it works on the same data as a running
+const userUsage = `usage: boxwire user add --email E --password P --name "Display Name" [--org NAME --role admin|agent]
+       boxwire user verify --email E      vouch for an address (its owner proved it to you)
+       boxwire user unverify --email E    take that back: the address matches no box access rule`
+
+// runUser is `boxwire user …`: it works on the same data as a running
 // server (SQLite waits for the write lock; PostgreSQL is shared anyway).
 func runUser(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && (args[0] == "verify" || args[0] == "unverify") {
+		return runUserVerify(ctx, args, stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "add" {
-		fmt.Fprintln(stderr, "usage: boxwire user add --email E --password P --name \"Display Name\" [--org NAME --role admin|agent]")
+		fmt.Fprintln(stderr, userUsage)
 		return errUsage
 	}
 	var (
@@ -58,10 +66,8 @@ func runUser(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	u.Role = identity.Role(role)
-	if err := cfg.Validate(); err != nil {
-		return err
-	}
-	s, err := cfg.Open(ctx, store.Options{})
+	u.Verified = true // the operator vouches for the addresses it adds
+	s, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -91,4 +97,97 @@ func cliError(err error) error {
 		return fmt.Errorf("--%s: %s", field, e.Message)
 	}
 	return fmt.Errorf("%s", e.Message)
+}
+
+// openStore opens the store a command works on.
+func openStore(ctx context.Context, cfg StoreConfig) (*store.Store, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return cfg.Open(ctx, store.Options{})
+}
+
+// runUserVerify is `boxwire user verify|unverify --email E`.
+func runUserVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var (
+		cfg   StoreConfig
+		email string
+	)
+	fs := flag.NewFlagSet("user "+args[0], flag.ContinueOnError)
+	cfg.flags(fs)
+	fs.StringVar(&email, "email", "", "the identity's e-mail address")
+	if err := parse(fs, args[1:], stderr); err != nil || helpAsked(args) {
+		return err
+	}
+	s, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	who, err := auth.SetVerified(ctx, s, email, args[0] == "verify")
+	if err != nil {
+		return cliError(err)
+	}
+	fmt.Fprintf(stdout, "%s <%s>: address %sverified\n", who.DisplayName, who.IdentifierValue, map[bool]string{true: "", false: "no longer "}[args[0] == "verify"])
+	return nil
+}
+
+const orgUsage = `usage: boxwire org domain add ORG DOMAIN      the org's admins may create verified users at DOMAIN
+       boxwire org domain remove ORG DOMAIN
+       boxwire org domain list ORG
+ORG is the organisation's name or id.`
+
+// runOrg is `boxwire org domain add|remove|list`: the operator grants an
+// organisation the addresses of a domain it owns.
+func runOrg(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	want := map[string]int{"add": 2, "remove": 2, "list": 1}
+	if len(args) < 2 || args[0] != "domain" || want[args[1]] == 0 {
+		fmt.Fprintln(stderr, orgUsage)
+		return errUsage
+	}
+	op, n := args[1], want[args[1]]
+	pos, rest := leading(args[2:])
+	var cfg StoreConfig
+	fs := flag.NewFlagSet("org domain "+op, flag.ContinueOnError)
+	cfg.flags(fs)
+	if err := parse(fs, rest, stderr); err != nil || helpAsked(args) {
+		return err
+	}
+	if len(pos) != n {
+		fmt.Fprintln(stderr, orgUsage)
+		return errUsage
+	}
+	s, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	org, err := s.OrgID(ctx, pos[0])
+	if err != nil {
+		return cliError(err)
+	}
+	if op == "list" {
+		domains, err := s.OrgDomains(ctx, org)
+		for _, d := range domains {
+			fmt.Fprintln(stdout, d)
+		}
+		return err
+	}
+	domain, err := auth.GrantDomain(ctx, s, org, pos[1], op == "add")
+	if err != nil {
+		return cliError(err)
+	}
+	fmt.Fprintf(stdout, "%s: %s %s\n", pos[0], map[bool]string{true: "granted", false: "no longer granted"}[op == "add"], domain)
+	return nil
+}
+
+// leading splits args into the positional arguments before the first
+// flag and the rest.
+func leading(args []string) (pos, rest []string) {
+	for i, a := range args {
+		if strings.HasPrefix(a, "-") {
+			return args[:i], args[i:]
+		}
+	}
+	return args, nil
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/boxwire/boxwire/internal/smtpmail"
 	"github.com/boxwire/boxwire/internal/store"
 	"github.com/boxwire/boxwire/internal/store/postgres"
 	"github.com/boxwire/boxwire/internal/store/sqlite"
@@ -65,6 +66,10 @@ type Config struct {
 	// and calling application (requests a second, burst); 0 disables.
 	RateLimit float64
 	RateBurst int
+	// SMTPURL names the SMTP server that sends identifier verification
+	// codes (smtp://… or smtps://…); empty: no e-mail, only the operator
+	// verifies addresses.
+	SMTPURL string
 	// TestClock makes the messaging clock settable through
 	// POST /_test/clock, to try the 24-hour session window without
 	// waiting a day. Never in production.
@@ -116,6 +121,7 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	fs.Float64Var(&c.RateLimit, "rate-limit", float64(envInt("RATE_LIMIT", 20)), "messaging API requests a second per user and calling application, 0 for no limit (env BOXWIRE_RATE_LIMIT)")
 	fs.IntVar(&c.RateBurst, "rate-burst", int(envInt("RATE_BURST", 40)), "burst allowed above --rate-limit (env BOXWIRE_RATE_BURST)")
 	fs.BoolVar(&c.TestClock, "test-clock", env("TEST_CLOCK", "") == "1", "TESTING ONLY: let POST /_test/clock move the messaging clock (env BOXWIRE_TEST_CLOCK=1)")
+	fs.StringVar(&c.SMTPURL, "smtp-url", env("SMTP_URL", ""), "SMTP server for e-mail verification codes: smtp://[user:password@]host[:port]?from=ADDRESS, or smtps://; empty: only the operator verifies addresses (env BOXWIRE_SMTP_URL)")
 	fs.StringVar(&c.PublicURL, "public-url", env("PUBLIC_URL", ""), "URL clients reach this server at; default http://ADDR (env BOXWIRE_PUBLIC_URL)")
 }
 
@@ -151,6 +157,11 @@ func (c *Config) Validate() error {
 	}
 	if c.RateLimit > 0 && c.RateBurst < 1 {
 		c.RateBurst = 1
+	}
+	if c.SMTPURL != "" {
+		if _, err := smtpmail.Parse(c.SMTPURL); err != nil {
+			return err
+		}
 	}
 	if c.WhatsAppGraphURL == "" {
 		c.WhatsAppGraphURL = "https://graph.facebook.com"

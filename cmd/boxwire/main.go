@@ -29,6 +29,8 @@ Usage:
   boxwire serve    [--addr A] [--data DIR] [--database URL] [--public-url URL]
   boxwire migrate  [--data DIR] [--database URL]
   boxwire user add --email E --password P --name "Display Name" [--org NAME --role admin|agent]
+  boxwire user verify|unverify --email E        vouch for an address, or take that back
+  boxwire org domain add|remove ORG DOMAIN      let ORG's admins create verified users at DOMAIN
   boxwire login --server URL [--email E]        sign in; the token is kept in your config dir
   boxwire box list                              list your boxes (id, unread count, title)
   boxwire box create --title T                  create an end-to-end encrypted box
@@ -58,6 +60,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runMigrate(ctx, args[1:], stdout, stderr)
 	case "user":
 		err = runUser(ctx, args[1:], stdout, stderr)
+	case "org":
+		err = runOrg(ctx, args[1:], stdout, stderr)
 	case "login":
 		err = runLogin(ctx, args[1:], stdout, stderr)
 	case "box":

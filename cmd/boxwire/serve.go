@@ -30,6 +30,7 @@ import (
 	"github.com/boxwire/boxwire/internal/journal"
 	"github.com/boxwire/boxwire/internal/netpoll"
 	"github.com/boxwire/boxwire/internal/realtime"
+	"github.com/boxwire/boxwire/internal/smtpmail"
 	"github.com/boxwire/boxwire/internal/store"
 	"github.com/boxwire/boxwire/internal/webhook"
 )
@@ -39,10 +40,12 @@ type Server struct {
 	Config Config
 	Store  *store.Store
 	Auth   *auth.Service
-	Boxes  *boxes.Service
-	Broker broker.Broker
-	Hub    *realtime.Hub
-	Log    *slog.Logger
+	// Verifier proves identities' e-mail addresses with codes.
+	Verifier *auth.Verifier
+	Boxes    *boxes.Service
+	Broker   broker.Broker
+	Hub      *realtime.Hub
+	Log      *slog.Logger
 	// Business is the messaging service; Webhooks deliver its changes.
 	Business *business.Service
 	Webhooks *webhook.Dispatcher
@@ -108,6 +111,10 @@ func Start(ctx context.Context, cfg Config, logOut io.Writer) (*Server, error) {
 		s.Store.Close()
 		return nil, err
 	}
+	s.Verifier = &auth.Verifier{Store: s.Store, Log: s.Log}
+	if cfg.SMTPURL != "" {
+		s.Verifier.Mail, _ = smtpmail.Parse(cfg.SMTPURL) // Validate checked it
+	}
 	blobs, err := blob.Open(filepath.Join(cfg.Data, "files"))
 	if err != nil {
 		s.Store.Close()
@@ -142,7 +149,7 @@ func Start(ctx context.Context, cfg Config, logOut io.Writer) (*Server, error) {
 		s.Config.PublicURL = "http://" + s.listener.Addr().String()
 	}
 	s.http = &http.Server{
-		Handler: api.New(api.Deps{Auth: s.Auth, Store: s.Store, Boxes: s.Boxes, Log: s.Log, Registry: reg,
+		Handler: api.New(api.Deps{Auth: s.Auth, Verifier: s.Verifier, Store: s.Store, Boxes: s.Boxes, Log: s.Log, Registry: reg,
 			Live: boxesapi.Realtime{Hub: s.Hub, Origins: cfg.Origins, Shutdown: s.shutdown,
 				WriteTimeout: cfg.StreamWriteTimeout, QueueSize: cfg.StreamQueue, PingEvery: cfg.StreamPingEvery, Viewer: s.viewer,
 				Streams: &s.streams, Poller: s.poller},

@@ -30,7 +30,7 @@ func (s *Server) startMessaging(ctx context.Context) map[string]http.Handler {
 		routes["POST /_test/clock"] = tc
 		s.Log.Warn("--test-clock is on: anyone can move the messaging clock with POST /_test/clock")
 	}
-	s.Business = &business.Service{Store: s.Store, Now: clock, Log: s.Log, Channels: map[string]channel.Sender{
+	s.Business = &business.Service{Store: s.Store, Now: clock, Log: s.Log, Verifier: s.Verifier, Channels: map[string]channel.Sender{
 		messaging.ChannelSandbox:  sandboxChannel{},
 		messaging.ChannelWhatsApp: &whatsapp.Client{BaseURL: cfg.WhatsAppGraphURL},
 	}}

@@ -25,6 +25,7 @@ import (
 // Deps is what the handler is built from.
 type Deps struct {
 	Auth          *auth.Service
+	Verifier      *auth.Verifier
 	Store         *store.Store
 	Log           *slog.Logger
 	Registry      *prometheus.Registry
@@ -62,7 +63,7 @@ func New(d Deps) http.Handler {
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{Registry: d.Registry}))
 
-	(&boxesapi.Handler{Auth: d.Auth, Store: d.Store, Boxes: d.Boxes, Live: d.Live}).Register(mux)
+	(&boxesapi.Handler{Auth: d.Auth, Verifier: d.Verifier, Store: d.Store, Boxes: d.Boxes, Live: d.Live}).Register(mux)
 	msg := &messaging.Handler{Auth: d.Auth, Store: d.Store, Business: d.Business, SecureCookies: d.SecureCookies}
 	if d.RateLimit != nil {
 		msg.Limit = d.RateLimit.Wrap(httpx.Problem)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
+	"time"
 
 	"github.com/boxwire/boxwire/internal/box"
 	"github.com/boxwire/boxwire/internal/errs"
@@ -24,6 +25,10 @@ type NewUser struct {
 	// FirstName and LastName are the messaging profile in the
 	// organisation; by default the display name split at its first space.
 	FirstName, LastName string
+	// Verified says the operator vouches for the address (boxwire user
+	// add). Otherwise it is verified only if its domain is granted to the
+	// organisation, or later by its owner with a code sent to it.
+	Verified bool
 }
 
 // CreateUser validates and stores a new identity, and its membership.
@@ -54,6 +59,13 @@ func CreateUser(ctx context.Context, s *store.Store, u NewUser) (identity.Identi
 	}
 	who := identity.Identity{IdentifierValue: email, IdentifierKind: "email", DisplayName: name, PasswordHash: hash}
 	err = s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+		org, err := orgOf(ctx, tx, u)
+		if err != nil {
+			return err
+		}
+		if who.VerifiedAt, err = vouchedAt(ctx, tx, u.Verified, org, email); err != nil {
+			return err
+		}
 		if err := tx.CreateIdentity(ctx, &who); err != nil {
 			return err
 		}
@@ -61,22 +73,66 @@ func CreateUser(ctx context.Context, s *store.Store, u NewUser) (identity.Identi
 			ActorID: who.ID, Payload: profilePayload(who)}); err != nil {
 			return err
 		}
-		return joinOrg(ctx, tx, u, who)
+		return joinOrg(ctx, tx, u, org, who)
 	})
 	return who, err
 }
 
-// joinOrg makes the new user a member of u's organisation, if any.
-func joinOrg(ctx context.Context, tx *store.Tx, u NewUser, who identity.Identity) error {
-	org := u.OrgID
-	if org == "" && u.Org == "" {
-		return nil
+// orgOf is the id of u's organisation, created if it is new; "" for none.
+func orgOf(ctx context.Context, tx *store.Tx, u NewUser) (string, error) {
+	if u.OrgID != "" || u.Org == "" {
+		return u.OrgID, nil
 	}
-	if org == "" {
+	return tx.EnsureOrg(ctx, u.Org)
+}
+
+// vouchedAt is when an address set for an identity of org counts as
+// proven without a code: now if the operator vouches for it or granted its
+// domain to org; otherwise never (the zero time).
+func vouchedAt(ctx context.Context, tx *store.Tx, operator bool, org, email string) (time.Time, error) {
+	granted := operator
+	if !granted && org != "" {
 		var err error
-		if org, err = tx.EnsureOrg(ctx, u.Org); err != nil {
-			return err
+		if granted, err = tx.DomainGranted(ctx, org, identity.Domain(email)); err != nil {
+			return time.Time{}, err
 		}
+	}
+	if !granted {
+		return time.Time{}, nil
+	}
+	return tx.Now(), nil
+}
+
+// Rename changes the e-mail of an identity of org, as its admin does. The
+// new address is unproven unless org's granted domains vouch for it.
+func Rename(ctx context.Context, tx *store.Tx, org, identityID, email string) (renamed bool, err error) {
+	at, err := vouchedAt(ctx, tx, false, org, email)
+	if err != nil {
+		return false, err
+	}
+	return tx.Rename(ctx, identityID, email, at)
+}
+
+// ResetByAdmin is the rule for a password an admin of org sets for
+// another identity: the admin now knows the credentials, so the owner's
+// proof of the address is void unless org's granted domains vouch for it.
+// It reports whether the address is now unproven.
+func ResetByAdmin(ctx context.Context, tx *store.Tx, org, identityID string) (unproven bool, err error) {
+	who, err := tx.IdentityByID(ctx, identityID)
+	if err != nil || !who.Verified() {
+		return false, err
+	}
+	at, err := vouchedAt(ctx, tx, false, org, who.IdentifierValue)
+	if err != nil || !at.IsZero() {
+		return false, err
+	}
+	return true, tx.SetVerified(ctx, identityID, time.Time{})
+}
+
+// joinOrg makes the new user a member of org, if any.
+func joinOrg(ctx context.Context, tx *store.Tx, u NewUser, org string, who identity.Identity) error {
+	if org == "" {
+		return nil
 	}
 	if err := tx.SetMember(ctx, org, who.ID, u.Role); err != nil {
 		return err

@@ -55,7 +55,8 @@ func (s State) IsAdmin(id string) bool { return s.CreatorID == id }
 // HasAccess is DESIGN §4's access rule. The creator always has access; a
 // closed box gives no one else any; a public box gives every identity
 // access; a limited box needs an active rule matching the identifier or
-// its e-mail domain.
+// its e-mail domain, and only a verified identifier matches: an address
+// claimed without proof reaches nothing (DESIGN §3).
 func (s State) HasAccess(who identity.Identity) bool {
 	switch {
 	case s.IsAdmin(who.ID):
@@ -64,9 +65,11 @@ func (s State) HasAccess(who identity.Identity) bool {
 		return false
 	case s.AccessMode == Public:
 		return true
+	case !who.Verified():
+		return false
 	}
 	ident := strings.ToLower(who.IdentifierValue)
-	domain := ident[strings.LastIndexByte(ident, '@')+1:]
+	domain := identity.Domain(ident)
 	for _, a := range s.Accesses {
 		switch a.RestrictionType {
 		case RestrictIdentifier:

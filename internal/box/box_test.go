@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/boxwire/boxwire/internal/box"
 	"github.com/boxwire/boxwire/internal/errs"
@@ -17,13 +18,15 @@ import (
 )
 
 // Identities. bob and erin are let in by the email_domain rule, carol by
-// her identifier rule, dave by nothing.
+// her identifier rule, dave by nothing. Their addresses are proven.
 var (
+	proven = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
 	admin = identity.Identity{ID: "id-admin", IdentifierValue: "admin@boxwire.test"}
-	bob   = identity.Identity{ID: "id-bob", IdentifierValue: "bob@example.com"}
-	carol = identity.Identity{ID: "id-carol", IdentifierValue: "carol@other.org"}
-	dave  = identity.Identity{ID: "id-dave", IdentifierValue: "dave@elsewhere.net"}
-	erin  = identity.Identity{ID: "id-erin", IdentifierValue: "erin@example.com"}
+	bob   = identity.Identity{ID: "id-bob", IdentifierValue: "bob@example.com", VerifiedAt: proven}
+	carol = identity.Identity{ID: "id-carol", IdentifierValue: "carol@other.org", VerifiedAt: proven}
+	dave  = identity.Identity{ID: "id-dave", IdentifierValue: "dave@elsewhere.net", VerifiedAt: proven}
+	erin  = identity.Identity{ID: "id-erin", IdentifierValue: "erin@example.com", VerifiedAt: proven}
 )
 
 // Event ids (UUIDs, as referrer_id must be).
@@ -162,7 +165,10 @@ var noAccessFields = fields("id", "forbidden")
 // ---------------------------------------------------------------- HasAccess
 
 func TestHasAccess(t *testing.T) {
-	id := func(v string) identity.Identity { return identity.Identity{ID: "id-x", IdentifierValue: v} }
+	id := func(v string) identity.Identity {
+		return identity.Identity{ID: "id-x", IdentifierValue: v, VerifiedAt: proven}
+	}
+	unproven := func(who identity.Identity) identity.Identity { who.VerifiedAt = time.Time{}; return who }
 	rule := func(kind, v string) box.Access { return box.Access{EventID: evDomain, RestrictionType: kind, Value: v} }
 	ident := func(v string) box.Access { return rule(box.RestrictIdentifier, v) }
 	domain := func(v string) box.Access { return rule(box.RestrictEmailDomain, v) }
@@ -192,6 +198,11 @@ func TestHasAccess(t *testing.T) {
 		{"limited, no rules", st(box.Limited, box.Open), bob, false},
 		// Identifier rules.
 		{"identifier exact", st(box.Limited, box.Open, ident("bob@example.com")), bob, true},
+		// Only a proven identifier matches (DESIGN §3): anyone can claim one.
+		{"identifier exact, unproven", st(box.Limited, box.Open, ident("bob@example.com")), unproven(bob), false},
+		{"domain, unproven", st(box.Limited, box.Open, domain("example.com")), unproven(bob), false},
+		{"public, unproven", st(box.Public, box.Open), unproven(dave), true},
+		{"admin, unproven", st(box.Limited, box.Open), unproven(admin), true},
 		{"identifier rule upper case", st(box.Limited, box.Open, ident("Bob@Example.COM")), bob, true},
 		{"identifier identity upper case", st(box.Limited, box.Open, ident("bob@example.com")), id("BOB@EXAMPLE.COM"), true},
 		{"identifier other address", st(box.Limited, box.Open, ident("bob@example.com")), erin, false},
@@ -1027,8 +1038,8 @@ func TestLostAccess(t *testing.T) {
 	member := func(who identity.Identity, join string) box.Member {
 		return box.Member{Identity: who, JoinEventID: join}
 	}
-	sub := identity.Identity{ID: "id-sub", IdentifierValue: "sub@sub.example.com"}
-	upper := identity.Identity{ID: "id-upper", IdentifierValue: "UPPER@EXAMPLE.COM"}
+	sub := identity.Identity{ID: "id-sub", IdentifierValue: "sub@sub.example.com", VerifiedAt: proven}
+	upper := identity.Identity{ID: "id-upper", IdentifierValue: "UPPER@EXAMPLE.COM", VerifiedAt: proven}
 	all := map[string]box.Member{
 		admin.ID: member(admin, "j-admin"),
 		bob.ID:   member(bob, "j-bob"),

@@ -146,10 +146,15 @@ func (s *Service) AckNotifications(ctx context.Context, identityID string) error
 	})
 }
 
-// CryptoActions lists the caller's pending crypto actions.
+// CryptoActions lists the caller's pending crypto actions; none while
+// the caller's address is unproven.
 func (s *Service) CryptoActions(ctx context.Context, identityID string) ([]store.CryptoAction, error) {
-	if _, err := self(ctx, identityID); err != nil {
+	who, err := self(ctx, identityID)
+	if err != nil {
 		return nil, err
+	}
+	if !who.Verified() {
+		return []store.CryptoAction{}, nil
 	}
 	return s.Store.CryptoActions(ctx, identityID)
 }
@@ -200,7 +205,9 @@ func (s *Service) Pubkeys(ctx context.Context, identifierValue string) ([]string
 		return nil, e
 	}
 	i, err := s.Store.IdentityByIdentifier(ctx, email)
-	if errs.CodeOf(err) == errs.NotFound || (err == nil && i.Pubkey == "") {
+	// An unproven address may be anyone's claim: encrypting an invitation
+	// to its key would hand the box to whoever claimed it.
+	if errs.CodeOf(err) == errs.NotFound || (err == nil && (i.Pubkey == "" || !i.Verified())) {
 		return []string{}, nil
 	}
 	if err != nil {
@@ -238,7 +245,9 @@ func (s *Service) ContactIdentity(ctx context.Context, identityID string, in Con
 		return BoxView{}, errs.Field(errs.Body, "contacted_identity_id", errs.Invalid_, "you cannot contact yourself")
 	}
 	contacted, err := s.Store.IdentityByID(ctx, contactedID)
-	if errs.CodeOf(err) == errs.NotFound {
+	// Only a proven address is invited: the invitation holds the box key,
+	// encrypted to keys its holder chose.
+	if errs.CodeOf(err) == errs.NotFound || (err == nil && !contacted.Verified()) {
 		return BoxView{}, &errs.Error{Code: errs.NotFound, Message: "no such identity", Where: errs.Body,
 			Fields: map[string]string{"contacted_identity_id": "not_found"}}
 	}

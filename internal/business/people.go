@@ -96,6 +96,9 @@ func (s *Service) CreateUser(ctx context.Context, in UserInput) (messaging.Membe
 		}
 		return m, err
 	}
+	if !who.Verified() {
+		s.Verifier.Offer(ctx, who.ID)
+	}
 	return s.Store.Member(ctx, m.OrgID, who.ID)
 }
 
@@ -110,7 +113,10 @@ func (s *Service) UpdateUser(ctx context.Context, id string, in UserInput) (mess
 	if err != nil {
 		return m, err
 	}
-	var u messaging.Member
+	var (
+		u        messaging.Member
+		unproven bool // the address needs its owner's proof again
+	)
 	err = s.Store.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
 		cur, err := tx.Member(ctx, m.OrgID, id)
 		if err != nil {
@@ -122,13 +128,46 @@ func (s *Service) UpdateUser(ctx context.Context, id string, in UserInput) (mess
 		if err := tx.SetMemberProfile(ctx, u); err != nil {
 			return err
 		}
-		if err := tx.SetLogin(ctx, u.UserID, email, hash); err != nil {
+		if unproven, err = s.changeLogin(ctx, tx, m, u.UserID, email, hash); err != nil {
 			return err
 		}
 		u, err = tx.Member(ctx, m.OrgID, id)
 		return err
 	})
+	if err == nil && unproven {
+		s.Verifier.Offer(ctx, u.UserID)
+	}
 	return u, err
+}
+
+// changeLogin sets a user's new e-mail and/or password hash (either may be
+// empty) for the admin by. A new address, or a password another person
+// set, leaves the address unproven unless a granted domain vouches for it.
+func (s *Service) changeLogin(ctx context.Context, tx *store.Tx, by messaging.Member, userID, email, hash string) (unproven bool, err error) {
+	if email != "" {
+		renamed, err := auth.Rename(ctx, tx, by.OrgID, userID, email)
+		if err != nil {
+			return false, err
+		}
+		if renamed {
+			who, err := tx.IdentityByID(ctx, userID)
+			unproven = err == nil && !who.Verified()
+			if err != nil {
+				return false, err
+			}
+		}
+	}
+	if hash == "" {
+		return unproven, nil
+	}
+	if err := tx.SetLogin(ctx, userID, "", hash); err != nil {
+		return false, err
+	}
+	if userID == by.UserID {
+		return unproven, nil // one's own password: the proof stands
+	}
+	reset, err := auth.ResetByAdmin(ctx, tx, by.OrgID, userID)
+	return unproven || reset, err
 }
 
 // apply validates a change of u's profile made by the admin by.

@@ -34,6 +34,9 @@ type Service struct {
 	// MaxSendAttempts bounds the tries of a send the channel keeps
 	// refusing for a passing reason; then the message fails. Default 10.
 	MaxSendAttempts int
+	// Verifier e-mails a code to the new address of a user an admin
+	// creates or renames, unless a granted domain vouches for it.
+	Verifier *auth.Verifier
 
 	kickOnce sync.Once
 	kick     chan struct{} // a send was queued

@@ -15,10 +15,11 @@ import (
 
 // Handler holds what the boxes surface needs.
 type Handler struct {
-	Auth  *auth.Service
-	Store *store.Store
-	Boxes *boxes.Service
-	Live  Realtime
+	Auth     *auth.Service
+	Verifier *auth.Verifier
+	Store    *store.Store
+	Boxes    *boxes.Service
+	Live     Realtime
 }
 
 // Register mounts the surface's routes on mux.
@@ -54,6 +55,8 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	route("GET /identities/pubkey", h.pubkeys)
 	route("GET /identities/{id}", h.getIdentity)
 	route("PATCH /identities/{id}", h.patchIdentity)
+	route("POST /identities/{id}/identifier/codes", h.sendIdentifierCode)
+	route("POST /identities/{id}/identifier/verify", h.verifyIdentifier)
 	route("GET /identities/{id}/profile", h.profile)
 	route("GET /identities/{id}/notifications", h.notifications)
 	route("PUT /identities/{id}/notifications/acknowledgement", h.ackNotifications)

@@ -20,12 +20,50 @@ type identityView struct {
 	IdentifierKind      string  `json:"identifier_kind"`
 	Pubkey              *string `json:"pubkey"`
 	NonIdentifiedPubkey *string `json:"non_identified_pubkey"`
+	// IdentifierVerified is Boxwire's: whether the address is proven.
+	IdentifierVerified bool `json:"identifier_verified"`
 }
 
 func viewOf(i identity.Identity) identityView {
 	return identityView{ID: i.ID, DisplayName: i.DisplayName, AvatarURL: nullable(i.AvatarURL),
 		IdentifierValue: i.IdentifierValue, IdentifierKind: i.IdentifierKind,
-		Pubkey: nullable(i.Pubkey), NonIdentifiedPubkey: nullable(i.NonIdentifiedPubkey)}
+		Pubkey: nullable(i.Pubkey), NonIdentifiedPubkey: nullable(i.NonIdentifiedPubkey),
+		IdentifierVerified: i.Verified()}
+}
+
+// sendIdentifierCode e-mails the caller a code proving their address.
+func (h *Handler) sendIdentifierCode(w http.ResponseWriter, r *http.Request) {
+	id, err := httpx.PathUUID(r, "id")
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	if err := h.Verifier.SendCode(r.Context(), id); err != nil {
+		fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusAccepted)
+}
+
+// verifyIdentifier takes the code the caller received: {"code": "…"}.
+func (h *Handler) verifyIdentifier(w http.ResponseWriter, r *http.Request) {
+	id, err := httpx.PathUUID(r, "id")
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	var in struct {
+		Code string `json:"code"`
+	}
+	if err := httpx.DecodeJSON(w, r, &in); err != nil {
+		fail(w, r, err)
+		return
+	}
+	if err := h.Verifier.Verify(r.Context(), id, in.Code); err != nil {
+		fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }
 
 func nullable(s string) *string {
