@@ -77,7 +77,7 @@ func TestNoEndpointLeaksABox(t *testing.T) {
 	}
 	endpoints := func(b boxCase, u *user) []endpoint {
 		return []endpoint{
-			{"get", "GET", "/boxes/" + b.id, nil, visible},
+			{"get", "GET", "/boxes/" + b.id, nil, readable},
 			{"events", "GET", "/boxes/" + b.id + "/events", nil, readable},
 			{"count events", "HEAD", "/boxes/" + b.id + "/events", nil, readable},
 			{"files", "GET", "/boxes/" + b.id + "/files", nil, readable},

@@ -708,8 +708,9 @@ func TestContactCreatesBoxAtomically(t *testing.T) {
 	if r.json(t)["box_id"] != id {
 		t.Fatalf("key share %s", r.body)
 	}
-	expect(t, "bob reads the box", bob.do("GET", "/boxes/"+id, nil), 200)
+	expect(t, "bob sees the box's door", bob.do("GET", "/boxes/"+id, nil), 403, "reason", "not_member")
 	expect(t, "bob joins", bob.post(t, id, map[string]any{"type": "member.join"}), 201)
+	expect(t, "bob reads the box", bob.do("GET", "/boxes/"+id, nil), 200)
 	expect(t, "carol is not invited", carol.do("GET", "/boxes/"+id, nil), 403)
 
 	// Bob's crypto action.
@@ -755,7 +756,7 @@ func TestContactCreatesBoxAtomically(t *testing.T) {
 		"invitation_data": map[string]string{carolKey: ciphertext("for carol")}}))
 	expect(t, "contact by identity_id", r, 201)
 	carolBox := r.json(t)["id"].(string)
-	expect(t, "carol reads her box", carol.do("GET", "/boxes/"+carolBox, nil), 200)
+	expect(t, "carol, invited, sees the door", carol.do("GET", "/boxes/"+carolBox, nil), 403, "reason", "not_member")
 	if got := carol.getArray(t, "/identities/"+carol.id+"/crypto/actions"); len(got) != 1 || got[0]["box_id"] != carolBox {
 		t.Fatalf("carol's crypto actions %v", got)
 	}

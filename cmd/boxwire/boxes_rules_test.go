@@ -165,12 +165,22 @@ func TestBoxEventRules(t *testing.T) {
 	expect(t, "member changes mode", carolOrg.post(t, id, mode("public")), 403)
 	expect(t, "bad mode", alice.post(t, id, mode("secret")), 400, "content.value", "invalid")
 	expect(t, "public", alice.post(t, id, mode("public")), 201)
-	expect(t, "anyone reads a public box", dave.do("GET", "/boxes/"+id, nil), 200)
+	expect(t, "anyone sees a public box's door", dave.do("GET", "/boxes/"+id, nil), 403, "reason", "not_member")
 	expect(t, "anyone joins a public box", dave.post(t, id, map[string]any{"type": "member.join"}), 201)
 	expect(t, "limited again", alice.post(t, id, mode("limited")), 201)
+	// Dave's join recorded an identifier rule (as Misakey's reference
+	// does): he stays. Removing that rule kicks him.
+	expect(t, "dave stays", dave.do("GET", "/boxes/"+id+"/events", nil), 200)
+	var daveRule string
+	for _, a := range alice.getArray(t, "/boxes/"+id+"/accesses") {
+		if a["content"].(map[string]any)["value"] == dave.email {
+			daveRule = a["id"].(string)
+		}
+	}
+	expect(t, "the admin removes dave's rule", alice.batch(t, id, ref("access.rm", daveRule, nil)), 201)
 	expect(t, "dave was kicked", dave.do("GET", "/boxes/"+id+"/events", nil), 403)
 	if last := alice.events(t, id); last[len(last)-1]["type"] != "member.kick" || last[len(last)-1]["sender"].(map[string]any)["id"] != dave.id {
-		t.Fatalf("no kick after the mode change: %s", types(last))
+		t.Fatalf("no kick after the rule went: %s", types(last))
 	}
 
 	// Key share: admin only, needs the share in extra.

@@ -48,6 +48,7 @@ func refusedEverywhere(t *testing.T, ann, squatter *user, b tenantBox) {
 	} {
 		expect(t, who+": "+c.name, squatter.do(c.method, c.path, c.body), 403)
 	}
+	expect(t, who+" is told nothing, not even to join", squatter.do("GET", "/boxes/"+b.id, nil), 403, "id", "forbidden")
 	// Invitations: a key the squatter sets is not offered to senders, and
 	// a contact (which would leave it the box key) is refused.
 	key := randomKey()
@@ -132,7 +133,8 @@ func TestIdentifiersAreProvenNotClaimed(t *testing.T) {
 	expect(t, "the owner's code", squatter.do("POST", "/identities/"+squatter.id+"/identifier/verify", map[string]string{"code": strings.ToLower(code)}), 204)
 	owner := squatter
 	waitFor(t, 5*time.Second, "the proof to reach the owner's session", func() bool { // sessions are cached for a second
-		return owner.do("GET", "/boxes/"+b.id, nil).status == 200
+		r := owner.do("GET", "/boxes/"+b.id, nil) // not a member yet, but no longer outside
+		return r.status == 403 && r.fields(t)["reason"] == "not_member"
 	})
 	expect(t, "the owner joins", owner.post(t, b.id, map[string]any{"type": "member.join"}), 201)
 	expect(t, "the owner takes the key share", owner.do("GET", "/box-key-shares/"+b.hash, nil), 200)
@@ -175,7 +177,8 @@ func TestOperatorVouchesForAddresses(t *testing.T) {
 		t.Fatalf("user verify: %s", out)
 	}
 	waitFor(t, 5*time.Second, "the hire's proof to reach the session", func() bool {
-		return hire.do("GET", "/boxes/"+box, nil).status == 200
+		r := hire.do("GET", "/boxes/"+box, nil) // may join now: told so
+		return r.status == 403 && r.fields(t)["reason"] == "not_member"
 	})
 	expect(t, "proven hire joins", hire.post(t, box, map[string]any{"type": "member.join"}), 201)
 	if out, code := ts.cli(t, "user", "unverify", "--email", "ann@example.com"); code != 0 {

@@ -85,6 +85,25 @@ func (s State) HasAccess(who identity.Identity) bool {
 	return false
 }
 
+// JoinRule is the identifier rule a join records, as Misakey's reference
+// does: a member who joined a public box, or through an e-mail domain
+// rule, keeps access when the box turns limited or the domain rule goes.
+// It is nil when an active identifier rule names the member already, for
+// the admin, and for an unproven identifier (a rule for it would let in
+// whoever proves the address later, who never joined).
+func (s State) JoinRule(who identity.Identity) *AccessContent {
+	if s.IsAdmin(who.ID) || !who.Verified() {
+		return nil
+	}
+	ident := strings.ToLower(who.IdentifierValue)
+	for _, a := range s.Accesses {
+		if a.RestrictionType == RestrictIdentifier && strings.EqualFold(a.Value, ident) {
+			return nil
+		}
+	}
+	return &AccessContent{RestrictionType: RestrictIdentifier, Value: ident}
+}
+
 // Writable refuses every write to a closed box with a conflict.
 func (s State) Writable() error {
 	if s.Lifecycle == Closed {

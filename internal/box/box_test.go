@@ -160,9 +160,39 @@ func fields(kv ...string) map[string]string {
 	return m
 }
 
+var notMemberFields = map[string]string{"reason": "not_member", "sender_id": "forbidden"}
 var noAccessFields = fields("id", "forbidden")
 
 // ---------------------------------------------------------------- HasAccess
+
+func TestJoinRule(t *testing.T) {
+	shouting := identity.Identity{ID: "id-carol", IdentifierValue: "Carol@Other.org", VerifiedAt: proven}
+	unproven := bob
+	unproven.VerifiedAt = time.Time{}
+	for _, tt := range []struct {
+		name  string
+		state box.State
+		who   identity.Identity
+		want  string // the recorded rule's value, "" for none
+	}{
+		{"through a domain rule: recorded", limitedState(), bob, "bob@example.com"},
+		{"joined a public box: recorded", publicState(), dave, "dave@elsewhere.net"},
+		{"an identifier rule already names it", limitedState(), carol, ""},
+		{"whatever its case", limitedState(), shouting, ""},
+		{"the admin needs none", publicState(), admin, ""},
+		{"an unproven identifier is not recorded", publicState(), unproven, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got := tt.state.JoinRule(tt.who)
+			switch {
+			case tt.want == "" && got != nil:
+				t.Fatalf("recorded %+v, want nothing", *got)
+			case tt.want != "" && (got == nil || got.Value != tt.want || got.RestrictionType != box.RestrictIdentifier):
+				t.Fatalf("recorded %+v, want identifier %s", got, tt.want)
+			}
+		})
+	}
+}
 
 func TestHasAccess(t *testing.T) {
 	id := func(v string) identity.Identity {
@@ -637,11 +667,11 @@ func TestCheckMsgText(t *testing.T) {
 			code: errs.TooLarge, fields: fields("content.encrypted", "too_large")},
 
 		{name: "not joined, with access", state: limitedState(), actor: asCarol, typ: "msg.text", content: textContent(cipher, key),
-			code: errs.Forbidden, fields: nil},
+			code: errs.Forbidden, fields: notMemberFields},
 		{name: "left the box", state: limitedState(), actor: asBobOut, typ: "msg.text", content: textContent(cipher, key),
-			code: errs.Forbidden, fields: nil},
+			code: errs.Forbidden, fields: notMemberFields},
 		{name: "public box, not joined", state: publicState(), actor: asDave, typ: "msg.text", content: textContent(cipher, key),
-			code: errs.Forbidden, fields: nil},
+			code: errs.Forbidden, fields: notMemberFields},
 		{name: "no access", state: limitedState(), actor: asDave, typ: "msg.text", content: textContent(cipher, key),
 			code: errs.Forbidden, fields: noAccessFields},
 
@@ -704,7 +734,7 @@ func TestCheckMsgEdit(t *testing.T) {
 		{name: "admin edits another's message", state: limitedState(), actor: asAdmin, typ: "msg.edit", content: edit, ref: ref(evBobText), target: bobText,
 			code: errs.Forbidden, fields: nil},
 		{name: "author no longer a member", state: limitedState(), actor: asBobOut, typ: "msg.edit", content: edit, ref: ref(evBobText), target: bobText,
-			code: errs.Forbidden, fields: nil},
+			code: errs.Forbidden, fields: notMemberFields},
 		{name: "no access", state: limitedState(), actor: box.Actor{Identity: identity.Identity{ID: bob.ID, IdentifierValue: "bob@moved.io"}, JoinEventID: evBobJoin},
 			typ: "msg.edit", content: edit, ref: ref(evBobText), target: bobText, code: errs.Forbidden, fields: noAccessFields},
 		{name: "file target", state: limitedState(), actor: asBob, typ: "msg.edit", content: edit, ref: ref(evBobFile), target: bobFile,
@@ -748,7 +778,7 @@ func TestCheckMsgDelete(t *testing.T) {
 		{name: "another member's message", state: limitedState(), actor: asBob, typ: "msg.delete", ref: ref(evErinText), target: erinText,
 			code: errs.Forbidden, fields: nil},
 		{name: "author no longer a member", state: limitedState(), actor: asBobOut, typ: "msg.delete", ref: ref(evBobText), target: bobText,
-			code: errs.Forbidden, fields: nil},
+			code: errs.Forbidden, fields: notMemberFields},
 		{name: "no access", state: limitedState(), actor: asDave, typ: "msg.delete", ref: ref(evBobText), target: bobText,
 			code: errs.Forbidden, fields: noAccessFields},
 		{name: "join target", state: limitedState(), actor: asAdmin, typ: "msg.delete", ref: ref(evBobJoin), target: bobJoin,

@@ -171,6 +171,14 @@ func Check(s State, a Actor, in Input, target *Target, route Route) (Decision, e
 	return d, err
 }
 
+// NotMember refuses an identity that may join a box but has not: Misakey's
+// reference answers it with details.reason "not_member", which its
+// clients read to offer a join.
+func NotMember() error {
+	return &errs.Error{Code: errs.Forbidden, Message: "join the box first", Where: errs.NotDefined,
+		Fields: map[string]string{"reason": "not_member", "sender_id": "forbidden"}}
+}
+
 // NoAccess is the one answer for a box that does not exist or that the
 // caller may not see, so that existence never leaks.
 func NoAccess() error {
@@ -237,7 +245,7 @@ func mustAdmin(s State, a Actor) error {
 
 func mustMember(s State, a Actor) error {
 	if !a.Member(s) {
-		return forbidden("join the box first")
+		return NotMember()
 	}
 	return nil
 }
@@ -360,7 +368,7 @@ func checkDelete(s State, a Actor, ref string, target *Target) error {
 		return forbidden("only the author or the admin may delete a message")
 	}
 	if !a.Member(s) {
-		return forbidden("join the box first")
+		return NotMember()
 	}
 	if target.Deleted {
 		return gone("the message was already deleted")

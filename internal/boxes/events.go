@@ -193,6 +193,9 @@ func (a *applier) effect(ctx context.Context, d box.Decision, ev *store.Event, t
 		if err := tx.Join(ctx, a.boxID, a.who.ID, ev.ID); err != nil {
 			return err
 		}
+		if err := a.recordJoinRule(ctx); err != nil {
+			return err
+		}
 		// What came before joining is history, not unread news.
 		return tx.AckBox(ctx, a.boxID, a.who.ID, ev.Position)
 	case box.TypeLeave:
@@ -225,6 +228,23 @@ func (a *applier) effect(ctx context.Context, d box.Decision, ev *store.Event, t
 		return tx.RemoveAccess(ctx, target.ID)
 	}
 	return nil
+}
+
+// recordJoinRule adds the identifier rule a join records (box.JoinRule),
+// sent by the member who joined.
+func (a *applier) recordJoinRule(ctx context.Context) error {
+	c := a.state.JoinRule(a.who)
+	if c == nil {
+		return nil
+	}
+	content, _ := json.Marshal(c)
+	ev, err := a.append(ctx, a.who, box.TypeAccessAdd, "", content)
+	if err != nil {
+		return err
+	}
+	rule := box.Access{EventID: ev.ID, RestrictionType: c.RestrictionType, Value: c.Value}
+	a.state.Accesses = append(a.state.Accesses, rule)
+	return a.tx.AddAccess(ctx, a.boxID, rule)
 }
 
 // kickLostAccess ends the join of every member who no longer has access,

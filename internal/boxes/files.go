@@ -67,7 +67,7 @@ func (s *Service) UploadFile(ctx context.Context, boxID string, up *blob.Upload,
 			return box.NoAccess()
 		}
 		if !a.actor.Member(a.state) {
-			return errs.E(errs.Forbidden, "join the box first")
+			return box.NotMember()
 		}
 		if err := a.state.Writable(); err != nil {
 			return err

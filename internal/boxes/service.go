@@ -69,7 +69,7 @@ func (s *Service) readable(ctx context.Context, boxID string) (box.State, identi
 		}
 	}
 	if !actor.Member(st) {
-		return st, who, errs.E(errs.Forbidden, "join the box first")
+		return st, who, box.NotMember()
 	}
 	return st, who, nil
 }
@@ -147,9 +147,12 @@ func (s *Service) insertBox(ctx context.Context, tx *store.Tx, who identity.Iden
 	return b, nil
 }
 
-// GetBox returns a box the caller has access to.
+// GetBox returns a box to its members. An identity that may join but has
+// not gets box.NotMember, as from Misakey's reference: the view carries
+// the last event, which is the box's content. Only /boxes/{id}/public is
+// open to those who have not joined.
 func (s *Service) GetBox(ctx context.Context, id string) (BoxView, error) {
-	st, who, err := s.visible(ctx, id)
+	st, who, err := s.readable(ctx, id)
 	if err != nil {
 		return BoxView{}, err
 	}
