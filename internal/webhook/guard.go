@@ -66,6 +66,9 @@ func (g *Guard) lookup(ctx context.Context, host string) ([]netip.Addr, error) {
 	if a, ok := netguard.ParseIP(host); ok {
 		return []netip.Addr{a}, nil
 	}
+	if netguard.IsLocalhost(host) { // RFC 6761: never asked of DNS
+		return []netip.Addr{netip.AddrFrom4([4]byte{127, 0, 0, 1}), netip.IPv6Loopback()}, nil
+	}
 	if g.Lookup != nil {
 		return g.Lookup(ctx, host)
 	}
