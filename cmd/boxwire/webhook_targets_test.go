@@ -92,8 +92,9 @@ func TestWebhookRebindingIsNotConnected(t *testing.T) {
 	dns.set(map[string]string{"rebind.example.com": "127.0.0.1"})
 
 	newContact(a.admin, a.account, "+447902111300")
-	waitFor(t, 15*time.Second, "deliveries to be attempted and fail", func() bool {
-		return a.admin.call("GET", "/webhook/"+hook["webhookId"].(string), nil, 200)["failureCount"].(float64) >= 2
+	waitFor(t, 15*time.Second, "deliveries to be attempted", func() bool {
+		return hookAttempts(receiver) > 0 ||
+			a.admin.call("GET", "/webhook/"+hook["webhookId"].(string), nil, 200)["failureCount"].(float64) >= 2
 	})
 	if n := hookAttempts(receiver); n != 0 {
 		t.Fatalf("the receiver on 127.0.0.1 was connected to %d times through a rebound name", n)
