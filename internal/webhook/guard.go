@@ -107,21 +107,21 @@ func (g *Guard) dialer(d *net.Dialer) func(ctx context.Context, network, address
 		if err != nil {
 			return nil, err
 		}
-		var errs []error
+		var failures []error
 		for _, a := range addrs {
 			c, err := d.DialContext(ctx, network, net.JoinHostPort(a.String(), port))
 			if err == nil {
 				return c, nil
 			}
-			errs = append(errs, err)
+			failures = append(failures, err)
 			if ctx.Err() != nil {
 				break
 			}
 		}
-		if len(errs) == 0 {
+		if len(failures) == 0 {
 			return nil, fmt.Errorf("%s has no address", host)
 		}
-		return nil, errors.Join(errs...)
+		return nil, errors.Join(failures...)
 	}
 }
 
