@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -62,6 +63,15 @@ type Config struct {
 	// WebhookBackoff, if set, replaces the exponential retry wait of
 	// outbound webhooks (tests).
 	WebhookBackoff time.Duration
+	// WebhookAllowPrivate lets webhooks reach private, loopback and
+	// link-local targets (never cloud metadata): for targets on the
+	// premises. Off, they are refused (issue 13).
+	WebhookAllowPrivate bool
+	// WebhookAllowCIDRs are ranges webhooks may reach whatever they are.
+	WebhookAllowCIDRs []netip.Prefix
+	// WebhookLookup, if set, resolves webhook targets' names instead of
+	// the system resolver, at creation and at delivery (tests).
+	WebhookLookup func(ctx context.Context, host string) ([]netip.Addr, error)
 	// RateLimit and RateBurst bound the messaging API's requests per user
 	// and calling application (requests a second, burst); 0 disables.
 	RateLimit float64
@@ -74,6 +84,8 @@ type Config struct {
 	// POST /_test/clock, to try the 24-hour session window without
 	// waiting a day. Never in production.
 	TestClock bool
+
+	webhookAllowCIDRs string // --webhook-allow-cidrs, parsed by Validate
 }
 
 func env(name, def string) string {
@@ -118,6 +130,9 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.LongPollHold, "longpoll-hold", envDuration("LONGPOLL_HOLD", 50*time.Second), "how long a Box-compatible long-poll waits before answering reconnect (env BOXWIRE_LONGPOLL_HOLD)")
 	fs.StringVar(&c.WhatsAppGraphURL, "whatsapp-graph-url", env("WHATSAPP_GRAPH_URL", "https://graph.facebook.com"), "base URL of Meta's Graph API for WhatsApp sends (env BOXWIRE_WHATSAPP_GRAPH_URL)")
 	fs.IntVar(&c.WebhookMaxFailures, "webhook-max-failures", int(envInt("WEBHOOK_MAX_FAILURES", 10)), "disable an outbound webhook after this many consecutive failed deliveries, 0 never (env BOXWIRE_WEBHOOK_MAX_FAILURES)")
+	fs.BoolVar(&c.WebhookAllowPrivate, "webhook-allow-private", env("WEBHOOK_ALLOW_PRIVATE", "") == "1", "let webhooks reach private, loopback and link-local addresses (never cloud metadata), for targets on the premises (env BOXWIRE_WEBHOOK_ALLOW_PRIVATE=1)")
+	c.webhookAllowCIDRs = env("WEBHOOK_ALLOW_CIDRS", "")
+	fs.StringVar(&c.webhookAllowCIDRs, "webhook-allow-cidrs", c.webhookAllowCIDRs, "comma-separated address ranges (10.1.0.0/16, fd00::/8, or one address) webhooks may reach even if private (env BOXWIRE_WEBHOOK_ALLOW_CIDRS)")
 	fs.Float64Var(&c.RateLimit, "rate-limit", float64(envInt("RATE_LIMIT", 20)), "messaging API requests a second per user and calling application, 0 for no limit (env BOXWIRE_RATE_LIMIT)")
 	fs.IntVar(&c.RateBurst, "rate-burst", int(envInt("RATE_BURST", 40)), "burst allowed above --rate-limit (env BOXWIRE_RATE_BURST)")
 	fs.BoolVar(&c.TestClock, "test-clock", env("TEST_CLOCK", "") == "1", "TESTING ONLY: let POST /_test/clock move the messaging clock (env BOXWIRE_TEST_CLOCK=1)")
@@ -163,9 +178,30 @@ func (c *Config) Validate() error {
 			return err
 		}
 	}
+	if err := c.parseAllowCIDRs(); err != nil {
+		return err
+	}
 	if c.WhatsAppGraphURL == "" {
 		c.WhatsAppGraphURL = "https://graph.facebook.com"
 	}
+	return nil
+}
+
+// parseAllowCIDRs adds the ranges of --webhook-allow-cidrs; a single
+// address is a range of one.
+func (c *Config) parseAllowCIDRs() error {
+	for _, v := range splitList(c.webhookAllowCIDRs) {
+		p, err := netip.ParsePrefix(v)
+		if err != nil {
+			a, aerr := netip.ParseAddr(v)
+			if aerr != nil {
+				return fmt.Errorf("--webhook-allow-cidrs: %q is not an address range like 10.1.0.0/16", v)
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		c.WebhookAllowCIDRs = append(c.WebhookAllowCIDRs, p.Masked())
+	}
+	c.webhookAllowCIDRs = ""
 	return nil
 }
 

@@ -13,7 +13,7 @@ import (
 // then a broadcast of an approved template goes out instead.
 func TestMessagingQuickstart(t *testing.T) {
 	sc := storeConfig(t)
-	p := startProcess(t, sc, "--test-clock")
+	p := startProcess(t, sc, "--test-clock", "--webhook-allow-private")
 
 	// 1. The first admin, from the command line.
 	if out, code := runCLI(t, sc, "user", "add", "--email", "ada@acme.test", "--password", "correct horse",

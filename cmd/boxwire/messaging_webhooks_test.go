@@ -123,8 +123,9 @@ func TestWebhookDeliveriesResumeAfterRestart(t *testing.T) {
 	sc := storeConfig(t)
 	// Never disable the hook, and no rate limit on the test's requests.
 	// The binary keeps its default backoff (1s doubling), hence only 3
-	// failures.
-	flags := []string{"--webhook-max-failures", "0", "--rate-limit", "0"}
+	// failures. The receiver is on 127.0.0.1, which only an operator
+	// allows.
+	flags := []string{"--webhook-max-failures", "0", "--rate-limit", "0", "--webhook-allow-private"}
 	p := startProcess(t, sc, flags...)
 	if out, code := runCLI(t, sc, "user", "add", "--email", "ada@acme.test", "--password", "correct horse",
 		"--name", "Ada Admin", "--org", "Acme", "--role", "admin"); code != 0 {
@@ -186,7 +187,9 @@ func TestWebhookDeliveriesResumeAfterRestart(t *testing.T) {
 // when it reaches the configured maximum and then sent nothing, and an
 // admin's re-enable delivers what committed meanwhile, in order.
 func TestWebhookFailuresDisableAndReEnable(t *testing.T) {
-	a := setUpAcme(t, func(c *Config) { c.WebhookBackoff, c.WebhookMaxFailures = 10*time.Millisecond, 3 })
+	a := setUpAcme(t, func(c *Config) {
+		c.WebhookBackoff, c.WebhookMaxFailures, c.WebhookAllowPrivate = 10*time.Millisecond, 3, true
+	})
 	create := func(h *hookReceiver) (path, secret string) {
 		w := a.admin.call("POST", "/webhook", map[string]any{"type": "contact", "targetUrl": h.URL}, 201)
 		return "/webhook/" + w["webhookId"].(string), w["secret"].(string)
@@ -257,7 +260,7 @@ func TestWebhookFailuresDisableAndReEnable(t *testing.T) {
 // type through the API: each hook receives its type's created and
 // updated events, and nothing else.
 func TestWebhookTypes(t *testing.T) {
-	a := setUpAcme(t)
+	a := setUpAcme(t, allowPrivateHooks)
 	type hook struct {
 		receiver *hookReceiver
 		secret   string

@@ -13,6 +13,7 @@ import (
 	"github.com/boxwire/boxwire/internal/errs"
 	"github.com/boxwire/boxwire/internal/identity"
 	"github.com/boxwire/boxwire/internal/messaging"
+	"github.com/boxwire/boxwire/internal/netguard"
 	"github.com/boxwire/boxwire/internal/realtime"
 	"github.com/boxwire/boxwire/internal/webhook"
 )
@@ -30,11 +31,18 @@ func (s *Server) startMessaging(ctx context.Context) map[string]http.Handler {
 		routes["POST /_test/clock"] = tc
 		s.Log.Warn("--test-clock is on: anyone can move the messaging clock with POST /_test/clock")
 	}
-	s.Business = &business.Service{Store: s.Store, Now: clock, Log: s.Log, Verifier: s.Verifier, Channels: map[string]channel.Sender{
-		messaging.ChannelSandbox:  sandboxChannel{},
-		messaging.ChannelWhatsApp: &whatsapp.Client{BaseURL: cfg.WhatsAppGraphURL},
-	}}
-	s.Webhooks = &webhook.Dispatcher{Store: s.Store, MaxFailures: cfg.WebhookMaxFailures, Log: s.Log}
+	// One guard refuses inside targets when an admin sets them and on
+	// every connection a delivery makes.
+	guard := &webhook.Guard{Lookup: cfg.WebhookLookup,
+		Policy: netguard.Policy{AllowPrivate: cfg.WebhookAllowPrivate, Allow: cfg.WebhookAllowCIDRs}}
+	// The Graph API's URL is the operator's setting, not a user's, so
+	// the WhatsApp client is not guarded: tests point it at a local fake.
+	s.Business = &business.Service{Store: s.Store, Now: clock, Log: s.Log, Verifier: s.Verifier, WebhookTargets: guard,
+		Channels: map[string]channel.Sender{
+			messaging.ChannelSandbox:  sandboxChannel{},
+			messaging.ChannelWhatsApp: &whatsapp.Client{BaseURL: cfg.WhatsAppGraphURL},
+		}}
+	s.Webhooks = &webhook.Dispatcher{Store: s.Store, MaxFailures: cfg.WebhookMaxFailures, Log: s.Log, Guard: guard}
 	if cfg.WebhookBackoff > 0 {
 		s.Webhooks.Backoff = func(int) time.Duration { return cfg.WebhookBackoff }
 	}

@@ -37,6 +37,11 @@ type Service struct {
 	// Verifier e-mails a code to the new address of a user an admin
 	// creates or renames, unless a granted domain vouches for it.
 	Verifier *auth.Verifier
+	// WebhookTargets refuses webhook targets inside the server's network
+	// when an admin sets them (webhook.Guard, which also checks every
+	// delivery's connection). Nil checks IP literals and localhost only,
+	// resolving nothing.
+	WebhookTargets TargetChecker
 
 	kickOnce sync.Once
 	kick     chan struct{} // a send was queued

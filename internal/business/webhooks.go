@@ -2,11 +2,13 @@ package business
 
 import (
 	"context"
+	"errors"
 	"net/url"
 	"strings"
 
 	"github.com/boxwire/boxwire/internal/errs"
 	"github.com/boxwire/boxwire/internal/messaging"
+	"github.com/boxwire/boxwire/internal/netguard"
 	"github.com/boxwire/boxwire/internal/store"
 )
 
@@ -78,6 +80,9 @@ func (s *Service) CreateWebhook(ctx context.Context, in WebhookChange) (messagin
 	if err != nil {
 		return messaging.Webhook{}, err
 	}
+	if err := s.checkTarget(ctx, w.TargetURL); err != nil {
+		return messaging.Webhook{}, err
+	}
 	if w.Secret, err = messaging.NewWebhookSecret(); err != nil {
 		return messaging.Webhook{}, err
 	}
@@ -96,9 +101,16 @@ func (s *Service) UpdateWebhook(ctx context.Context, id string, in WebhookChange
 	if err != nil {
 		return messaging.Webhook{}, err
 	}
-	// Validate before writing, so bad input changes nothing.
-	if _, err := applyWebhookChange(messaging.Webhook{}, in); err != nil {
+	// Validate before writing, so bad input changes nothing; the target
+	// is resolved outside the transaction.
+	valid, err := applyWebhookChange(messaging.Webhook{}, in)
+	if err != nil {
 		return messaging.Webhook{}, err
+	}
+	if in.TargetURL != nil {
+		if err := s.checkTarget(ctx, valid.TargetURL); err != nil {
+			return messaging.Webhook{}, err
+		}
 	}
 	var out messaging.Webhook
 	err = s.Store.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
@@ -163,6 +175,32 @@ func targetURL(s string) (string, error) {
 			"targetUrl must be an absolute http or https URL of at most %d bytes", maxTargetURL)
 	}
 	return s, nil
+}
+
+// TargetChecker refuses a webhook target the server must not post to.
+type TargetChecker interface {
+	CheckTarget(ctx context.Context, target string) error
+}
+
+// checkTarget refuses a target that reaches inside the server's network:
+// a webhook is a request the server makes for the admin, and must not
+// let a tenant reach the loopback, the private network or the cloud's
+// metadata endpoint (issue 13).
+func (s *Service) checkTarget(ctx context.Context, target string) error {
+	var err error
+	if s.WebhookTargets != nil {
+		err = s.WebhookTargets.CheckTarget(ctx, target)
+	} else if u, perr := url.Parse(target); perr == nil {
+		_, err = netguard.Policy{}.CheckHost(u.Hostname())
+	}
+	var f *netguard.Forbidden
+	if errors.As(err, &f) {
+		// The class only: the address a name resolves to inside is not
+		// for a tenant to learn.
+		return errs.Field(errs.Body, "targetUrl", errs.Invalid_,
+			"targetUrl must not reach the server's own network (it leads to a %s address)", f.Class)
+	}
+	return errs.Wrap(err, "check webhook target")
 }
 
 // withoutSecret hides the signing secret, which only the create response

@@ -51,7 +51,7 @@ func TestCreateWebhookShowsTheSecretOnce(t *testing.T) {
 func TestCreateWebhookEnabledUnlessToldOtherwise(t *testing.T) {
 	svc, admin := webhookService(t)
 	off := mustCreateWebhook(t, svc, admin, business.WebhookChange{Type: whPtr("message"),
-		TargetURL: whPtr("http://127.0.0.1:9/x"), IsEnabled: whPtr(false)})
+		TargetURL: whPtr("http://203.0.113.9:9/x"), IsEnabled: whPtr(false)})
 	if off.IsEnabled {
 		t.Fatal("isEnabled: false was ignored")
 	}
@@ -74,6 +74,10 @@ func TestWebhookInputErrorsNameTheFieldAndChangeNothing(t *testing.T) {
 		{"ftp target", business.WebhookChange{Type: ok.Type, TargetURL: whPtr("ftp://example.com/hook")}, "targetUrl"},
 		{"no host", business.WebhookChange{Type: ok.Type, TargetURL: whPtr("https:///hook")}, "targetUrl"},
 		{"too long", business.WebhookChange{Type: ok.Type, TargetURL: whPtr("https://example.com/" + strings.Repeat("a", 2048))}, "targetUrl"},
+		// Without a WebhookTargets guard, inside addresses are still
+		// refused when written as addresses.
+		{"loopback target", business.WebhookChange{Type: ok.Type, TargetURL: whPtr("http://0x7f000001:8080/hook")}, "targetUrl"},
+		{"localhost target", business.WebhookChange{Type: ok.Type, TargetURL: whPtr("http://localhost/hook")}, "targetUrl"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := svc.CreateWebhook(admin, tc.in)
@@ -86,6 +90,8 @@ func TestWebhookInputErrorsNameTheFieldAndChangeNothing(t *testing.T) {
 
 	hook := mustCreateWebhook(t, svc, admin, ok)
 	_, err := svc.UpdateWebhook(admin, hook.WebhookID, business.WebhookChange{IsEnabled: whPtr(false), TargetURL: whPtr("mailto:a@b.c")})
+	wantField(t, err, "targetUrl")
+	_, err = svc.UpdateWebhook(admin, hook.WebhookID, business.WebhookChange{IsEnabled: whPtr(false), TargetURL: whPtr("http://[::ffff:169.254.169.254]/")})
 	wantField(t, err, "targetUrl")
 	_, err = svc.UpdateWebhook(admin, hook.WebhookID, business.WebhookChange{IsEnabled: whPtr(false), Type: whPtr("")})
 	wantField(t, err, "type")

@@ -19,12 +19,6 @@ import (
 // status matters, and reading a short body lets the connection be reused.
 const maxDrain = 64 << 10
 
-// defaultClient does not follow redirects: a 3xx is a failure the admin
-// should see, not a POST silently turned into a GET elsewhere.
-var defaultClient = &http.Client{
-	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-}
-
 // delivery is the body of a webhook: the journal entry's type and time,
 // and the record in its API shape.
 type delivery struct {
@@ -72,10 +66,14 @@ func (d *Dispatcher) post(ctx context.Context, h messaging.Webhook, msgID string
 }
 
 func (d *Dispatcher) client() *http.Client {
-	if d.HTTP != nil {
-		return d.HTTP
-	}
-	return defaultClient
+	d.httpOnce.Do(func() {
+		g := d.Guard
+		if g == nil {
+			g = &Guard{}
+		}
+		d.http = g.Client()
+	})
+	return d.http
 }
 
 func (d *Dispatcher) timeout() time.Duration {

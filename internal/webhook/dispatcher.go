@@ -37,9 +37,10 @@ const readBatch = 100
 // Wake may be called at any time, also before Run.
 type Dispatcher struct {
 	Store *store.Store
-	// HTTP sends the deliveries. Default: a client that does not follow
-	// redirects, since a redirected POST is not a delivery to the target.
-	HTTP *http.Client
+	// Guard decides which addresses deliveries may connect to; nil is
+	// the zero Guard, which refuses the server's own network. Deliveries
+	// go through its Client: no proxy, no redirects.
+	Guard *Guard
 	// MaxFailures disables a hook after this many consecutive failed
 	// deliveries; 0 means never.
 	MaxFailures int
@@ -57,6 +58,8 @@ type Dispatcher struct {
 	wake     chan struct{}
 	nodeOnce sync.Once
 	nodeID   string
+	httpOnce sync.Once
+	http     *http.Client
 }
 
 // errStopped ends a hook's deliveries: it was disabled or deleted.

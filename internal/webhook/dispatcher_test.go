@@ -19,6 +19,7 @@ import (
 	"github.com/boxwire/boxwire/internal/identity"
 	"github.com/boxwire/boxwire/internal/journal"
 	"github.com/boxwire/boxwire/internal/messaging"
+	"github.com/boxwire/boxwire/internal/netguard"
 	"github.com/boxwire/boxwire/internal/store"
 	"github.com/boxwire/boxwire/internal/store/storetest"
 	"github.com/boxwire/boxwire/internal/webhook"
@@ -27,6 +28,10 @@ import (
 // waitLimit bounds every wait; it is well above journal.SafetyPoll, the
 // longest a dispatcher takes to notice a re-enabled hook.
 const waitLimit = 15 * time.Second
+
+// onPremises lets hooks reach the tests' receivers on 127.0.0.1, as
+// --webhook-allow-private does: without it they are refused (guard_test.go).
+var onPremises = &webhook.Guard{Policy: netguard.Policy{AllowPrivate: true}}
 
 // quickRetry keeps retries fast in tests.
 func quickRetry(int) time.Duration { return 10 * time.Millisecond }
@@ -41,7 +46,7 @@ func TestEveryEventArrivesInOrderAfterFailures(t *testing.T) {
 	rcv.setSecret(hook.Secret)
 
 	want := appendEntries(t, s, org, messaging.EntryContactCreated, messaging.EntryContactUpdated, messaging.EntryContactCreated)
-	d := &webhook.Dispatcher{Store: s, Backoff: quickRetry}
+	d := &webhook.Dispatcher{Store: s, Guard: onPremises, Backoff: quickRetry}
 	start(t, d)
 	waitFor(t, "failureCount to reach 3", func() bool { return storedHook(t, s, hook).FailureCount >= 3 })
 	rcv.release()
@@ -72,7 +77,7 @@ func TestHookIsDisabledAfterMaxFailuresAndReenabledWithItsBacklog(t *testing.T) 
 	healthy.setSecret(barrier.Secret)
 
 	want := appendEntries(t, s, org, messaging.EntryContactCreated, messaging.EntryContactUpdated)
-	d := &webhook.Dispatcher{Store: s, Backoff: quickRetry, MaxFailures: 3}
+	d := &webhook.Dispatcher{Store: s, Guard: onPremises, Backoff: quickRetry, MaxFailures: 3}
 	start(t, d)
 	waitFor(t, "the failing hook to be disabled", func() bool { return !storedHook(t, s, hook).IsEnabled })
 	if h := storedHook(t, s, hook); h.FailureCount != 3 {
@@ -108,7 +113,7 @@ func TestHooksReceiveOnlyTheirTypeAndTheirOrganisation(t *testing.T) {
 	otherHook := createHook(t, s, globexAdmin, messaging.WebhookContact, other.url)
 	other.setSecret(otherHook.Secret)
 
-	d := &webhook.Dispatcher{Store: s, Backoff: quickRetry}
+	d := &webhook.Dispatcher{Store: s, Guard: onPremises, Backoff: quickRetry}
 	start(t, d)
 	var wantContacts, wantMessages, wantOther []journal.Entry
 	for i := range 3 {
@@ -155,7 +160,7 @@ func TestAHangingReceiverDelaysNoOtherHook(t *testing.T) {
 	healthy.setSecret(hook.Secret)
 
 	want := appendEntries(t, s, org, messaging.EntryContactCreated, messaging.EntryContactUpdated)
-	stop := start(t, &webhook.Dispatcher{Store: s, Backoff: quickRetry, Timeout: time.Hour})
+	stop := start(t, &webhook.Dispatcher{Store: s, Guard: onPremises, Backoff: quickRetry, Timeout: time.Hour})
 	hung.Wait()
 	healthy.waitDelivered(t, want)
 	stop()
@@ -163,7 +168,7 @@ func TestAHangingReceiverDelaysNoOtherHook(t *testing.T) {
 		t.Fatalf("shutting down was counted against the receiver: %+v", h)
 	}
 
-	start(t, &webhook.Dispatcher{Store: s, Backoff: quickRetry, Timeout: 20 * time.Millisecond})
+	start(t, &webhook.Dispatcher{Store: s, Guard: onPremises, Backoff: quickRetry, Timeout: 20 * time.Millisecond})
 	waitFor(t, "the timeouts to count as failures", func() bool { return storedHook(t, s, stuck).FailureCount >= 2 })
 }
 
@@ -179,7 +184,7 @@ func TestDeliveriesResumeAfterARestart(t *testing.T) {
 	rcv.setSecret(hook.Secret)
 	want := appendEntries(t, first, org, messaging.EntryContactCreated, messaging.EntryContactCreated, messaging.EntryContactUpdated)
 
-	stop := start(t, &webhook.Dispatcher{Store: first, Backoff: quickRetry})
+	stop := start(t, &webhook.Dispatcher{Store: first, Guard: onPremises, Backoff: quickRetry})
 	waitFor(t, "the second entry to fail twice", func() bool { return storedHook(t, first, hook).FailureCount >= 2 })
 	stop()
 	if err := first.Close(); err != nil {
@@ -192,7 +197,7 @@ func TestDeliveriesResumeAfterARestart(t *testing.T) {
 	}
 	want = append(want, appendEntries(t, again, org, messaging.EntryContactCreated)...)
 	rcv.release()
-	start(t, &webhook.Dispatcher{Store: again, Backoff: quickRetry})
+	start(t, &webhook.Dispatcher{Store: again, Guard: onPremises, Backoff: quickRetry})
 	rcv.waitDelivered(t, want)
 	if h := storedHook(t, again, hook); h.FailureCount != 0 {
 		t.Fatalf("failureCount %d after the deliveries, want 0", h.FailureCount)
@@ -238,7 +243,7 @@ func newOrg(t *testing.T, s *store.Store, name string) (context.Context, string)
 
 func createHook(t *testing.T, s *store.Store, admin context.Context, typ, url string) messaging.Webhook {
 	t.Helper()
-	h, err := (&business.Service{Store: s}).CreateWebhook(admin, business.WebhookChange{Type: &typ, TargetURL: &url})
+	h, err := (&business.Service{Store: s, WebhookTargets: onPremises}).CreateWebhook(admin, business.WebhookChange{Type: &typ, TargetURL: &url})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -452,8 +457,8 @@ func TestTwoNodesDeliverEachEntryOnce(t *testing.T) {
 	rcv := newReceiver(t, -1)
 	hook := createHook(t, s, admin, messaging.WebhookContact, rcv.url)
 	rcv.setSecret(hook.Secret)
-	stopA := start(t, &webhook.Dispatcher{Store: s, Backoff: quickRetry})
-	start(t, &webhook.Dispatcher{Store: s, Backoff: quickRetry})
+	stopA := start(t, &webhook.Dispatcher{Store: s, Guard: onPremises, Backoff: quickRetry})
+	start(t, &webhook.Dispatcher{Store: s, Guard: onPremises, Backoff: quickRetry})
 	want := appendEntries(t, s, org, messaging.EntryContactCreated, messaging.EntryContactUpdated, messaging.EntryContactCreated)
 	rcv.waitDelivered(t, want)
 	// A delivery still unrecorded when its node stops is sent again, by
@@ -477,7 +482,7 @@ func TestWakeUpsWithNothingToDeliverWriteNothing(t *testing.T) {
 	rcv := newReceiver(t, -1)
 	hook := createHook(t, s, admin, messaging.WebhookContact, rcv.url)
 	rcv.setSecret(hook.Secret)
-	d := &webhook.Dispatcher{Store: s, Backoff: quickRetry}
+	d := &webhook.Dispatcher{Store: s, Guard: onPremises, Backoff: quickRetry}
 	start(t, d)
 	first := appendEntries(t, s, acme, messaging.EntryContactCreated)
 	rcv.waitDelivered(t, first) // the hook's worker runs
