@@ -21,6 +21,7 @@ import (
 
 	"github.com/boxwire/boxwire/internal/api"
 	boxesapi "github.com/boxwire/boxwire/internal/api/boxes"
+	"github.com/boxwire/boxwire/internal/api/httpx"
 	"github.com/boxwire/boxwire/internal/auth"
 	"github.com/boxwire/boxwire/internal/blob"
 	"github.com/boxwire/boxwire/internal/boxes"
@@ -152,7 +153,8 @@ func Start(ctx context.Context, cfg Config, logOut io.Writer) (*Server, error) {
 		Handler: api.New(api.Deps{Auth: s.Auth, Verifier: s.Verifier, Store: s.Store, Boxes: s.Boxes, Log: s.Log, Registry: reg,
 			Live: boxesapi.Realtime{Hub: s.Hub, Origins: cfg.Origins, Shutdown: s.shutdown,
 				WriteTimeout: cfg.StreamWriteTimeout, QueueSize: cfg.StreamQueue, PingEvery: cfg.StreamPingEvery, Viewer: s.viewer,
-				Streams: &s.streams, Poller: s.poller},
+				Streams: &s.streams, Poller: s.poller, Quota: &realtime.Quota{Max: cfg.MaxStreamsPerIdentity}},
+			Bodies:        httpx.BodyLimits{Timeout: cfg.BodyTimeout, MinRate: cfg.UploadMinRate},
 			SecureCookies: strings.HasPrefix(s.Config.PublicURL, "https://"),
 			PublicURL:     s.Config.PublicURL, LongPollHold: s.Config.LongPollHold,
 			Business: s.Business, RateLimit: rateLimit(cfg), Routes: routes}),
