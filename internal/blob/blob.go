@@ -58,7 +58,7 @@ func (d *Dir) Receive(r io.Reader, limit int64, field string) (*Upload, error) {
 		if errors.As(src.err, &own) {
 			return nil, own // the body's reader said why (too slow)
 		}
-		return nil, errs.Field(errs.Body, field, errs.Malformed, "%s could not be read", field)
+		return nil, errs.Field(errs.Body, field, errs.Malformed, "%s could not be read: %v", field, src.err)
 	case err != nil:
 		u.Discard()
 		return nil, storageError(err, "write upload")
