@@ -29,10 +29,10 @@ import (
 
 	"github.com/coder/websocket"
 
-	"github.com/boxwire/boxwire/internal/api/stream"
 	"github.com/boxwire/boxwire/internal/auth"
 	"github.com/boxwire/boxwire/internal/errs"
 	"github.com/boxwire/boxwire/internal/netpoll"
+	"github.com/boxwire/boxwire/internal/realtime"
 	"github.com/boxwire/boxwire/internal/store"
 	"github.com/boxwire/boxwire/internal/wsframe"
 )
@@ -1037,7 +1037,7 @@ func (c *longpollConfig) flags(fs *flag.FlagSet) {
 	c.Store.flags(fs)
 	fs.IntVar(&c.Waiters, "waiters", 10000, "concurrent long-polls")
 	fs.IntVar(&c.Rounds, "rounds", 3, "wake-ups to measure: one event each")
-	fs.IntVar(&c.PerUser, "per-user", stream.MaxWaitingPerIdentity, "long-polls per bench user (the server allows at most 32)")
+	fs.IntVar(&c.PerUser, "per-user", realtime.DefaultStreamsPerIdentity, "long-polls per bench user (the server allows at most --max-streams-per-identity, default 32)")
 	fs.IntVar(&c.Boxes, "boxes", 1, "boxes the bench users are spread over; each round's event goes to one of them and wakes its members' long-polls only (1: every event wakes every waiter)")
 	fs.DurationVar(&c.Settle, "settle", 3*time.Second, "time to wait after the last long-poll was sent before posting")
 	fs.StringVar(&c.Repoll, "repoll", "after-round", "when a woken waiter polls again: after-round or immediate")
@@ -1055,8 +1055,8 @@ func (c *longpollConfig) check() error {
 		return errors.New("--waiters must be at least 1")
 	case c.Rounds < 1:
 		return errors.New("--rounds must be at least 1")
-	case c.PerUser < 1 || c.PerUser > stream.MaxWaitingPerIdentity:
-		return fmt.Errorf("--per-user must be between 1 and %d", stream.MaxWaitingPerIdentity)
+	case c.PerUser < 1 || c.PerUser > realtime.DefaultStreamsPerIdentity:
+		return fmt.Errorf("--per-user must be between 1 and %d", realtime.DefaultStreamsPerIdentity)
 	case c.Boxes < 1 || c.Boxes > (c.Waiters+c.PerUser-1)/c.PerUser:
 		return errors.New("--boxes must be between 1 and the number of bench users (--waiters / --per-user)")
 	case c.Settle < 0:

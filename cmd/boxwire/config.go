@@ -35,6 +35,14 @@ type Config struct {
 	PublicURL string
 	// MaxFileSize bounds an encrypted file upload, in bytes.
 	MaxFileSize int64
+	// BodyTimeout is how long a request body may take to arrive;
+	// UploadMinRate (bytes a second) lets an upload take longer as long
+	// as it keeps that average (see httpx.BodyLimits).
+	BodyTimeout   time.Duration
+	UploadMinRate int64
+	// MaxStreamsPerIdentity bounds one identity's live streams on a node
+	// (WebSockets, SSE and waiting long-polls together).
+	MaxStreamsPerIdentity int
 	// DebugAddr, if set, serves net/http/pprof there (keep it on loopback).
 	DebugAddr string
 	// NATS, if set, carries journal notices between nodes (nats://…).
@@ -120,6 +128,9 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	c.StoreConfig.flags(fs)
 	fs.StringVar(&c.Addr, "addr", env("ADDR", "127.0.0.1:8080"), "listen address (env BOXWIRE_ADDR)")
 	fs.Int64Var(&c.MaxFileSize, "max-file-size", envInt("MAX_FILE_SIZE", 64<<20), "largest encrypted file upload, in bytes (env BOXWIRE_MAX_FILE_SIZE)")
+	fs.DurationVar(&c.BodyTimeout, "body-timeout", envDuration("BODY_TIMEOUT", 30*time.Second), "how long a request body may take to arrive; slower clients get 408 (env BOXWIRE_BODY_TIMEOUT)")
+	fs.Int64Var(&c.UploadMinRate, "upload-min-rate", envInt("UPLOAD_MIN_RATE", 16384), "bytes a second an upload must average after --body-timeout's grace, or 408 (env BOXWIRE_UPLOAD_MIN_RATE)")
+	fs.IntVar(&c.MaxStreamsPerIdentity, "max-streams-per-identity", int(envInt("MAX_STREAMS_PER_IDENTITY", 32)), "live streams (WebSocket, SSE, long-poll together) one identity may hold open on a node; more get 429 (env BOXWIRE_MAX_STREAMS_PER_IDENTITY)")
 	fs.StringVar(&c.DebugAddr, "debug-addr", env("DEBUG_ADDR", ""), "if set, serve Go's pprof profiles on this address, e.g. 127.0.0.1:6060 (env BOXWIRE_DEBUG_ADDR)")
 	fs.Func("ws-origins", "comma-separated browser origins (host patterns) allowed to open WebSockets; same-origin always is (env BOXWIRE_WS_ORIGINS)", func(v string) error {
 		c.Origins = splitList(v)
@@ -166,6 +177,18 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxFileSize < 0 {
 		return errors.New("--max-file-size must be positive")
+	}
+	if c.BodyTimeout == 0 {
+		c.BodyTimeout = 30 * time.Second
+	}
+	if c.UploadMinRate == 0 {
+		c.UploadMinRate = 16384
+	}
+	if c.MaxStreamsPerIdentity == 0 {
+		c.MaxStreamsPerIdentity = 32
+	}
+	if c.BodyTimeout < 0 || c.UploadMinRate < 0 || c.MaxStreamsPerIdentity < 0 {
+		return errors.New("--body-timeout, --upload-min-rate and --max-streams-per-identity must be positive")
 	}
 	if c.RateLimit < 0 || c.RateBurst < 0 {
 		return errors.New("--rate-limit and --rate-burst must not be negative")

@@ -21,6 +21,7 @@ import (
 
 	"github.com/boxwire/boxwire/internal/api"
 	boxesapi "github.com/boxwire/boxwire/internal/api/boxes"
+	"github.com/boxwire/boxwire/internal/api/httpx"
 	"github.com/boxwire/boxwire/internal/auth"
 	"github.com/boxwire/boxwire/internal/blob"
 	"github.com/boxwire/boxwire/internal/boxes"
@@ -45,7 +46,9 @@ type Server struct {
 	Boxes    *boxes.Service
 	Broker   broker.Broker
 	Hub      *realtime.Hub
-	Log      *slog.Logger
+	// StreamQuota counts each identity's live streams on this node.
+	StreamQuota *realtime.Quota
+	Log         *slog.Logger
 	// Business is the messaging service; Webhooks deliver its changes.
 	Business *business.Service
 	Webhooks *webhook.Dispatcher
@@ -144,6 +147,7 @@ func Start(ctx context.Context, cfg Config, logOut io.Writer) (*Server, error) {
 		s.Store.Close()
 		return nil, err
 	}
+	s.StreamQuota = &realtime.Quota{Max: cfg.MaxStreamsPerIdentity}
 	routes := s.startMessaging(ctx)
 	if s.Config.PublicURL == "" {
 		s.Config.PublicURL = "http://" + s.listener.Addr().String()
@@ -152,7 +156,8 @@ func Start(ctx context.Context, cfg Config, logOut io.Writer) (*Server, error) {
 		Handler: api.New(api.Deps{Auth: s.Auth, Verifier: s.Verifier, Store: s.Store, Boxes: s.Boxes, Log: s.Log, Registry: reg,
 			Live: boxesapi.Realtime{Hub: s.Hub, Origins: cfg.Origins, Shutdown: s.shutdown,
 				WriteTimeout: cfg.StreamWriteTimeout, QueueSize: cfg.StreamQueue, PingEvery: cfg.StreamPingEvery, Viewer: s.viewer,
-				Streams: &s.streams, Poller: s.poller},
+				Streams: &s.streams, Poller: s.poller, Quota: s.StreamQuota},
+			Bodies:        httpx.BodyLimits{Timeout: cfg.BodyTimeout, MinRate: cfg.UploadMinRate},
 			SecureCookies: strings.HasPrefix(s.Config.PublicURL, "https://"),
 			PublicURL:     s.Config.PublicURL, LongPollHold: s.Config.LongPollHold,
 			Business: s.Business, RateLimit: rateLimit(cfg), Routes: routes}),

@@ -40,6 +40,8 @@ type Deps struct {
 	// RateLimit bounds the messaging surface per user and calling
 	// application; nil for none.
 	RateLimit *httpx.RateLimit
+	// Bodies bound how long request bodies may take to arrive.
+	Bodies httpx.BodyLimits
 	// Routes are more handlers by pattern: the channels' inbound
 	// callbacks, which authenticate by the channel's own means.
 	Routes map[string]http.Handler
@@ -73,11 +75,11 @@ func New(d Deps) http.Handler {
 		mux.Handle(pattern, httpx.Recover(httpx.Problem, h))
 	}
 	(&stream.Handler{Auth: d.Auth, Store: d.Store, Hub: d.Live.Hub, PublicURL: d.PublicURL,
-		Hold: d.LongPollHold, Shutdown: d.Live.Shutdown, Viewer: d.Live.Viewer}).Register(mux)
+		Hold: d.LongPollHold, Shutdown: d.Live.Shutdown, Viewer: d.Live.Viewer, Quota: d.Live.Quota}).Register(mux)
 
 	// Anything else: a JSON 404 rather than the mux's plain text.
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		httpx.Problem(w, r, errs.E(errs.NotFound, "no such endpoint: %s %s", r.Method, r.URL.Path))
 	})
-	return httpx.Observe(d.Log, httpx.NewMetrics(d.Registry), mux)
+	return httpx.Observe(d.Log, httpx.NewMetrics(d.Registry), d.Bodies.Wrap(mux))
 }

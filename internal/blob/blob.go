@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"github.com/boxwire/boxwire/internal/errs"
 )
@@ -32,16 +33,18 @@ type Upload struct {
 }
 
 // Receive streams r into a temporary file. More than limit bytes is a
-// too_large error and leaves nothing behind.
+// too_large error and leaves nothing behind; so does a full disk
+// (insufficient_storage) or a client that stops sending.
 func (d *Dir) Receive(r io.Reader, limit int64, field string) (*Upload, error) {
 	f, err := os.CreateTemp(filepath.Join(d.root, "tmp"), "upload-*")
 	if err != nil {
-		return nil, errs.Wrap(err, "create upload")
+		return nil, storageError(err, "create upload")
 	}
 	u := &Upload{dir: d, tmp: f.Name()}
-	n, err := io.Copy(f, io.LimitReader(r, limit+1))
+	src := &readErr{r: io.LimitReader(r, limit+1)}
+	n, err := io.Copy(f, src)
 	if err == nil {
-		err = f.Sync()
+		err = f.Sync() // a full disk may only show here, or at Close
 	}
 	err = errors.Join(err, f.Close())
 	switch {
@@ -49,22 +52,54 @@ func (d *Dir) Receive(r io.Reader, limit int64, field string) (*Upload, error) {
 		u.Discard()
 		return nil, &errs.Error{Code: errs.TooLarge, Where: errs.Body, Fields: map[string]string{field: "too_large"},
 			Message: fmt.Sprintf("%s is larger than the limit of %d bytes", field, limit)}
+	case src.err != nil:
+		u.Discard()
+		var own *errs.Error
+		if errors.As(src.err, &own) {
+			return nil, own // the body's reader said why (too slow)
+		}
+		return nil, errs.Field(errs.Body, field, errs.Malformed, "%s could not be read: %v", field, src.err)
 	case err != nil:
 		u.Discard()
-		return nil, errs.Field(errs.Body, field, errs.Malformed, "%s could not be read: %v", field, err)
+		return nil, storageError(err, "write upload")
 	}
 	u.Size = n
 	return u, nil
+}
+
+// readErr remembers the reader's error, so that a failed read (the
+// client's fault) is told from a failed write (the server's).
+type readErr struct {
+	r   io.Reader
+	err error
+}
+
+func (e *readErr) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err != nil && err != io.EOF {
+		e.err = err
+	}
+	return n, err
+}
+
+// storageError makes a full disk (or quota) insufficient_storage, with a
+// message that names no path: the cause, path included, is only logged.
+func storageError(err error, what string) error {
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		return &errs.Error{Code: errs.InsufficientStorage, Message: "the server has no room left to store this file",
+			Err: fmt.Errorf("%s: %w", what, err)}
+	}
+	return errs.Wrap(err, "%s", what)
 }
 
 // Keep moves the upload into place under id.
 func (u *Upload) Keep(id string) error {
 	path := u.dir.path(id)
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return errs.Wrap(err, "blob dir")
+		return storageError(err, "blob dir")
 	}
 	if err := os.Rename(u.tmp, path); err != nil {
-		return errs.Wrap(err, "keep blob")
+		return storageError(err, "keep blob")
 	}
 	return syncDir(filepath.Dir(path))
 }

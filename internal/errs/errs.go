@@ -22,6 +22,12 @@ const (
 	TooLarge     Code = "too_large"
 	RateLimited  Code = "rate_limited"
 	Internal     Code = "internal"
+	// Timeout: the client sent its request too slowly (a body that
+	// trickles in), so the server stopped waiting for it.
+	Timeout Code = "timeout"
+	// InsufficientStorage: the server has no room left to keep what was
+	// sent. Its message is generic; the cause (with paths) is only logged.
+	InsufficientStorage Code = "insufficient_storage"
 )
 
 // Where says which part of a request held the bad input. The values are

@@ -2,6 +2,7 @@ package boxes
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -190,10 +191,15 @@ func (h *Handler) uploadFile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// Refuse before reading a byte of a file that could not be kept.
+	if err := h.checkUploadSize(r); err != nil {
+		fail(w, r, err)
+		return
+	}
 	if err := h.Boxes.CheckUpload(r.Context(), id); err != nil {
 		fail(w, r, err)
 		return
 	}
+	httpx.Upload(r)
 	up, msg, err := h.readUpload(w, r)
 	if err != nil {
 		fail(w, r, err)
@@ -207,12 +213,27 @@ func (h *Handler) uploadFile(w http.ResponseWriter, r *http.Request) {
 	httpx.JSON(w, http.StatusCreated, v)
 }
 
+// multipartOverhead is what an upload's body may hold besides the file:
+// the message fields (small), part headers and boundaries.
+const multipartOverhead = 1 << 20
+
+// checkUploadSize refuses, from its Content-Length alone, a body that
+// cannot fit the file limit, so not a byte of it is read or stored. A
+// body without a length (chunked) is bounded as it is read.
+func (h *Handler) checkUploadSize(r *http.Request) error {
+	if r.ContentLength > h.Boxes.MaxFileSize+multipartOverhead {
+		return &errs.Error{Code: errs.TooLarge, Where: errs.Body, Fields: map[string]string{"encrypted_file": "too_large"},
+			Message: fmt.Sprintf("encrypted_file is larger than the limit of %d bytes (Content-Length is %d)", h.Boxes.MaxFileSize, r.ContentLength)}
+	}
+	return nil
+}
+
 func (h *Handler) readUpload(w http.ResponseWriter, r *http.Request) (*blob.Upload, boxes.FileMessage, error) {
 	var msg boxes.FileMessage
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "multipart/form-data" {
 		return nil, msg, errs.Field(errs.Headers, "Content-Type", errs.Invalid_, "the body must be multipart/form-data")
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, h.Boxes.MaxFileSize+1<<20)
+	r.Body = http.MaxBytesReader(w, r.Body, h.Boxes.MaxFileSize+multipartOverhead)
 	mr, err := r.MultipartReader()
 	if err != nil {
 		return nil, msg, errs.Field(errs.Body, "body", errs.Malformed, "the multipart body could not be read")
@@ -233,6 +254,9 @@ func (h *Handler) readUpload(w http.ResponseWriter, r *http.Request) (*blob.Uplo
 			if tooBig(err) {
 				return discard(&errs.Error{Code: errs.TooLarge, Message: "the upload is too large", Where: errs.Body,
 					Fields: map[string]string{"encrypted_file": "too_large"}})
+			}
+			if own := (*errs.Error)(nil); errors.As(err, &own) { // too slow
+				return discard(own)
 			}
 			return discard(errs.Field(errs.Body, "body", errs.Malformed, "the multipart body could not be read"))
 		}
@@ -266,6 +290,9 @@ func (h *Handler) readUpload(w http.ResponseWriter, r *http.Request) (*blob.Uplo
 
 func smallPart(r io.Reader, field string, limit int) (string, error) {
 	b, err := io.ReadAll(io.LimitReader(r, int64(limit)+1))
+	if own := (*errs.Error)(nil); errors.As(err, &own) { // too slow
+		return "", own
+	}
 	if err != nil {
 		return "", errs.Field(errs.Body, field, errs.Malformed, "%s could not be read", field)
 	}

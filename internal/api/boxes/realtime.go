@@ -47,6 +47,9 @@ type Realtime struct {
 	Streams *sync.WaitGroup
 	// Poller hands over what WebSocket clients send (see wsConn); required.
 	Poller *netpoll.Poller
+	// Quota bounds one identity's live streams on this node, shared by
+	// WebSockets, SSE and long-polls; required.
+	Quota *realtime.Quota
 }
 
 func (l Realtime) pingEvery() time.Duration {
@@ -118,8 +121,16 @@ func (h *Handler) ws(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, errs.E(errs.Forbidden, "this origin may not open WebSockets here (see --ws-origins)"))
 		return
 	}
+	// Over the quota, a 429 before the upgrade: a client library reports
+	// a refused handshake's status, not a close frame's reason.
+	release, err := h.Live.Quota.Take(who.ID)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
 	conn, rw, _, err := ws.UpgradeHTTP(r, w)
 	if err != nil {
+		release()
 		if conn != nil {
 			conn.Close() // after the upgrader's answer
 		}
@@ -130,7 +141,8 @@ func (h *Handler) ws(w http.ResponseWriter, r *http.Request) {
 	// Only the request's logger outlives the request.
 	ctx := logctx.With(context.Background(), httpx.Log(r.Context()))
 	st := &realtime.Stream{Hub: h.Live.Hub, Viewer: h.Live.Viewer(who), QueueSize: h.Live.QueueSize}
-	if err := h.Live.startWS(ctx, conn, rw.Reader, st, since); err != nil {
+	if err := h.Live.startWS(ctx, conn, rw.Reader, st, since, release); err != nil {
+		release()
 		conn.Close()
 	}
 }
@@ -174,6 +186,12 @@ func (h *Handler) sse(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, err)
 		return
 	}
+	release, err := h.Live.Quota.Take(who.ID)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	defer release()
 	rc := http.NewResponseController(w)
 	write := func(format string, args ...any) error {
 		rc.SetWriteDeadline(time.Now().Add(h.Live.writeTimeout()))

@@ -59,7 +59,8 @@ const (
 
 // startWS follows the journal from since on an upgraded connection,
 // pending holding what the client sent right behind its handshake.
-func (l Realtime) startWS(ctx context.Context, conn net.Conn, pending *bufio.Reader, st *realtime.Stream, since int64) error {
+// release is called when the connection ends (not if startWS fails).
+func (l Realtime) startWS(ctx context.Context, conn net.Conn, pending *bufio.Reader, st *realtime.Stream, since int64, release func()) error {
 	// running stays set until the connection is whole: wake-ups before
 	// then only mark work.
 	c := &wsConn{conn: conn, ctx: ctx, timeout: l.writeTimeout(), pingEvery: l.pingEvery(),
@@ -76,7 +77,10 @@ func (l Realtime) startWS(ctx context.Context, conn net.Conn, pending *bufio.Rea
 		return err
 	}
 	l.Streams.Add(1)
-	c.done = l.Streams.Done
+	c.done = func() {
+		release()
+		l.Streams.Done()
+	}
 	c.ping = time.AfterFunc(c.pingEvery, func() { c.kick(wsPing) })
 	c.noShut = context.AfterFunc(l.Shutdown, func() { c.kick(wsShutdown) })
 	stop, err := l.Poller.Watch(conn, c.onRead)

@@ -43,8 +43,11 @@ func jsonError(err error) error {
 		typ     *json.UnmarshalTypeError
 		tooBig  *http.MaxBytesError
 		invalid *json.InvalidUnmarshalError
+		own     *errs.Error
 	)
 	switch {
+	case errors.As(err, &own): // the body's reader said why (too slow)
+		return own
 	case errors.Is(err, io.EOF):
 		return errs.Field(errs.Body, "body", errs.Required, "a JSON body is required")
 	case errors.As(err, &tooBig):

@@ -34,19 +34,29 @@ func Status(c errs.Code) int {
 		return http.StatusRequestEntityTooLarge
 	case errs.RateLimited:
 		return http.StatusTooManyRequests
+	case errs.Timeout:
+		return http.StatusRequestTimeout
+	case errs.InsufficientStorage:
+		return http.StatusInsufficientStorage
 	}
 	return http.StatusInternalServerError
 }
 
-// prepare logs internal errors (with the request id, via the request's
-// logger), hides their detail, and sets Retry-After.
+// prepare logs server-side failures (with the request id, via the
+// request's logger), hides their cause, and sets Retry-After. A 5xx other
+// than 500 keeps its message, which is written for the client (507 says
+// the disk is full); the cause, with its paths, only reaches the log.
 func prepare(w http.ResponseWriter, r *http.Request, err error) (*errs.Error, int) {
 	e := errs.As(err)
 	status := Status(e.Code)
 	if status >= 500 {
 		Log(r.Context()).LogAttrs(r.Context(), slog.LevelError, "internal error",
 			slog.String("error", err.Error()), slog.String("path", r.URL.Path))
-		e = &errs.Error{Code: errs.Internal, Message: "internal error"}
+		if status == http.StatusInternalServerError {
+			e = &errs.Error{Code: errs.Internal, Message: "internal error"}
+		} else {
+			e = &errs.Error{Code: e.Code, Message: e.Message}
+		}
 	}
 	if e.Code == errs.RateLimited && e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(e.RetryAfter.Seconds()))))
@@ -76,6 +86,7 @@ var misakeyCodes = map[errs.Code]string{
 	errs.Invalid: "bad_request", errs.Unauthorized: "unauthorized", errs.Forbidden: "forbidden",
 	errs.NotFound: "not_found", errs.Conflict: "conflict", errs.Gone: "gone",
 	errs.TooLarge: "request_entity_too_large", errs.RateLimited: "too_many_requests", errs.Internal: "internal",
+	errs.Timeout: "request_timeout", errs.InsufficientStorage: "insufficient_storage",
 }
 
 // Box renders the Box-compatible event stream's shape:
@@ -98,6 +109,7 @@ var boxCodes = map[errs.Code]string{
 	errs.Invalid: "bad_request", errs.Unauthorized: "unauthorized", errs.Forbidden: "forbidden",
 	errs.NotFound: "not_found", errs.Conflict: "conflict", errs.Gone: "trashed",
 	errs.TooLarge: "request_entity_too_large", errs.RateLimited: "rate_limit_exceeded", errs.Internal: "internal_server_error",
+	errs.Timeout: "request_timeout", errs.InsufficientStorage: "insufficient_storage",
 }
 
 // Problem renders RFC 9457 application/problem+json for the messaging

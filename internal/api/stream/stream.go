@@ -10,7 +10,6 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/boxwire/boxwire/internal/api/httpx"
@@ -35,13 +34,10 @@ type Handler struct {
 	Shutdown context.Context
 	// Viewer decides what an identity sees of the journal (required).
 	Viewer func(identity.Identity) realtime.Viewer
-
-	mu      sync.Mutex
-	waiting map[string]int // long-polls per identity
+	// Quota bounds one identity's live streams, waiting long-polls
+	// included; shared with the WebSockets and SSE (required).
+	Quota *realtime.Quota
 }
-
-// MaxWaitingPerIdentity bounds one identity's concurrent long-polls.
-const MaxWaitingPerIdentity = 32
 
 // Register mounts the surface's routes on mux.
 func (h *Handler) Register(mux *http.ServeMux) {
@@ -186,14 +182,18 @@ func (h *Handler) longPoll(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		err = h.resolve(r.Context(), &p)
 	}
+	var release func()
 	if err == nil {
-		err = h.admit(r)
+		// Past the quota, 429 with Retry-After (the official SDK retries
+		// at once, so be sparing).
+		c, _ := auth.CallerFrom(r.Context())
+		release, err = h.Quota.Take(c.Identity.ID)
 	}
 	if err != nil {
 		httpx.Box(w, r, err)
 		return
 	}
-	defer h.leave(r)
+	defer release()
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
 	defer context.AfterFunc(h.Shutdown, cancel)()
@@ -220,32 +220,6 @@ var (
 	errNewChange = errors.New("new change")
 	errReconnect = errors.New("reconnect")
 )
-
-// admit bounds one identity's waiting long-polls: past it, 429 with
-// Retry-After (the official SDK retries at once, so be sparing).
-func (h *Handler) admit(r *http.Request) error {
-	c, _ := auth.CallerFrom(r.Context())
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.waiting == nil {
-		h.waiting = map[string]int{}
-	}
-	if h.waiting[c.Identity.ID] >= MaxWaitingPerIdentity {
-		return &errs.Error{Code: errs.RateLimited, RetryAfter: time.Second,
-			Message: "too many waiting long-polls for this user"}
-	}
-	h.waiting[c.Identity.ID]++
-	return nil
-}
-
-func (h *Handler) leave(r *http.Request) {
-	c, _ := auth.CallerFrom(r.Context())
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.waiting[c.Identity.ID]--; h.waiting[c.Identity.ID] <= 0 {
-		delete(h.waiting, c.Identity.ID)
-	}
-}
 
 // entry is one Box event. created_by.type must be "user" and ids strings,
 // or the official SDK rejects the whole page; source carries Boxwire's own
