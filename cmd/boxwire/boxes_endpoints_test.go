@@ -619,7 +619,7 @@ func TestContactCreatesBoxAtomically(t *testing.T) {
 	pubkey, nonIdent := randomKey(), randomKey()
 	expect(t, "bob sets his keys", bob.do("PATCH", "/identities/"+bob.id, map[string]string{"pubkey": pubkey, "non_identified_pubkey": nonIdent}), 204)
 	expect(t, "alice sets bob's keys", alice.do("PATCH", "/identities/"+bob.id, map[string]string{"pubkey": randomKey()}), 403)
-	expect(t, "bad pubkey", bob.do("PATCH", "/identities/"+bob.id, map[string]string{"pubkey": "short"}), 400, "pubkey", "malformed")
+	expect(t, "bad pubkey", bob.do("PATCH", "/identities/"+bob.id, map[string]string{"pubkey": "not/url+safe"}), 400, "pubkey", "malformed")
 	r := alice.do("GET", "/identities/"+bob.id+"/profile", nil)
 	expect(t, "bob's profile", r, 200)
 	profile := r.json(t)

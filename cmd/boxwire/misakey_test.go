@@ -55,6 +55,39 @@ func TestPublicBoxesShowOnlyTheirDoorToOutsiders(t *testing.T) {
 	expect(t, "alice limits the box", alice.post(t, id, map[string]any{"type": "state.access_mode", "content": map[string]any{"value": "limited"}}), 201)
 	expect(t, "bob, who joined, still reads", bob.do("GET", "/boxes/"+id+"/events", nil), 200)
 	expect(t, "bob still posts", bob.post(t, id, text("still here")), 201)
-	expect(t, "carol, who never joined, is out", carol.do("GET", "/boxes/"+id, nil), 403, "id", "forbidden")
+	expect(t, "carol, who never joined, is out", carol.do("GET", "/boxes/"+id, nil), 403, "id", "forbidden", "reason", "no_access")
 	expect(t, "carol cannot join", carol.post(t, id, map[string]any{"type": "member.join"}), 403)
+}
+
+// TestKeysAsLenientAsTheReference: a Misakey client's keys of other
+// sizes and schemes are accepted; what the reference refuses still is.
+func TestKeysAsLenientAsTheReference(t *testing.T) {
+	ts := startServer(t, storeConfig(t))
+	alice := ts.user(t, "Alice")
+	aesRSA := "com.misakey.aes-rsa-enc:" + strings.Repeat("MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8A", 12)
+	r := alice.do("POST", "/boxes", map[string]any{"title": "Legacy", "public_key": "ShouldBeUnpaddedUrlSafeBase64",
+		"key_share": map[string]string{"misakey_share": "lBHT1vfwFAIBig5Nj+sD+w==", "other_share_hash": "ShouldBeUnpaddedUrlSafeBase64"}})
+	expect(t, "a box with the seed's placeholder key", r, 201)
+	id := r.json(t)["id"].(string)
+	if r.json(t)["public_key"] != "ShouldBeUnpaddedUrlSafeBase64" {
+		t.Fatalf("the key is not kept as sent: %s", r.body)
+	}
+	expect(t, "an AES-RSA box", alice.do("POST", "/boxes", map[string]any{"title": "RSA", "public_key": aesRSA}), 201)
+	expect(t, "a message to an AES-RSA key", alice.post(t, id, map[string]any{"type": "msg.text",
+		"content": map[string]string{"encrypted": ciphertext("hi"), "public_key": aesRSA}}), 201)
+	expect(t, "the key share by its odd hash", alice.do("GET", "/box-key-shares/ShouldBeUnpaddedUrlSafeBase64", nil), 200)
+	expect(t, "an identity key of 31 bytes", alice.do("PATCH", "/identities/"+alice.id, map[string]string{"pubkey": "Nz4nJMj5DOd4UGXXOlH8Ww"}), 204)
+
+	// Still refused: what is not url-safe base64, as the reference.
+	expect(t, "a key with spaces", alice.do("POST", "/boxes", map[string]any{"title": "x", "public_key": "not a key"}), 400, "public_key", "malformed")
+	expect(t, "a padded key", alice.do("POST", "/boxes", map[string]any{"title": "x", "public_key": "AAAA=="}), 400, "public_key", "malformed")
+	expect(t, "no key", alice.do("POST", "/boxes", map[string]any{"title": "x"}), 400, "public_key", "required")
+	expect(t, "a hash in the std alphabet", alice.do("POST", "/boxes", map[string]any{"title": "x", "public_key": "abc",
+		"key_share": map[string]string{"misakey_share": "lBHT1vfwFAIBig5Nj+sD+w==", "other_share_hash": "a+b/c"}}), 400, "key_share.other_share_hash", "malformed")
+	expect(t, "an AES-RSA identity key", alice.do("PATCH", "/identities/"+alice.id, map[string]string{"pubkey": aesRSA}), 400, "pubkey", "malformed")
+
+	// Access before validation where the reference checks it first: a
+	// well-formed event to an unknown box is 403, never 400.
+	expect(t, "an event to an unknown box", alice.post(t, "8a1d1c3e-3f53-4c1f-9a51-2f5b7d7a0d11", map[string]any{"type": "msg.text",
+		"content": map[string]string{"encrypted": ciphertext("hi"), "public_key": "ShouldBeUnpaddedUrlSafeBase64"}}), 403)
 }

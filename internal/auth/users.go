@@ -194,7 +194,7 @@ func UpdateIdentity(ctx context.Context, s *store.Store, id string, ch IdentityC
 		if k.in == nil {
 			continue
 		}
-		if err := box.PublicKey(k.field, *k.in); err != nil {
+		if err := box.IdentityKey(k.field, *k.in); err != nil {
 			return who, err
 		}
 		*k.out = *k.in

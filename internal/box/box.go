@@ -131,27 +131,69 @@ func Title(field, s string) (string, error) {
 	return s, nil
 }
 
-// PublicKey validates an X25519 public key in unpadded url-safe base64.
+// AESRSAPrefix marks a public key of the AES-RSA scheme Misakey's
+// reference accepts besides NaCl keys.
+const AESRSAPrefix = "com.misakey.aes-rsa-enc:"
+
+// maxKey bounds a public key: an RSA-4096 key in url64 is about 740
+// characters. The reference sets no bound; storage needs one.
+const maxKey = 4096
+
+// PublicKey validates the public key of a box or a message as Misakey's
+// reference does: unpadded url-safe base64 of any length (Boxwire's own
+// clients send 32-byte X25519 keys, but clients in the wild send others),
+// or AESRSAPrefix followed by unpadded url-safe base64. Decoding is the
+// clients' business: the server never uses the key.
 func PublicKey(field, s string) error {
 	if s == "" {
 		return errs.Field(errs.Body, field, errs.Required, "%s is required", field)
 	}
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil || len(b) != 32 {
-		return errs.Field(errs.Body, field, errs.Malformed, "%s must be a 32-byte key in unpadded url-safe base64", field)
+	if !url64(strings.TrimPrefix(s, AESRSAPrefix), maxKey) {
+		return errs.Field(errs.Body, field, errs.Malformed, "%s must be unpadded url-safe base64 (or %s followed by it)", field, AESRSAPrefix)
 	}
 	return nil
 }
 
-// URLSafe validates an unpadded url-safe base64 value of any length.
+// IdentityKey validates an identity's NaCl public key: unpadded url-safe
+// base64, as the reference checks it.
+func IdentityKey(field, s string) error {
+	if s == "" {
+		return errs.Field(errs.Body, field, errs.Required, "%s is required", field)
+	}
+	if !url64(s, maxKey) {
+		return errs.Field(errs.Body, field, errs.Malformed, "%s must be unpadded url-safe base64", field)
+	}
+	return nil
+}
+
+// URLSafe validates an unpadded url-safe base64 value such as a key
+// share's hash: the reference's pattern [A-Za-z0-9_-]+, at most 1024
+// characters.
 func URLSafe(field, s string) error {
 	if s == "" {
 		return errs.Field(errs.Body, field, errs.Required, "%s is required", field)
 	}
-	if _, err := base64.RawURLEncoding.DecodeString(s); err != nil || len(s) > 1024 {
+	if !url64(s, 1024) {
 		return errs.Field(errs.Body, field, errs.Malformed, "%s must be unpadded url-safe base64", field)
 	}
 	return nil
+}
+
+// url64 reports whether s is 1 to max characters of the url-safe base64
+// alphabet, without padding: the reference's pattern ^[a-zA-Z0-9_-]+$.
+// Whether it decodes (a length of 4n+1 does not) is not checked, as in
+// the reference.
+func url64(s string, max int) bool {
+	if s == "" || len(s) > max {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // MaxEncrypted bounds an encrypted message; files travel separately.

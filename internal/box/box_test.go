@@ -161,7 +161,7 @@ func fields(kv ...string) map[string]string {
 }
 
 var notMemberFields = map[string]string{"reason": "not_member", "sender_id": "forbidden"}
-var noAccessFields = fields("id", "forbidden")
+var noAccessFields = map[string]string{"id": "forbidden", "reason": "no_access"}
 
 // ---------------------------------------------------------------- HasAccess
 
@@ -327,12 +327,20 @@ func TestPublicKey(t *testing.T) {
 	}{
 		{"32 bytes", key, ""},
 		{"32 bytes with - and _", base64.RawURLEncoding.EncodeToString(bytes.Repeat([]byte{0xfb, 0xff}, 16)), ""},
+		// What the reference accepts, and clients in the wild send.
+		{"31 bytes", base64.RawURLEncoding.EncodeToString(make([]byte, 31)), ""},
+		{"33 bytes", base64.RawURLEncoding.EncodeToString(make([]byte, 33)), ""},
+		{"the seed's placeholder", "ShouldBeUnpaddedUrlSafeBase64", ""},
+		{"an AES-RSA key", box.AESRSAPrefix + base64.RawURLEncoding.EncodeToString(make([]byte, 294)), ""},
+		{"4096 characters", strings.Repeat("A", 4096), ""},
+		// What it refuses.
 		{"empty", "", errs.Required},
 		{"padded", base64.URLEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32)), errs.Malformed},
 		{"std alphabet", base64.RawStdEncoding.EncodeToString(bytes.Repeat([]byte{0xfb, 0xff}, 16)), errs.Malformed},
-		{"31 bytes", base64.RawURLEncoding.EncodeToString(make([]byte, 31)), errs.Malformed},
-		{"33 bytes", base64.RawURLEncoding.EncodeToString(make([]byte, 33)), errs.Malformed},
 		{"not base64", "not a key!", errs.Malformed},
+		{"an AES-RSA prefix alone", box.AESRSAPrefix, errs.Malformed},
+		{"another scheme", "com.example.rot13:" + key, errs.Malformed},
+		{"4097 characters", strings.Repeat("A", 4097), errs.Malformed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -344,6 +352,10 @@ func TestPublicKey(t *testing.T) {
 			assertErr(t, err, errs.Invalid, fields("public_key", tt.reason))
 		})
 	}
+	// An identity's key is NaCl only: the AES-RSA scheme has fields of its own.
+	assertErr(t, box.IdentityKey("pubkey", "ShouldBeUnpaddedUrlSafeBase64"), "", nil)
+	assertErr(t, box.IdentityKey("pubkey", box.AESRSAPrefix+key), errs.Invalid, fields("pubkey", errs.Malformed))
+	assertErr(t, box.IdentityKey("pubkey", ""), errs.Invalid, fields("pubkey", errs.Required))
 }
 
 func TestURLSafe(t *testing.T) {
@@ -356,6 +368,7 @@ func TestURLSafe(t *testing.T) {
 		{"empty", "", errs.Required},
 		{"padded", "AQ==", errs.Malformed},
 		{"std alphabet", "+/+/", errs.Malformed},
+		{"a length that does not decode, as the reference", "ShouldBeUnpaddedUrlSafeBase64", ""},
 		{"1024 chars", strings.Repeat("A", 1024), ""},
 		{"1025 chars", strings.Repeat("A", 1025), errs.Malformed},
 	}
@@ -711,11 +724,12 @@ func TestCheckMsgText(t *testing.T) {
 		{name: "public_key std base64", state: limitedState(), actor: asBob, typ: "msg.text",
 			content: textContent(cipher, base64.RawStdEncoding.EncodeToString(bytes.Repeat([]byte{0xfb, 0xff}, 16))),
 			code:    errs.Invalid, fields: fields("content.public_key", "malformed")},
-		{name: "public_key 31 bytes", state: limitedState(), actor: asBob, typ: "msg.text",
-			content: textContent(cipher, base64.RawURLEncoding.EncodeToString(make([]byte, 31))),
-			code:    errs.Invalid, fields: fields("content.public_key", "malformed")},
-		{name: "public_key 33 bytes", state: limitedState(), actor: asBob, typ: "msg.text",
-			content: textContent(cipher, base64.RawURLEncoding.EncodeToString(make([]byte, 33))),
+		{name: "public_key 31 bytes, as the reference accepts", state: limitedState(), actor: asBob, typ: "msg.text",
+			content: textContent(cipher, base64.RawURLEncoding.EncodeToString(make([]byte, 31))), anyDecision: true},
+		{name: "public_key AES-RSA", state: limitedState(), actor: asBob, typ: "msg.text",
+			content: textContent(cipher, box.AESRSAPrefix+"ShouldBeUnpaddedUrlSafeBase64"), anyDecision: true},
+		{name: "public_key with a space", state: limitedState(), actor: asBob, typ: "msg.text",
+			content: textContent(cipher, "not a key"),
 			code:    errs.Invalid, fields: fields("content.public_key", "malformed")},
 	}
 	runCheck(t, tests)

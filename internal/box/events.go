@@ -180,10 +180,11 @@ func NotMember() error {
 }
 
 // NoAccess is the one answer for a box that does not exist or that the
-// caller may not see, so that existence never leaks.
+// caller may not see, so that existence never leaks. details.reason
+// no_access is what Misakey's clients read to show their no-access page.
 func NoAccess() error {
 	return &errs.Error{Code: errs.Forbidden, Message: "no access to this box", Where: errs.Path,
-		Fields: map[string]string{"id": "forbidden"}}
+		Fields: map[string]string{"id": "forbidden", "reason": "no_access"}}
 }
 
 func postable(t string, route Route) error {

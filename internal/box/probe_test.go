@@ -67,7 +67,7 @@ func TestValidateBeforeAnyState(t *testing.T) {
 		{box.Input{Type: "msg.text", Content: json.RawMessage(`{"encrypted":"%%","public_key":"` + key + `"}`)}, box.Single, "content.encrypted"},
 		{box.Input{Type: "msg.text", Content: json.RawMessage(`{"encrypted":5}`)}, box.Single, "content.encrypted"},
 		{box.Input{Type: "msg.text"}, box.Single, "content"},
-		{box.Input{Type: "msg.edit", Content: json.RawMessage(`{"new_encrypted":"YQ==","new_public_key":"short"}`)}, box.Single, "content.new_public_key"},
+		{box.Input{Type: "msg.edit", Content: json.RawMessage(`{"new_encrypted":"YQ==","new_public_key":"not a key"}`)}, box.Single, "content.new_public_key"},
 		{box.Input{Type: "create"}, box.Single, "type"},
 		{box.Input{Type: "access.add"}, box.Single, "type"},
 		{box.Input{Type: "msg.text", Content: good}, box.Batch, "type"},
