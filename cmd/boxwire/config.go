@@ -36,6 +36,9 @@ type Config struct {
 	MaxFileSize int64
 	// DebugAddr, if set, serves net/http/pprof there (keep it on loopback).
 	DebugAddr string
+	// MetricsAddr, if set, serves /metrics there and no longer on Addr,
+	// so the metrics need not be public.
+	MetricsAddr string
 	// NATS, if set, carries journal notices between nodes (nats://…).
 	NATS string
 	// LongPollHold is how long the Box-compatible realtime URL waits
@@ -109,6 +112,7 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Addr, "addr", env("ADDR", "127.0.0.1:8080"), "listen address (env BOXWIRE_ADDR)")
 	fs.Int64Var(&c.MaxFileSize, "max-file-size", envInt("MAX_FILE_SIZE", 64<<20), "largest encrypted file upload, in bytes (env BOXWIRE_MAX_FILE_SIZE)")
 	fs.StringVar(&c.DebugAddr, "debug-addr", env("DEBUG_ADDR", ""), "if set, serve Go's pprof profiles on this address, e.g. 127.0.0.1:6060 (env BOXWIRE_DEBUG_ADDR)")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("METRICS_ADDR", ""), "if set, serve /metrics on this address only (e.g. 127.0.0.1:9090), not on --addr (env BOXWIRE_METRICS_ADDR)")
 	fs.Func("ws-origins", "comma-separated browser origins (host patterns) allowed to open WebSockets; same-origin always is (env BOXWIRE_WS_ORIGINS)", func(v string) error {
 		c.Origins = splitList(v)
 		return nil
