@@ -121,12 +121,28 @@ func (s *Store) sealAtRest(ctx context.Context) error {
 	if err := s.checkKey(ctx, tx); err != nil {
 		return err
 	}
-	for _, step := range []func(context.Context, *sql.Tx) error{s.sealSettings, s.sealWebhooks, s.sealAccounts} {
-		if err := step(ctx, tx); err != nil {
+	sealed := 0
+	for _, step := range []func(context.Context, *sql.Tx) (int, error){s.sealSettings, s.sealWebhooks, s.sealAccounts} {
+		n, err := step(ctx, tx)
+		if err != nil {
 			return fmt.Errorf("sealing secrets at rest: %w", err)
 		}
+		sealed += n
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	if sc, ok := s.dialect.(scrubber); ok && sealed > 0 {
+		return sc.Scrub(ctx, s.write)
+	}
+	return nil
+}
+
+// scrubber is an engine whose files keep the bytes of replaced rows
+// (SQLite's free pages and WAL): after plaintext secrets are sealed it
+// rewrites them, so the plaintext is not left behind on disk.
+type scrubber interface {
+	Scrub(ctx context.Context, db *sql.DB) error
 }
 
 // ErrWrongKey: the store's key does not open the database's secrets.
@@ -151,17 +167,17 @@ func (s *Store) checkKey(ctx context.Context, tx *sql.Tx) error {
 
 // sealSettings seals the settings table's values: every one of them is
 // a server secret (see Secret).
-func (s *Store) sealSettings(ctx context.Context, tx *sql.Tx) error {
+func (s *Store) sealSettings(ctx context.Context, tx *sql.Tx) (int, error) {
 	return sealColumn(ctx, tx, `SELECT name, value FROM settings`, `UPDATE settings SET value = $2 WHERE name = $1`,
 		func(id, v string) string { return s.seal(v, settingWhere(id)) })
 }
 
-func (s *Store) sealWebhooks(ctx context.Context, tx *sql.Tx) error {
+func (s *Store) sealWebhooks(ctx context.Context, tx *sql.Tx) (int, error) {
 	return sealColumn(ctx, tx, `SELECT id, secret FROM webhooks`, `UPDATE webhooks SET secret = $2 WHERE id = $1`,
 		func(id, v string) string { return s.seal(v, webhookWhere(id)) })
 }
 
-func (s *Store) sealAccounts(ctx context.Context, tx *sql.Tx) error {
+func (s *Store) sealAccounts(ctx context.Context, tx *sql.Tx) (int, error) {
 	return sealColumn(ctx, tx, `SELECT id, settings FROM api_accounts`, `UPDATE api_accounts SET settings = $2 WHERE id = $1`,
 		func(id, v string) string {
 			a := messaging.APIAccount{APIAccountID: id}
@@ -173,18 +189,18 @@ func (s *Store) sealAccounts(ctx context.Context, tx *sql.Tx) error {
 }
 
 // sealColumn reads (id, value) pairs with list, and writes back with
-// update those that seal changes.
-func sealColumn(ctx context.Context, tx *sql.Tx, list, update string, seal func(id, v string) string) error {
+// update those that seal changes; it returns how many.
+func sealColumn(ctx context.Context, tx *sql.Tx, list, update string, seal func(id, v string) string) (int, error) {
 	rows, err := tx.QueryContext(ctx, list)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	changed := map[string]string{}
 	for rows.Next() {
 		var id, v string
 		if err := rows.Scan(&id, &v); err != nil {
 			rows.Close()
-			return err
+			return 0, err
 		}
 		if sealed := seal(id, v); sealed != v {
 			changed[id] = sealed
@@ -192,12 +208,12 @@ func sealColumn(ctx context.Context, tx *sql.Tx, list, update string, seal func(
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return err
+		return 0, err
 	}
 	for id, v := range changed {
 		if _, err := tx.ExecContext(ctx, update, id, v); err != nil {
-			return err
+			return 0, err
 		}
 	}
-	return nil
+	return len(changed), nil
 }
