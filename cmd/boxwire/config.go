@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/netip"
 	"net/url"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/boxwire/boxwire/internal/atrest"
 	"github.com/boxwire/boxwire/internal/smtpmail"
 	"github.com/boxwire/boxwire/internal/store"
 	"github.com/boxwire/boxwire/internal/store/postgres"
@@ -26,6 +28,9 @@ var errUsage = errors.New("usage")
 type StoreConfig struct {
 	Data     string // data directory: the SQLite file, the encrypted files
 	Database string // "" for SQLite in Data, or a postgres:// URL
+	// SecretKeyFile holds the key that seals the secrets kept in the
+	// database; "" is Data/secret.key, made on first start.
+	SecretKeyFile string
 }
 
 // Config is the server's configuration.
@@ -45,6 +50,9 @@ type Config struct {
 	MaxStreamsPerIdentity int
 	// DebugAddr, if set, serves net/http/pprof there (keep it on loopback).
 	DebugAddr string
+	// MetricsAddr, if set, serves /metrics there and no longer on Addr,
+	// so the metrics need not be public.
+	MetricsAddr string
 	// NATS, if set, carries journal notices between nodes (nats://…).
 	NATS string
 	// LongPollHold is how long the Box-compatible realtime URL waits
@@ -122,6 +130,7 @@ func envInt(name string, def int64) int64 {
 func (c *StoreConfig) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Data, "data", env("DATA", "./boxwire-data"), "data directory (env BOXWIRE_DATA)")
 	fs.StringVar(&c.Database, "database", env("DATABASE", ""), "empty for SQLite in the data directory, or postgres://… (env BOXWIRE_DATABASE)")
+	fs.StringVar(&c.SecretKeyFile, "secret-key-file", env("SECRET_KEY_FILE", ""), "key sealing the secrets stored in the database (make one with: boxwire secret-key); default DATA/secret.key, created on first start; every node of a cluster needs the same (env BOXWIRE_SECRET_KEY_FILE)")
 }
 
 func (c *Config) flags(fs *flag.FlagSet) {
@@ -132,6 +141,7 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	fs.Int64Var(&c.UploadMinRate, "upload-min-rate", envInt("UPLOAD_MIN_RATE", 16384), "bytes a second an upload must average after --body-timeout's grace, or 408 (env BOXWIRE_UPLOAD_MIN_RATE)")
 	fs.IntVar(&c.MaxStreamsPerIdentity, "max-streams-per-identity", int(envInt("MAX_STREAMS_PER_IDENTITY", 32)), "live streams (WebSocket, SSE, long-poll together) one identity may hold open on a node; more get 429 (env BOXWIRE_MAX_STREAMS_PER_IDENTITY)")
 	fs.StringVar(&c.DebugAddr, "debug-addr", env("DEBUG_ADDR", ""), "if set, serve Go's pprof profiles on this address, e.g. 127.0.0.1:6060 (env BOXWIRE_DEBUG_ADDR)")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("METRICS_ADDR", ""), "if set, serve /metrics on this address only (e.g. 127.0.0.1:9090), not on --addr (env BOXWIRE_METRICS_ADDR)")
 	fs.Func("ws-origins", "comma-separated browser origins (host patterns) allowed to open WebSockets; same-origin always is (env BOXWIRE_WS_ORIGINS)", func(v string) error {
 		c.Origins = splitList(v)
 		return nil
@@ -239,15 +249,81 @@ func (c *StoreConfig) Validate() error {
 	return nil
 }
 
-// Open opens the configured store, creating and migrating it.
+// Open opens the configured store with its secret key, creating and
+// migrating it.
 func (c *StoreConfig) Open(ctx context.Context, opts store.Options) (*store.Store, error) {
-	if c.Database != "" {
-		return postgres.Open(ctx, c.Database, opts)
-	}
 	if err := os.MkdirAll(c.Data, 0o700); err != nil {
 		return nil, err
 	}
-	return sqlite.Open(ctx, filepath.Join(c.Data, "boxwire.db"), opts)
+	path, made, err := c.secretKey(&opts)
+	if err != nil {
+		return nil, err
+	}
+	var s *store.Store
+	if c.Database != "" {
+		s, err = postgres.Open(ctx, c.Database, opts)
+	} else {
+		s, err = sqlite.Open(ctx, filepath.Join(c.Data, "boxwire.db"), opts)
+	}
+	if errors.Is(err, store.ErrWrongKey) {
+		if made {
+			// Keep no key that opens nothing: the next start would
+			// find it and report a wrong key instead of a missing one.
+			os.Remove(path)
+			return nil, fmt.Errorf("this database's secrets are sealed with a key, and there was none at %s: give that key with --secret-key-file (every node of a cluster needs the same one)", path)
+		}
+		return nil, fmt.Errorf("the secret key in %s is not the one this database's secrets are sealed with: give that key with --secret-key-file (every node of a cluster needs the same one)", path)
+	}
+	return s, err
+}
+
+// secretKey loads the key into opts, or makes one at the default path
+// (made reports that). A key file given explicitly must exist: making a
+// new one there would only hide a mistyped path.
+func (c *StoreConfig) secretKey(opts *store.Options) (path string, made bool, err error) {
+	path = c.SecretKeyFile
+	if path == "" {
+		path = filepath.Join(c.Data, "secret.key")
+	}
+	text, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) && c.SecretKeyFile == "" {
+		text, made, err = makeKeyFile(path)
+	}
+	if err != nil {
+		return path, made, fmt.Errorf("--secret-key-file: %w (make a key with: boxwire secret-key --out FILE)", err)
+	}
+	if opts.SecretKey, err = atrest.ParseKey(text); err != nil {
+		return path, made, fmt.Errorf("--secret-key-file %s: %w", path, err)
+	}
+	return path, made, nil
+}
+
+// makeKeyFile writes a new key readable by its owner only. It appears
+// whole (written aside, then linked into place), and of processes starting
+// together one makes it and the others read it.
+func makeKeyFile(path string) ([]byte, bool, error) {
+	text := atrest.GenerateKey()
+	f, err := os.CreateTemp(filepath.Dir(path), ".secret-key-*")
+	if err != nil {
+		return nil, false, err
+	}
+	defer os.Remove(f.Name())
+	if err = f.Chmod(0o600); err == nil {
+		if _, err = f.Write(text); err == nil {
+			err = f.Sync()
+		}
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Link(f.Name(), path)
+	}
+	if errors.Is(err, fs.ErrExist) {
+		text, err = os.ReadFile(path)
+		return text, false, err
+	}
+	return text, err == nil, err
 }
 
 // parse parses a command's flags; -h prints them and is not an error.

@@ -39,6 +39,9 @@ func startProcess(t *testing.T, sc StoreConfig, extra ...string) *process {
 	if sc.Database != "" {
 		args = append(args, "--database", sc.Database)
 	}
+	if sc.SecretKeyFile != "" {
+		args = append(args, "--secret-key-file", sc.SecretKeyFile)
+	}
 	args = append(args, extra...)
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), runMainEnv+"=1")

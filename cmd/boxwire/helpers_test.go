@@ -105,6 +105,9 @@ func runCLI(t *testing.T, sc StoreConfig, args ...string) (string, int) {
 	if sc.Database != "" {
 		args = append(args, "--database", sc.Database)
 	}
+	if sc.SecretKeyFile != "" {
+		args = append(args, "--secret-key-file", sc.SecretKeyFile)
+	}
 	var out bytes.Buffer
 	code := Main(context.Background(), args, &out, &out)
 	return out.String(), code

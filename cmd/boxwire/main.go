@@ -28,6 +28,7 @@ const usage = `Boxwire: a self-hosted messaging server.
 Usage:
   boxwire serve    [--addr A] [--data DIR] [--database URL] [--public-url URL]
   boxwire migrate  [--data DIR] [--database URL]
+  boxwire secret-key [--out FILE]                make a key for --secret-key-file
   boxwire user add --email E --password P --name "Display Name" [--org NAME --role admin|agent]
   boxwire user verify|unverify --email E        vouch for an address, or take that back
   boxwire org domain add|remove ORG DOMAIN      let ORG's admins create verified users at DOMAIN
@@ -58,6 +59,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runServe(ctx, args[1:], stdout, stderr)
 	case "migrate":
 		err = runMigrate(ctx, args[1:], stdout, stderr)
+	case "secret-key":
+		err = runSecretKey(ctx, args[1:], stdout, stderr)
 	case "user":
 		err = runUser(ctx, args[1:], stdout, stderr)
 	case "org":

@@ -67,6 +67,8 @@ type Server struct {
 
 	http     *http.Server
 	debug    *http.Server // pprof, only with --debug-addr
+	metrics  *http.Server // /metrics, only with --metrics-addr
+	metricsL net.Listener
 	listener net.Listener
 	served   chan error
 }
@@ -141,10 +143,18 @@ func Start(ctx context.Context, cfg Config, logOut io.Writer) (*Server, error) {
 			s.poller.Close()
 		}
 	}
+	if err == nil && cfg.MetricsAddr != "" {
+		if s.metricsL, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+			s.listener.Close()
+			s.poller.Close()
+			err = fmt.Errorf("--metrics-addr: %w", err)
+		}
+	}
 	if err != nil {
 		s.stopHub()
 		<-s.hubDone
 		s.Store.Close()
+		s.Broker.Close()
 		return nil, err
 	}
 	s.StreamQuota = &realtime.Quota{Max: cfg.MaxStreamsPerIdentity}
@@ -160,12 +170,16 @@ func Start(ctx context.Context, cfg Config, logOut io.Writer) (*Server, error) {
 			Bodies:        httpx.BodyLimits{Timeout: cfg.BodyTimeout, MinRate: cfg.UploadMinRate},
 			SecureCookies: strings.HasPrefix(s.Config.PublicURL, "https://"),
 			PublicURL:     s.Config.PublicURL, LongPollHold: s.Config.LongPollHold,
-			Business: s.Business, RateLimit: rateLimit(cfg), Routes: routes}),
+			Business: s.Business, RateLimit: rateLimit(cfg), Routes: routes, MetricsElsewhere: s.metricsL != nil}),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.Log.Handler(), slog.LevelWarn),
 	}
 	go func() { s.served <- s.http.Serve(s.listener) }()
+	if s.metricsL != nil {
+		s.metrics = &http.Server{Handler: metricsHandler(reg), ReadHeaderTimeout: 10 * time.Second}
+		go s.metrics.Serve(s.metricsL)
+	}
 	if cfg.DebugAddr != "" {
 		s.debug = &http.Server{Addr: cfg.DebugAddr, Handler: debugHandler(), ReadHeaderTimeout: 10 * time.Second}
 		go s.debug.ListenAndServe()
@@ -175,6 +189,14 @@ func Start(ctx context.Context, cfg Config, logOut io.Writer) (*Server, error) {
 
 // Addr is the address the server listens on.
 func (s *Server) Addr() string { return s.listener.Addr().String() }
+
+// MetricsAddr is where /metrics is served apart, "" without --metrics-addr.
+func (s *Server) MetricsAddr() string {
+	if s.metricsL == nil {
+		return ""
+	}
+	return s.metricsL.Addr().String()
+}
 
 // URL is the server's base URL.
 func (s *Server) URL() string { return "http://" + s.Addr() }
@@ -189,6 +211,9 @@ func (s *Server) Close(ctx context.Context) error {
 func (s *Server) close(ctx context.Context) error {
 	if s.debug != nil {
 		s.debug.Close()
+	}
+	if s.metrics != nil {
+		s.metrics.Close()
 	}
 	s.startShutdown() // WebSockets close with "going away", long-polls answer "reconnect"
 	err := s.http.Shutdown(ctx)
@@ -254,6 +279,13 @@ func helpAsked(args []string) bool {
 		}
 	}
 	return false
+}
+
+// metricsHandler is the metrics listener's: /metrics and nothing else.
+func metricsHandler(reg *prometheus.Registry) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", api.MetricsHandler(reg))
+	return mux
 }
 
 // debugHandler serves pprof on its own mux, never on the public one.

@@ -248,7 +248,7 @@ func TestTwoNodesOverNATS(t *testing.T) {
 	if !ns.ReadyForConnections(10 * time.Second) {
 		t.Fatal("nats-server did not start")
 	}
-	sc := storeConfig(t)
+	sc := clusterStore(t)
 	withNATS := func(c *Config) { c.NATS = ns.ClientURL(); c.LongPollHold = 2 * time.Second }
 	nodeA := startServer(t, sc, withNATS)
 	nodeB := startServer(t, sc, withNATS)

@@ -45,6 +45,9 @@ type Deps struct {
 	// Routes are more handlers by pattern: the channels' inbound
 	// callbacks, which authenticate by the channel's own means.
 	Routes map[string]http.Handler
+	// MetricsElsewhere says /metrics has a listener of its own
+	// (--metrics-addr), so this public handler must not serve it.
+	MetricsElsewhere bool
 }
 
 // New returns the server's handler.
@@ -63,7 +66,9 @@ func New(d Deps) http.Handler {
 		}
 		httpx.JSON(w, http.StatusOK, map[string]string{"status": "ok", "store": d.Store.Engine()})
 	})
-	mux.Handle("GET /metrics", promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{Registry: d.Registry}))
+	if !d.MetricsElsewhere {
+		mux.Handle("GET /metrics", MetricsHandler(d.Registry))
+	}
 
 	(&boxesapi.Handler{Auth: d.Auth, Verifier: d.Verifier, Store: d.Store, Boxes: d.Boxes, Live: d.Live}).Register(mux)
 	msg := &messaging.Handler{Auth: d.Auth, Store: d.Store, Business: d.Business, SecureCookies: d.SecureCookies}
@@ -82,4 +87,9 @@ func New(d Deps) http.Handler {
 		httpx.Problem(w, r, errs.E(errs.NotFound, "no such endpoint: %s %s", r.Method, r.URL.Path))
 	})
 	return httpx.Observe(d.Log, httpx.NewMetrics(d.Registry), d.Bodies.Wrap(mux))
+}
+
+// MetricsHandler serves the registry in Prometheus' exposition format.
+func MetricsHandler(reg *prometheus.Registry) http.Handler {
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})
 }

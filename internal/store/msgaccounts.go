@@ -28,17 +28,15 @@ func scanAccount(row scanner, a *messaging.APIAccount) error {
 // already used in the organisation is a Conflict on phoneNumber.
 func (t *Tx) CreateAPIAccount(ctx context.Context, a *messaging.APIAccount) error {
 	a.APIAccountID, a.DateTime = uuid.NewString(), t.now
-	settings, _ := json.Marshal(a.Settings)
 	_, err := t.q.ExecContext(ctx, `INSERT INTO api_accounts (id, org_id, name, phone_number, channel, settings, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`, a.APIAccountID, a.OrgID, a.Name, a.PhoneNumber, a.Channel, string(settings), micros(a.DateTime))
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, a.APIAccountID, a.OrgID, a.Name, a.PhoneNumber, a.Channel, t.store.sealedSettings(*a), micros(a.DateTime))
 	return errs.Wrap(t.store.conflict(err, "phoneNumber", "an API account with this phone number already exists"), "create api account")
 }
 
 // UpdateAPIAccount stores a's name, number, channel and settings.
 func (t *Tx) UpdateAPIAccount(ctx context.Context, a messaging.APIAccount) error {
-	settings, _ := json.Marshal(a.Settings)
 	_, err := t.q.ExecContext(ctx, `UPDATE api_accounts SET name = $3, phone_number = $4, channel = $5, settings = $6
-		WHERE id = $1 AND org_id = $2`, a.APIAccountID, a.OrgID, a.Name, a.PhoneNumber, a.Channel, string(settings))
+		WHERE id = $1 AND org_id = $2`, a.APIAccountID, a.OrgID, a.Name, a.PhoneNumber, a.Channel, t.store.sealedSettings(a))
 	return errs.Wrap(t.store.conflict(err, "phoneNumber", "an API account with this phone number already exists"), "update api account")
 }
 
@@ -48,24 +46,26 @@ var accounts = table[messaging.APIAccount]{from: "api_accounts a", alias: "a.", 
 
 // APIAccount reads one API account within r.
 func (s *Store) APIAccount(ctx context.Context, r Reach, id string) (messaging.APIAccount, error) {
-	return accounts.one(ctx, s.rq, accounts.within(r).eq("a.id", id))
+	return s.openAccount(accounts.one(ctx, s.rq, accounts.within(r).eq("a.id", id)))
 }
 
 // APIAccount reads one API account within r in the transaction, for a
 // change that starts from its current state.
 func (t *Tx) APIAccount(ctx context.Context, r Reach, id string) (messaging.APIAccount, error) {
-	return accounts.one(ctx, t.q, accounts.within(r).eq("a.id", id))
+	return t.store.openAccount(accounts.one(ctx, t.q, accounts.within(r).eq("a.id", id)))
 }
 
 // APIAccountByID reads an API account of any organisation: for the
 // channel callbacks and the sender, which act for no user.
 func (s *Store) APIAccountByID(ctx context.Context, id string) (messaging.APIAccount, error) {
-	return accounts.one(ctx, s.rq, accounts.anyOrg().eq("a.id", id))
+	return s.openAccount(accounts.one(ctx, s.rq, accounts.anyOrg().eq("a.id", id)))
 }
 
 // APIAccounts lists the API accounts within r.
 func (s *Store) APIAccounts(ctx context.Context, r Reach, f Filter) ([]messaging.APIAccount, int, error) {
-	return accounts.page(ctx, s.rq, accounts.within(r), f.Offset)
+	list, n, err := accounts.page(ctx, s.rq, accounts.within(r), f.Offset)
+	list, err = openAll(list, err, s.openAccount)
+	return list, n, err
 }
 
 const inboxCols = `x.id, x.org_id, x.api_account_id, x.name, x.created_at`

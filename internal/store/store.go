@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/boxwire/boxwire/internal/atrest"
 	"github.com/boxwire/boxwire/internal/errs"
 	"github.com/boxwire/boxwire/internal/journal"
 )
@@ -68,6 +69,10 @@ type Options struct {
 	// then commits without waiting for the disk, and writers are answered
 	// only after this returns, so the next batch runs during the sync.
 	SyncAfterCommit func() error
+	// SecretKey seals the secrets the store keeps (webhook secrets,
+	// channel tokens, server secrets); nil keeps them in plaintext. See
+	// secrets.go.
+	SecretKey *atrest.Key
 }
 
 // Store is an open database.
@@ -123,6 +128,10 @@ func Open(ctx context.Context, d Dialect, write, read *sql.DB, opts Options) (*S
 		closing: make(chan struct{}),
 	}
 	if err := s.migrate(ctx); err != nil {
+		s.closeDBs()
+		return nil, err
+	}
+	if err := s.sealAtRest(ctx); err != nil {
 		s.closeDBs()
 		return nil, err
 	}

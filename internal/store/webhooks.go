@@ -35,7 +35,7 @@ func (t *Tx) CreateWebhook(ctx context.Context, w *messaging.Webhook) error {
 	w.WebhookID, w.FailureCount = uuid.NewString(), 0
 	_, err := t.q.ExecContext(ctx, `INSERT INTO webhooks (`+webhookColumns+`, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		w.WebhookID, w.OrgID, w.Type, w.TargetURL, w.IsEnabled, w.FailureCount, w.IsZapier, w.Secret, w.Position,
+		w.WebhookID, w.OrgID, w.Type, w.TargetURL, w.IsEnabled, w.FailureCount, w.IsZapier, t.store.seal(w.Secret, webhookWhere(w.WebhookID)), w.Position,
 		micros(t.now))
 	return errs.Wrap(err, "create webhook")
 }
@@ -43,19 +43,21 @@ func (t *Tx) CreateWebhook(ctx context.Context, w *messaging.Webhook) error {
 // Webhook reads one webhook of an organisation; another organisation's
 // is NotFound, like one that does not exist.
 func (s *Store) Webhook(ctx context.Context, orgID, id string) (messaging.Webhook, error) {
-	return webhooks.one(ctx, s.rq, webhooks.anyOrg().eq("org_id", orgID).eq("id", id))
+	return s.openWebhook(webhooks.one(ctx, s.rq, webhooks.anyOrg().eq("org_id", orgID).eq("id", id)))
 }
 
 // Webhook reads one webhook of an organisation in the transaction, for a
 // change that depends on its current state.
 func (t *Tx) Webhook(ctx context.Context, orgID, id string) (messaging.Webhook, error) {
-	return webhooks.one(ctx, t.q, webhooks.anyOrg().eq("org_id", orgID).eq("id", id))
+	return t.store.openWebhook(webhooks.one(ctx, t.q, webhooks.anyOrg().eq("org_id", orgID).eq("id", id)))
 }
 
 // Webhooks lists a page of an organisation's webhooks, oldest first, and
 // counts them all.
 func (s *Store) Webhooks(ctx context.Context, orgID string, offset int) ([]messaging.Webhook, int, error) {
-	return webhooks.page(ctx, s.rq, webhooks.anyOrg().eq("org_id", orgID), offset)
+	list, n, err := webhooks.page(ctx, s.rq, webhooks.anyOrg().eq("org_id", orgID), offset)
+	list, err = openAll(list, err, s.openWebhook)
+	return list, n, err
 }
 
 // EnabledWebhooks lists the enabled webhooks of every organisation: the
@@ -63,7 +65,8 @@ func (s *Store) Webhooks(ctx context.Context, orgID string, offset int) ([]messa
 func (s *Store) EnabledWebhooks(ctx context.Context) ([]messaging.Webhook, error) {
 	q := webhooks.anyOrg()
 	q.where.WriteString(" AND is_enabled = " + arg(&q.args, true))
-	return webhooks.all(ctx, s.rq, q)
+	list, err := webhooks.all(ctx, s.rq, q)
+	return openAll(list, err, s.openWebhook)
 }
 
 // UpdateWebhook stores what an admin may change (type, target URL,

@@ -29,6 +29,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -91,9 +92,11 @@ type Broker struct {
 var _ broker.Broker = (*Broker)(nil)
 
 // Open connects to the NATS server(s) at url (a nats:// URL, or several
-// separated by commas) and subscribes to the notice subject. It fails if
-// no server can be reached now; once connected, the broker reconnects
-// forever in the background.
+// separated by commas) and subscribes to the notice subject. It does not
+// fail when no server can be reached now: a node must start while NATS is
+// down (its readers follow the journal by polling meanwhile), so the
+// broker keeps trying in the background, forever, and subscribes once it
+// gets through. Only a malformed URL or subject is an error.
 func Open(rawURL string, opts Options) (*Broker, error) {
 	shown := redact(rawURL)
 	if err := checkURLs(rawURL); err != nil {
@@ -122,6 +125,7 @@ func Open(rawURL string, opts Options) (*Broker, error) {
 		nats.Name("boxwire"),
 		nats.Timeout(connectTimeout),
 		nats.MaxReconnects(-1),
+		nats.RetryOnFailedConnect(true),
 		nats.ReconnectWait(reconnectWait),
 		// No outbound buffer while reconnecting: notices queued there
 		// would arrive stale, after every reader has polled. Publishing
@@ -143,9 +147,10 @@ func Open(rawURL string, opts Options) (*Broker, error) {
 	if err == nil {
 		err = sub.SetPendingLimits(pendingMsgs, pendingBytes)
 	}
-	if err == nil {
+	if err == nil && nc.IsConnected() {
 		// A round trip: once it returns, the server has registered the
 		// subscription, so nothing published after Open returns is missed.
+		// Not yet connected, the subscription is sent on connecting.
 		err = nc.FlushTimeout(connectTimeout)
 	}
 	if err != nil {
@@ -154,7 +159,11 @@ func Open(rawURL string, opts Options) (*Broker, error) {
 		return nil, fmt.Errorf("natsbroker: subscribe to %q on %s: %w", subject, shown, err)
 	}
 	b.sub = sub
-	log.Info("connected to NATS", "url", redact(nc.ConnectedUrl()), "subject", subject)
+	if nc.IsConnected() {
+		log.Info("connected to NATS", "url", redact(nc.ConnectedUrl()), "subject", subject)
+	} else {
+		log.Warn("NATS not reachable; retrying in the background, the journal is polled meanwhile", "url", shown, "subject", subject)
+	}
 	return b, nil
 }
 
@@ -190,6 +199,9 @@ func (b *Broker) publish(notices []journal.Notice) error {
 	}
 	return b.nc.Publish(b.subject, data)
 }
+
+// Connected says whether the broker is connected to a NATS server now.
+func (b *Broker) Connected() bool { return b.nc.IsConnected() }
 
 // Subscribe returns a local subscription fed from the broker's one NATS
 // subscription. Its queue holds buffer notices and drops when full, like
@@ -304,6 +316,13 @@ func checkURLs(raw string) error {
 		}
 		if u.Hostname() == "" {
 			return errors.New("no host")
+		}
+		if p := u.Port(); p != "" {
+			// Checked here: with retries on a failed connect, nats.go
+			// would try a port that cannot exist forever.
+			if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+				return fmt.Errorf("port %q out of range", p)
+			}
 		}
 	}
 	return nil

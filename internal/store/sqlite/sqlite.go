@@ -111,6 +111,20 @@ func Open(ctx context.Context, path string, opts store.Options) (*store.Store, e
 	return s, nil
 }
 
+// Scrub rewrites the database without its free pages and empties the
+// WAL, so rows replaced since (plaintext secrets the store just sealed)
+// are no longer anywhere in the files. It runs at start-up, before
+// any other connection is busy.
+func (dialect) Scrub(ctx context.Context, db *sql.DB) error {
+	if _, err := db.ExecContext(ctx, "VACUUM"); err != nil {
+		return fmt.Errorf("sqlite: vacuum after sealing secrets: %w", err)
+	}
+	if _, err := db.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+		return fmt.Errorf("sqlite: checkpoint after sealing secrets: %w", err)
+	}
+	return nil
+}
+
 // walSyncer fsyncs the WAL file. fsync works on the file, not the
 // descriptor, so our own descriptor flushes what SQLite's connection
 // wrote. The WAL stays the same file while the store's connections are
