@@ -17,6 +17,7 @@ import (
 
 	"github.com/boxwire/boxwire/internal/atrest"
 	"github.com/boxwire/boxwire/internal/broker/natsbroker"
+	"github.com/boxwire/boxwire/internal/channel/whatsapp/whatsapptest"
 )
 
 // TestMetricsOnTheirOwnListener: with --metrics-addr, /metrics is served
@@ -120,7 +121,16 @@ func freePort(t *testing.T) int {
 // verify with the same secret, sends carry the same token, Meta's
 // signatures still check out and issued tokens stay valid.
 func TestSecretsAreSealedAtRest(t *testing.T) {
-	w := setUpWhatsApp(t)
+	fake := whatsapptest.New()
+	t.Cleanup(fake.Close)
+	fake.AddNumber(waPhoneNumberID, waAccessToken)
+	// The hook's receiver listens on 127.0.0.1: allowed explicitly.
+	onPremises := func(c *Config) { c.WhatsAppGraphURL = fake.URL; c.WebhookAllowPrivate = true }
+	a := setUpAcme(t, onPremises)
+	w := &waAcme{acme: a, fake: fake, meta: newClient(t, a.ts.URL())}
+	w.account = createWhatsAppAccount(a.admin)
+	a.admin.call("POST", "/team", map[string]any{"name": "WhatsApp team", "apiAccountIds": []string{w.account},
+		"userIds": []string{a.agentID}}, 201)
 	sc := w.ts.store
 	receiver := newHookReceiver(t, 0)
 	hook := w.admin.call("POST", "/webhook", map[string]any{"type": "contact", "targetUrl": receiver.URL}, 201)
@@ -168,7 +178,7 @@ func TestSecretsAreSealedAtRest(t *testing.T) {
 		}
 	}
 
-	ts := startServer(t, sc, func(c *Config) { c.WhatsAppGraphURL = w.fake.URL })
+	ts := startServer(t, sc, onPremises)
 	for _, q := range []string{`SELECT secret FROM webhooks`, `SELECT settings FROM api_accounts WHERE channel = 'whatsapp'`, `SELECT value FROM settings`} {
 		rows, err := db.Query(q)
 		if err != nil {
