@@ -159,3 +159,62 @@ func TestWebSocketAcksAsMisakeysClient(t *testing.T) {
 		t.Fatalf("after bob's ack for her, alice's unread count is %v, want %v", n, aliceUnread)
 	}
 }
+
+// TestAutoInviteAsTheReference: an identifier rule with auto_invite leaves
+// the identity it names an invitation (a crypto action and a
+// notification); its extra is checked as the reference checks it, and a
+// refused rule changes nothing.
+func TestAutoInviteAsTheReference(t *testing.T) {
+	ts := startServer(t, storeConfig(t))
+	alice, bob := ts.user(t, "Alice"), ts.user(t, "Bob")
+	bobKey := randomKey()
+	expect(t, "bob sets his key", bob.do("PATCH", "/identities/"+bob.id, map[string]string{"pubkey": bobKey}), 204)
+	id := alice.createBox(t, "Invitations", "limited")["id"].(string)
+	invite := func(value string, auto bool, extra any) map[string]any {
+		ev := map[string]any{"type": "access.add", "content": map[string]any{"restriction_type": "identifier", "value": value, "auto_invite": auto}}
+		if extra != nil {
+			ev["extra"] = extra
+		}
+		return ev
+	}
+	sealed := ciphertext("the box key, for bob")
+	for _, c := range []struct {
+		name   string
+		ev     map[string]any
+		status int
+		fields []string
+	}{
+		{"auto_invite without extra", invite(bob.email, true, nil), 400, []string{"events[0].extra", "required"}},
+		{"extra without auto_invite", invite(bob.email, false, map[string]string{bobKey: sealed}), 400, []string{"events[0].auto_invite", "invalid"}},
+		{"two invitations in extra", invite(bob.email, true, map[string]string{bobKey: sealed, randomKey(): sealed}), 400, []string{"events[0].extra", "malformed"}},
+		{"an invitation that is not base64", invite(bob.email, true, map[string]string{bobKey: "not base64!"}), 400, []string{"events[0].extra", "malformed"}},
+		{"a key that is not bob's", invite(bob.email, true, map[string]string{randomKey(): sealed}), 400, []string{"events[0].extra", "invalid"}},
+		{"nobody with that identifier", invite("nobody@example.com", true, map[string]string{bobKey: sealed}), 404, []string{"events[0].content.value", "not_found"}},
+	} {
+		expect(t, c.name, alice.batch(t, id, c.ev), c.status, c.fields...)
+	}
+	if n := len(list(t, alice.do("GET", "/boxes/"+id+"/accesses", nil))); n != 0 {
+		t.Fatalf("refused rules left %d accesses", n)
+	}
+	if n := len(list(t, bob.do("GET", "/identities/"+bob.id+"/crypto/actions", nil))); n != 0 {
+		t.Fatalf("refused rules left bob %d crypto actions", n)
+	}
+
+	expect(t, "the invitation", alice.batch(t, id, invite(bob.email, true, map[string]string{bobKey: sealed})), 201)
+	actions := list(t, bob.do("GET", "/identities/"+bob.id+"/crypto/actions", nil))
+	if len(actions) != 1 || actions[0]["box_id"] != id || actions[0]["encryption_public_key"] != bobKey || actions[0]["encrypted"] != sealed {
+		t.Fatalf("bob's crypto actions: %v", actions)
+	}
+	var noted bool
+	for _, n := range list(t, bob.do("GET", "/identities/"+bob.id+"/notifications", nil)) {
+		d, _ := n["details"].(map[string]any)
+		if n["type"] == "box.auto_invite" && d["box_id"] == id && d["cryptoaction_id"] == actions[0]["id"] {
+			noted = true
+		}
+	}
+	if !noted {
+		t.Fatal("bob has no box.auto_invite notification naming the crypto action")
+	}
+	expect(t, "the same rule again", alice.batch(t, id, invite(bob.email, false, nil)), 409, "content", "conflict", "box_id", "conflict")
+	expect(t, "bob joins", bob.post(t, id, map[string]any{"type": "member.join"}), 201)
+}
