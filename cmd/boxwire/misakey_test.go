@@ -1,8 +1,13 @@
 package main
 
 import (
+	"context"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/coder/websocket/wsjson"
 )
 
 // Behaviour of Misakey's reference backend that its clients depend on
@@ -90,4 +95,126 @@ func TestKeysAsLenientAsTheReference(t *testing.T) {
 	// well-formed event to an unknown box is 403, never 400.
 	expect(t, "an event to an unknown box", alice.post(t, "8a1d1c3e-3f53-4c1f-9a51-2f5b7d7a0d11", map[string]any{"type": "msg.text",
 		"content": map[string]string{"encrypted": ciphertext("hi"), "public_key": "ShouldBeUnpaddedUrlSafeBase64"}}), 403)
+}
+
+// TestWebSocketAcksAsMisakeysClient: Misakey's client sends an ack frame
+// on its socket whenever it reads a box. It resets the unread count and
+// reaches the identity's other streams; an ack for someone else, or any
+// other message, ends the connection and changes nothing.
+func TestWebSocketAcksAsMisakeysClient(t *testing.T) {
+	ts := startServer(t, storeConfig(t))
+	alice, bob := ts.user(t, "Alice"), ts.user(t, "Bob")
+	id := alice.createBox(t, "Acks", "public")["id"].(string)
+	expect(t, "bob joins", bob.post(t, id, map[string]any{"type": "member.join"}), 201)
+	for i := 0; i < 2; i++ {
+		expect(t, "alice posts", alice.post(t, id, text("news")), 201)
+	}
+	if n := bob.unreadCount(t, id); n != 2 {
+		t.Fatalf("bob's unread count %v, want 2", n)
+	}
+	phone, _ := bob.dialWS(t, "")
+	_, laptop := bob.dialWS(t, "")
+	ack := func(c *websocket.Conn, sender, box string) {
+		t.Helper()
+		if err := wsjson.Write(context.Background(), c, map[string]any{"type": "ack", "object": map[string]string{"sender_id": sender, "box_id": box}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ack(laptop, bob.id, id)
+	waitFor(t, 5*time.Second, "the ack to reset bob's count", func() bool { return bob.unreadCount(t, id) == 0 })
+	phone.waitFor(t, "the ack on bob's other stream", func(fs []frame) bool {
+		for _, f := range fs {
+			if f.Type == "ack" && f.field("box_id") == id && f.field("sender_id") == bob.id {
+				return true
+			}
+		}
+		return false
+	})
+
+	// Bob acks for Alice: refused, and her count stays.
+	expect(t, "bob posts", bob.post(t, id, text("from bob")), 201)
+	aliceUnread := alice.unreadCount(t, id)
+	if aliceUnread < 1 {
+		t.Fatalf("alice's unread count %v, want bob's message at least", aliceUnread)
+	}
+	for _, c := range []struct {
+		name  string
+		frame any
+	}{
+		{"an ack for another identity", map[string]any{"type": "ack", "object": map[string]string{"sender_id": alice.id, "box_id": id}}},
+		{"an ack without a box", map[string]any{"type": "ack", "object": map[string]string{"sender_id": bob.id}}},
+		{"another message", map[string]any{"type": "subscribe"}},
+	} {
+		col, conn := bob.dialWS(t, "")
+		if err := wsjson.Write(context.Background(), conn, c.frame); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, 5*time.Second, c.name+" to end the connection", func() bool {
+			col.mu.Lock()
+			defer col.mu.Unlock()
+			return websocket.CloseStatus(col.closed) == websocket.StatusPolicyViolation
+		})
+	}
+	if n := alice.unreadCount(t, id); n != aliceUnread {
+		t.Fatalf("after bob's ack for her, alice's unread count is %v, want %v", n, aliceUnread)
+	}
+}
+
+// TestAutoInviteAsTheReference: an identifier rule with auto_invite leaves
+// the identity it names an invitation (a crypto action and a
+// notification); its extra is checked as the reference checks it, and a
+// refused rule changes nothing.
+func TestAutoInviteAsTheReference(t *testing.T) {
+	ts := startServer(t, storeConfig(t))
+	alice, bob := ts.user(t, "Alice"), ts.user(t, "Bob")
+	bobKey := randomKey()
+	expect(t, "bob sets his key", bob.do("PATCH", "/identities/"+bob.id, map[string]string{"pubkey": bobKey}), 204)
+	id := alice.createBox(t, "Invitations", "limited")["id"].(string)
+	invite := func(value string, auto bool, extra any) map[string]any {
+		ev := map[string]any{"type": "access.add", "content": map[string]any{"restriction_type": "identifier", "value": value, "auto_invite": auto}}
+		if extra != nil {
+			ev["extra"] = extra
+		}
+		return ev
+	}
+	sealed := ciphertext("the box key, for bob")
+	for _, c := range []struct {
+		name   string
+		ev     map[string]any
+		status int
+		fields []string
+	}{
+		{"auto_invite without extra", invite(bob.email, true, nil), 400, []string{"events[0].extra", "required"}},
+		{"extra without auto_invite", invite(bob.email, false, map[string]string{bobKey: sealed}), 400, []string{"events[0].auto_invite", "invalid"}},
+		{"two invitations in extra", invite(bob.email, true, map[string]string{bobKey: sealed, randomKey(): sealed}), 400, []string{"events[0].extra", "malformed"}},
+		{"an invitation that is not base64", invite(bob.email, true, map[string]string{bobKey: "not base64!"}), 400, []string{"events[0].extra", "malformed"}},
+		{"a key that is not bob's", invite(bob.email, true, map[string]string{randomKey(): sealed}), 400, []string{"events[0].extra", "invalid"}},
+		{"nobody with that identifier", invite("nobody@example.com", true, map[string]string{bobKey: sealed}), 404, []string{"events[0].content.value", "not_found"}},
+	} {
+		expect(t, c.name, alice.batch(t, id, c.ev), c.status, c.fields...)
+	}
+	if n := len(list(t, alice.do("GET", "/boxes/"+id+"/accesses", nil))); n != 0 {
+		t.Fatalf("refused rules left %d accesses", n)
+	}
+	if n := len(list(t, bob.do("GET", "/identities/"+bob.id+"/crypto/actions", nil))); n != 0 {
+		t.Fatalf("refused rules left bob %d crypto actions", n)
+	}
+
+	expect(t, "the invitation", alice.batch(t, id, invite(bob.email, true, map[string]string{bobKey: sealed})), 201)
+	actions := list(t, bob.do("GET", "/identities/"+bob.id+"/crypto/actions", nil))
+	if len(actions) != 1 || actions[0]["box_id"] != id || actions[0]["encryption_public_key"] != bobKey || actions[0]["encrypted"] != sealed {
+		t.Fatalf("bob's crypto actions: %v", actions)
+	}
+	var noted bool
+	for _, n := range list(t, bob.do("GET", "/identities/"+bob.id+"/notifications", nil)) {
+		d, _ := n["details"].(map[string]any)
+		if n["type"] == "box.auto_invite" && d["box_id"] == id && d["cryptoaction_id"] == actions[0]["id"] {
+			noted = true
+		}
+	}
+	if !noted {
+		t.Fatal("bob has no box.auto_invite notification naming the crypto action")
+	}
+	expect(t, "the same rule again", alice.batch(t, id, invite(bob.email, false, nil)), 409, "content", "conflict", "box_id", "conflict")
+	expect(t, "bob joins", bob.post(t, id, map[string]any{"type": "member.join"}), 201)
 }

@@ -139,10 +139,10 @@ func TestWebSocketControlFrames(t *testing.T) {
 		wsutil.WriteClientMessage(conn, ws.OpClose, ws.NewCloseFrameBody(ws.StatusNormalClosure, "bye"))
 		expectClose(t, "client close", conn, ws.StatusNormalClosure)
 	})
-	t.Run("a message is refused", func(t *testing.T) {
+	t.Run("a binary message is refused", func(t *testing.T) {
 		conn := alice.rawWS(t)
-		wsutil.WriteClientMessage(conn, ws.OpText, []byte(`{"type":"subscribe"}`))
-		expectClose(t, "a text message", conn, ws.StatusPolicyViolation)
+		wsutil.WriteClientMessage(conn, ws.OpBinary, []byte(`{"type":"subscribe"}`))
+		expectClose(t, "a binary message", conn, ws.StatusPolicyViolation)
 	})
 	t.Run("an unmasked frame is refused", func(t *testing.T) {
 		conn := alice.rawWS(t)

@@ -983,6 +983,13 @@ func TestCheckAccessAdd(t *testing.T) {
 		{name: "public box", state: publicState(), actor: asAdmin, typ: "access.add", route: box.Batch,
 			content: add("email_domain", "example.com"), wantContent: add("email_domain", "example.com")},
 
+		bad("a rule that exists already", add("email_domain", "Example.com"), errs.Conflict, map[string]string{"content": "conflict", "box_id": "conflict"}),
+		{name: "auto_invite without extra", state: limitedState(), actor: asAdmin, typ: "access.add", route: box.Batch,
+			content: `{"restriction_type":"identifier","value":"dave@elsewhere.net","auto_invite":true}`, code: errs.Invalid, fields: fields("extra", "required")},
+		{name: "extra without auto_invite", state: limitedState(), actor: asAdmin, typ: "access.add", route: box.Batch,
+			content: add("identifier", "dave@elsewhere.net"), extra: `{"` + key + `":"` + cipher + `"}`, code: errs.Invalid, fields: fields("auto_invite", "invalid")},
+		{name: "auto_invite on a domain rule is ignored, as the reference", state: limitedState(), actor: asAdmin, typ: "access.add", route: box.Batch,
+			content: `{"restriction_type":"email_domain","value":"elsewhere.net","auto_invite":true}`, anyDecision: true},
 		bad("identifier not an address", add("identifier", "dave"), errs.Invalid, malformed),
 		bad("identifier a domain", add("identifier", "elsewhere.net"), errs.Invalid, malformed),
 		bad("identifier with a display name", add("identifier", "Dave <dave@elsewhere.net>"), errs.Invalid, malformed),

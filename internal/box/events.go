@@ -81,6 +81,17 @@ type Decision struct {
 	Content    json.RawMessage // normalised; "null" for none
 	ReferrerID string
 	KeyShare   *KeyShare // state.key_share: the new share
+	// Invitation is what an access.add with auto_invite leaves for the
+	// identity its rule names.
+	Invitation *Invitation
+}
+
+// Invitation is the box key, encrypted by the admin to one public key of
+// the identity an identifier rule names (a crypto action for it).
+type Invitation struct {
+	Identifier string
+	PublicKey  string
+	Encrypted  string
 }
 
 // KeyShare is the server's half of an invitation link's split key.
@@ -164,7 +175,7 @@ func Check(s State, a Actor, in Input, target *Target, route Route) (Decision, e
 	case TypeKeyShare:
 		err = checkKeyShare(s, a, ref, in.Extra, &d)
 	case TypeAccessAdd:
-		err = checkAccessAdd(s, a, ref, in.Content, &d)
+		err = checkAccessAdd(s, a, ref, in.Content, in.Extra, &d)
 	case TypeAccessRm:
 		err = checkAccessRm(s, a, ref, target)
 	}
@@ -465,13 +476,15 @@ func checkKeyShare(s State, a Actor, ref string, extra json.RawMessage, d *Decis
 	return nil
 }
 
-// AccessContent is access.add's content.
+// AccessContent is access.add's content. AutoInvite, on an identifier
+// rule, leaves the identity it names an invitation (the event's extra).
 type AccessContent struct {
 	RestrictionType string `json:"restriction_type"`
 	Value           string `json:"value"`
+	AutoInvite      bool   `json:"auto_invite,omitempty"`
 }
 
-func checkAccessAdd(s State, a Actor, ref string, content json.RawMessage, d *Decision) error {
+func checkAccessAdd(s State, a Actor, ref string, content, extra json.RawMessage, d *Decision) error {
 	if err := noReferrer(ref); err != nil {
 		return err
 	}
@@ -499,8 +512,52 @@ func checkAccessAdd(s State, a Actor, ref string, content json.RawMessage, d *De
 	default:
 		return errs.Field(errs.Body, "content.restriction_type", errs.Invalid_, "content.restriction_type must be identifier or email_domain")
 	}
+	for _, r := range s.Accesses {
+		if r.RestrictionType == c.RestrictionType && r.Value == c.Value {
+			// As the reference words it: the box's rule, not the event's.
+			return &errs.Error{Code: errs.Conflict, Message: "this access already exists", Where: errs.NotDefined,
+				Fields: map[string]string{"content": errs.Conflicts, "box_id": errs.Conflicts}}
+		}
+	}
+	if c.RestrictionType == RestrictIdentifier {
+		inv, err := autoInvitation(c, extra)
+		if err != nil {
+			return err
+		}
+		d.Invitation = inv
+	}
 	d.Content = marshal(c)
 	return nil
+}
+
+// autoInvitation reads an identifier rule's invitation, as Misakey's
+// reference does: auto_invite needs extra, extra needs auto_invite, and
+// extra holds one encrypted invitation keyed by the guest's public key.
+// (On an email_domain rule the reference ignores both, and so does this.)
+func autoInvitation(c AccessContent, extra json.RawMessage) (*Invitation, error) {
+	hasExtra := len(bytes.TrimSpace(extra)) > 0 && string(bytes.TrimSpace(extra)) != "null"
+	switch {
+	case c.AutoInvite && !hasExtra:
+		return nil, errs.Field(errs.Body, "extra", errs.Required, "auto_invite needs extra: the invitation, encrypted to the guest's public key")
+	case !c.AutoInvite && hasExtra:
+		return nil, errs.Field(errs.Body, "auto_invite", errs.Invalid_, "extra is only for an access.add with auto_invite")
+	case !c.AutoInvite:
+		return nil, nil
+	}
+	var data map[string]string
+	if err := json.Unmarshal(extra, &data); err != nil || len(data) != 1 {
+		return nil, errs.Field(errs.Body, "extra", errs.Malformed, "extra must hold one entry: the guest's public key and the invitation encrypted to it")
+	}
+	for pub, encrypted := range data {
+		if err := PublicKey("extra", pub); err != nil {
+			return nil, err
+		}
+		if err := StdBase64("extra", encrypted, MaxEncrypted); err != nil {
+			return nil, err
+		}
+		return &Invitation{Identifier: c.Value, PublicKey: pub, Encrypted: encrypted}, nil
+	}
+	return nil, nil
 }
 
 // validDomain accepts a lower-case DNS name of two labels or more, each

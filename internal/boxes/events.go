@@ -216,7 +216,13 @@ func (a *applier) effect(ctx context.Context, d box.Decision, ev *store.Event, t
 		json.Unmarshal(d.Content, &c)
 		rule := box.Access{EventID: ev.ID, RestrictionType: c.RestrictionType, Value: c.Value}
 		a.state.Accesses, a.accessChanged = append(a.state.Accesses, rule), true
-		return tx.AddAccess(ctx, a.boxID, rule)
+		if err := tx.AddAccess(ctx, a.boxID, rule); err != nil {
+			return err
+		}
+		if d.Invitation != nil {
+			return a.invite(ctx, *d.Invitation)
+		}
+		return nil
 	case box.TypeAccessRm:
 		kept := a.state.Accesses[:0]
 		for _, r := range a.state.Accesses {
@@ -245,6 +251,31 @@ func (a *applier) recordJoinRule(ctx context.Context) error {
 	rule := box.Access{EventID: ev.ID, RestrictionType: c.RestrictionType, Value: c.Value}
 	a.state.Accesses = append(a.state.Accesses, rule)
 	return a.tx.AddAccess(ctx, a.boxID, rule)
+}
+
+// invite leaves an access.add's auto-invitation for the identity its rule
+// names: a crypto action holding the encrypted box key, and a
+// box.auto_invite notification. Only a proven owner of the address is
+// invited (DESIGN §3), and only to a public key of theirs.
+func (a *applier) invite(ctx context.Context, inv box.Invitation) error {
+	guest, err := a.tx.IdentityByIdentifier(ctx, inv.Identifier)
+	if errs.CodeOf(err) == errs.NotFound || (err == nil && !guest.Verified()) {
+		return &errs.Error{Code: errs.NotFound, Message: "no identity to invite has this identifier", Where: errs.Body,
+			Fields: map[string]string{"content.value": "not_found"}}
+	}
+	if err != nil {
+		return err
+	}
+	if inv.PublicKey == "" || (inv.PublicKey != guest.Pubkey && inv.PublicKey != guest.NonIdentifiedPubkey) {
+		return errs.Field(errs.Body, "extra", errs.Invalid_, "extra's key must be a public key of the invited identity")
+	}
+	act := &store.CryptoAction{ID: uuid.NewString(), Type: "invitation", BoxID: a.boxID, SenderID: a.who.ID,
+		EncryptionPublicKey: inv.PublicKey, Encrypted: inv.Encrypted}
+	if err := a.tx.InsertCryptoAction(ctx, guest.ID, act); err != nil {
+		return err
+	}
+	return notify(ctx, a.tx, guest.ID, "box.auto_invite", map[string]any{"box_id": a.boxID, "box_title": a.state.Title,
+		"cryptoaction_id": act.ID})
 }
 
 // kickLostAccess ends the join of every member who no longer has access,

@@ -318,6 +318,13 @@ func (s *Service) AckNewEvents(ctx context.Context, id string) error {
 		if err != nil {
 			return err
 		}
-		return tx.AckBox(ctx, id, who.ID, st.LastPosition)
+		if err := tx.AckBox(ctx, id, who.ID, st.LastPosition); err != nil {
+			return err
+		}
+		// The identity's other streams (another tab, the phone) learn it
+		// too, as Misakey's reference echoes an ack to its other sockets.
+		payload, _ := json.Marshal(map[string]string{"sender_id": who.ID, "box_id": id})
+		_, err = tx.Append(ctx, journal.Entry{Scope: journal.IdentityScope(who.ID), Type: "ack", Payload: payload})
+		return err
 	})
 }

@@ -153,7 +153,7 @@ func (v *Viewer) Frame(ctx context.Context, e journal.Entry) (realtime.Frame, bo
 
 func (v *Viewer) identityFrame(e journal.Entry) (realtime.Frame, bool, error) {
 	switch e.Type {
-	case "notification", "box.settings":
+	case "notification", "box.settings", "ack":
 		return realtime.Frame{Type: e.Type, Object: e.Payload, Position: e.Position}, true, nil
 	}
 	return realtime.Frame{}, false, nil

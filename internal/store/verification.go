@@ -15,6 +15,12 @@ func (t *Tx) IdentityByID(ctx context.Context, id string) (identity.Identity, er
 	return scanIdentity(t.q.QueryRowContext(ctx, `SELECT `+identityColumns+` FROM identities WHERE id = $1`, id))
 }
 
+// IdentityByIdentifier reads the identity with an e-mail identifier
+// inside the write transaction.
+func (t *Tx) IdentityByIdentifier(ctx context.Context, value string) (identity.Identity, error) {
+	return scanIdentity(t.q.QueryRowContext(ctx, `SELECT `+identityColumns+` FROM identities WHERE identifier_value = $1`, value))
+}
+
 // SetVerified marks an identity's identifier proven at at, or unproven
 // when at is zero.
 func (t *Tx) SetVerified(ctx context.Context, identityID string, at time.Time) error {

@@ -141,7 +141,14 @@ func (h *Handler) ws(w http.ResponseWriter, r *http.Request) {
 	// Only the request's logger outlives the request.
 	ctx := logctx.With(context.Background(), httpx.Log(r.Context()))
 	st := &realtime.Stream{Hub: h.Live.Hub, Viewer: h.Live.Viewer(who), QueueSize: h.Live.QueueSize}
-	if err := h.Live.startWS(ctx, conn, rw.Reader, st, since, release); err != nil {
+	caller, _ := auth.CallerFrom(r.Context())
+	ackCtx := auth.WithCaller(ctx, caller)
+	ack := func(boxID string) {
+		if err := h.Boxes.AckNewEvents(ackCtx, boxID); err != nil {
+			httpx.Log(ctx).Info("websocket ack refused", "box", boxID, "error", err)
+		}
+	}
+	if err := h.Live.startWS(ctx, conn, rw.Reader, st, since, release, who.ID, ack); err != nil {
 		release()
 		conn.Close()
 	}

@@ -4,16 +4,19 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"os"
 	"runtime"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/gobwas/ws"
+	"github.com/google/uuid"
 
 	"github.com/boxwire/boxwire/internal/api/httpx"
 	"github.com/boxwire/boxwire/internal/netpoll"
@@ -34,6 +37,8 @@ type wsConn struct {
 	timeout   time.Duration   // one write's
 	pingEvery time.Duration
 	done      func() // once, when the connection ends
+	who       string // the identity whose stream this is
+	acks      *acker
 	stopRead  func()
 	noShut    func() bool
 	ping      *time.Timer
@@ -60,11 +65,11 @@ const (
 // startWS follows the journal from since on an upgraded connection,
 // pending holding what the client sent right behind its handshake.
 // release is called when the connection ends (not if startWS fails).
-func (l Realtime) startWS(ctx context.Context, conn net.Conn, pending *bufio.Reader, st *realtime.Stream, since int64, release func()) error {
+func (l Realtime) startWS(ctx context.Context, conn net.Conn, pending *bufio.Reader, st *realtime.Stream, since int64, release func(), who string, ack func(boxID string)) error {
 	// running stays set until the connection is whole: wake-ups before
 	// then only mark work.
 	c := &wsConn{conn: conn, ctx: ctx, timeout: l.writeTimeout(), pingEvery: l.pingEvery(),
-		heard: time.Now(), running: true}
+		heard: time.Now(), running: true, who: who, acks: &acker{fn: ack}}
 	if sc, ok := conn.(syscall.Conn); ok {
 		c.raw, _ = sc.SyscallConn()
 	}
@@ -245,8 +250,9 @@ func (c *wsConn) do(w wsWork) (code ws.StatusCode, reason string, end bool) {
 }
 
 // read handles the complete frames the client sent: pings are answered,
-// pongs noted, a close echoed; a message ends the connection with 1008
-// (the stream is one-way) and a frame over MaxInboundFrame with 1009.
+// pongs noted, a close echoed, acks queued (see message); anything else
+// ends the connection with 1008 and a frame over MaxInboundFrame with
+// 1009.
 func (c *wsConn) read() (ws.StatusCode, string, bool) {
 	c.mu.Lock()
 	buf, readErr := c.inbound, c.readErr
@@ -277,8 +283,12 @@ func (c *wsConn) read() (ws.StatusCode, string, bool) {
 				code = ws.StatusNormalClosure
 			}
 			return code, "", true // echoed, as RFC 6455 asks
+		case ws.OpText:
+			if reason := c.message(payload); reason != "" {
+				return ws.StatusPolicyViolation, reason, true
+			}
 		default:
-			return ws.StatusPolicyViolation, "this stream is server-to-client only", true
+			return ws.StatusPolicyViolation, "the client may send only ack frames", true
 		}
 	}
 	switch {
@@ -293,6 +303,77 @@ func (c *wsConn) read() (ws.StatusCode, string, bool) {
 		c.mu.Unlock()
 	}
 	return 0, "", false
+}
+
+// inboundFrame is the one message a client sends, as Misakey's client
+// does whenever it reads a box: {"type":"ack","object":{"sender_id",
+// "box_id"}}. It acknowledges the box's new events, as PUT
+// /boxes/{id}/new-events-count/ack does.
+type inboundFrame struct {
+	Type   string `json:"type"`
+	Object struct {
+		SenderID string `json:"sender_id"`
+		BoxID    string `json:"box_id"`
+	} `json:"object"`
+}
+
+// message takes a text frame; a reason to close the connection if it is
+// not an ack of the stream's own identity. Misakey's reference acks for
+// whatever sender_id the frame names; here one can only ack for oneself.
+func (c *wsConn) message(payload []byte) string {
+	var f inboundFrame
+	if err := json.Unmarshal(payload, &f); err != nil || f.Type != "ack" {
+		return "the client may send only ack frames"
+	}
+	if f.Object.SenderID != c.who {
+		return "an ack names the stream's own identity as sender_id"
+	}
+	if uuid.Validate(f.Object.BoxID) != nil {
+		return "an ack's box_id must be a box id"
+	}
+	c.acks.add(f.Object.BoxID)
+	return ""
+}
+
+// acker runs a connection's acks off the writers' pool, one at a time: an
+// ack is a durable write, which must not hold up the pool. At most
+// maxAcksQueued wait; an ack past them is dropped (the client acks a box
+// again when it reads it again, and an ack is idempotent).
+type acker struct {
+	fn      func(boxID string)
+	mu      sync.Mutex
+	pending []string
+	running bool
+}
+
+const maxAcksQueued = 16
+
+func (a *acker) add(boxID string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if slices.Contains(a.pending, boxID) || len(a.pending) >= maxAcksQueued {
+		return
+	}
+	a.pending = append(a.pending, boxID)
+	if !a.running {
+		a.running = true
+		go a.run()
+	}
+}
+
+func (a *acker) run() {
+	for {
+		a.mu.Lock()
+		if len(a.pending) == 0 {
+			a.running = false
+			a.mu.Unlock()
+			return
+		}
+		boxID := a.pending[0]
+		a.pending = a.pending[1:]
+		a.mu.Unlock()
+		a.fn(boxID)
+	}
 }
 
 func (c *wsConn) send(f realtime.Frame) error {
