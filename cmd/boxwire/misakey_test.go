@@ -218,3 +218,55 @@ func TestAutoInviteAsTheReference(t *testing.T) {
 	expect(t, "the same rule again", alice.batch(t, id, invite(bob.email, false, nil)), 409, "content", "conflict", "box_id", "conflict")
 	expect(t, "bob joins", bob.post(t, id, map[string]any{"type": "member.join"}), 201)
 }
+
+// TestMembersAddInvitationLinks: POST /box-key-shares adds a link beside
+// the box's others (members only), and the newest link's encrypted
+// invitation share is for members, not for anyone signed in as in the
+// reference.
+func TestMembersAddInvitationLinks(t *testing.T) {
+	ts := startServer(t, storeConfig(t))
+	alice, bob, eve := ts.user(t, "Alice"), ts.user(t, "Bob"), ts.user(t, "Eve")
+	first := strings.TrimRight(randomKey(), "=")
+	r := alice.do("POST", "/boxes", map[string]any{"title": "Links", "public_key": randomKey(), "access_mode": "public",
+		"key_share": map[string]string{"misakey_share": ciphertext("s1"), "other_share_hash": first, "encrypted_invitation_key_share": ciphertext("inv1")}})
+	expect(t, "create", r, 201)
+	id := r.json(t)["id"].(string)
+	expect(t, "bob joins", bob.post(t, id, map[string]any{"type": "member.join"}), 201)
+
+	second := strings.TrimRight(randomKey(), "=")
+	body := map[string]string{"box_id": id, "other_share_hash": second, "share": ciphertext("s2"), "encrypted_invitation_key_share": ciphertext("inv2")}
+	r = bob.do("POST", "/box-key-shares", body)
+	expect(t, "a member adds a link", r, 201)
+	if got := r.json(t); got["share"] != body["share"] || got["box_id"] != id || got["other_share_hash"] != second {
+		t.Fatalf("the answer is not the share as sent: %s", r.body)
+	}
+	for _, h := range []string{first, second} {
+		expect(t, "both links work", bob.do("GET", "/box-key-shares/"+h, nil), 200)
+	}
+	r = bob.do("GET", "/box-key-shares/encrypted-invitation-key-share?box_id="+id, nil)
+	expect(t, "the newest link's invitation share", r, 200)
+	if strings.TrimSpace(string(r.body)) != `"`+ciphertext("inv2")+`"` {
+		t.Fatalf("encrypted invitation key share: %s", r.body)
+	}
+
+	// Refused, and nothing added.
+	third := strings.TrimRight(randomKey(), "=")
+	expect(t, "an outsider adds a link", eve.do("POST", "/box-key-shares", map[string]string{"box_id": id, "other_share_hash": third, "share": ciphertext("s3")}), 403, "reason", "not_member")
+	expect(t, "an outsider reads the invitation share", eve.do("GET", "/box-key-shares/encrypted-invitation-key-share?box_id="+id, nil), 403, "reason", "not_member")
+	expect(t, "a hash used already", bob.do("POST", "/box-key-shares", body), 409, "other_share_hash", "conflict")
+	expect(t, "no share", bob.do("POST", "/box-key-shares", map[string]string{"box_id": id, "other_share_hash": third}), 400, "share", "required")
+	expect(t, "a share that is not base64", bob.do("POST", "/box-key-shares", map[string]string{"box_id": id, "other_share_hash": third, "share": "not base64!"}), 400, "share", "malformed")
+	expect(t, "no box", bob.do("POST", "/box-key-shares", map[string]string{"other_share_hash": third, "share": ciphertext("s3")}), 400, "box_id", "required")
+	expect(t, "a box id that is not one", bob.do("GET", "/box-key-shares/encrypted-invitation-key-share?box_id=nope", nil), 400, "box_id", "malformed")
+	expect(t, "the third link was never added", bob.do("GET", "/box-key-shares/"+third, nil), 403)
+
+	// The admin's rotation replaces every link.
+	rotated := strings.TrimRight(randomKey(), "=")
+	expect(t, "alice rotates", alice.post(t, id, map[string]any{"type": "state.key_share",
+		"extra": map[string]string{"misakey_share": ciphertext("s4"), "other_share_hash": rotated}}), 201)
+	expect(t, "bob's link is gone", bob.do("GET", "/box-key-shares/"+second, nil), 403)
+	r = bob.do("GET", "/box-key-shares/encrypted-invitation-key-share?box_id="+id, nil)
+	if r.status != 200 || strings.TrimSpace(string(r.body)) != "null" {
+		t.Fatalf("after a rotation without one, the invitation share: %d %s", r.status, r.body)
+	}
+}

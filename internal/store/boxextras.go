@@ -17,6 +17,12 @@ func (t *Tx) PutKeyShare(ctx context.Context, boxID string, k box.KeyShare) erro
 	if _, err := t.q.ExecContext(ctx, `DELETE FROM box_key_shares WHERE box_id = $1`, boxID); err != nil {
 		return errs.Wrap(err, "replace key share")
 	}
+	return t.AddKeyShare(ctx, boxID, k)
+}
+
+// AddKeyShare adds an invitation share beside a box's others. A hash
+// already used is a conflict.
+func (t *Tx) AddKeyShare(ctx context.Context, boxID string, k box.KeyShare) error {
 	_, err := t.q.ExecContext(ctx, `INSERT INTO box_key_shares (other_share_hash, box_id, misakey_share,
 		encrypted_invitation_key_share, created_at) VALUES ($1, $2, $3, $4, $5)`,
 		k.OtherShareHash, boxID, k.MisakeyShare, nullString(k.EncryptedInvitationKeyShare), micros(t.now))
@@ -37,6 +43,22 @@ func (s *Store) KeyShare(ctx context.Context, otherShareHash string) (string, bo
 	}
 	k.EncryptedInvitationKeyShare = enc.String
 	return boxID, k, errs.Wrap(err, "read key share")
+}
+
+// NewestKeyShare reads the box's newest key share; a zero share when it
+// has none.
+func (s *Store) NewestKeyShare(ctx context.Context, boxID string) (box.KeyShare, error) {
+	var (
+		k   box.KeyShare
+		enc sql.NullString
+	)
+	err := s.rq.QueryRowContext(ctx, `SELECT other_share_hash, misakey_share, encrypted_invitation_key_share
+		FROM box_key_shares WHERE box_id = $1 ORDER BY created_at DESC, other_share_hash LIMIT 1`, boxID).Scan(&k.OtherShareHash, &k.MisakeyShare, &enc)
+	if errors.Is(err, sql.ErrNoRows) {
+		return k, nil
+	}
+	k.EncryptedInvitationKeyShare = enc.String
+	return k, errs.Wrap(err, "read newest key share")
 }
 
 // InsertFile records an encrypted file stored as a blob.

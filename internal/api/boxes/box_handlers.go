@@ -334,6 +334,33 @@ func (h *Handler) keyShare(w http.ResponseWriter, r *http.Request) {
 	httpx.JSON(w, http.StatusOK, v)
 }
 
+// addKeyShare is POST /box-key-shares: 201 and the share as sent, as the
+// reference answers.
+func (h *Handler) addKeyShare(w http.ResponseWriter, r *http.Request) {
+	var in boxes.NewKeyShare
+	if err := httpx.DecodeJSON(w, r, &in); err != nil {
+		fail(w, r, err)
+		return
+	}
+	v, err := h.Boxes.AddKeyShare(r.Context(), in)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	httpx.JSON(w, http.StatusCreated, v)
+}
+
+// invitationKeyShare is GET /box-key-shares/encrypted-invitation-key-share?box_id=:
+// a JSON string, or null.
+func (h *Handler) invitationKeyShare(w http.ResponseWriter, r *http.Request) {
+	v, err := h.Boxes.InvitationKeyShare(r.Context(), r.URL.Query().Get("box_id"))
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	httpx.JSON(w, http.StatusOK, v)
+}
+
 func (h *Handler) publicBox(w http.ResponseWriter, r *http.Request) {
 	id, err := httpx.PathUUID(r, "id")
 	if err != nil {

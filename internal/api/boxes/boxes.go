@@ -43,6 +43,8 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	route("POST /boxes/{id}/encrypted-files", h.uploadFile)
 	route("GET /encrypted-files/{id}", h.downloadFile)
 	route("GET /box-key-shares/{hash}", h.keyShare)
+	route("POST /box-key-shares", h.addKeyShare)
+	route("GET /box-key-shares/encrypted-invitation-key-share", h.invitationKeyShare)
 	route("GET /boxes/{id}/public", h.publicBox)
 	route("PUT /boxes/{id}/new-events-count/ack", h.ackBox)
 
