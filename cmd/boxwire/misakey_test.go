@@ -270,3 +270,37 @@ func TestMembersAddInvitationLinks(t *testing.T) {
 		t.Fatalf("after a rotation without one, the invitation share: %d %s", r.status, r.body)
 	}
 }
+
+// TestIdentityPreferencesAsTheReference: PATCH /identities/{id} validates
+// notifications, color and mfa_method as Misakey's reference does instead
+// of ignoring them; what it refuses changes nothing.
+func TestIdentityPreferencesAsTheReference(t *testing.T) {
+	ts := startServer(t, storeConfig(t))
+	alice := ts.user(t, "Alice")
+	me := func() map[string]any { return alice.do("GET", "/identities/"+alice.id, nil).json(t) }
+	if got := me(); got["notifications"] != "minimal" || got["color"] != nil || got["mfa_method"] != "disabled" || got["has_account"] != true {
+		t.Fatalf("a new identity's preferences: %v", got)
+	}
+	patch := func(body map[string]any) response { return alice.do("PATCH", "/identities/"+alice.id, body) }
+	expect(t, "preferences", patch(map[string]any{"notifications": "frequent", "color": "#3f51b5", "mfa_method": "disabled"}), 204)
+	if got := me(); got["notifications"] != "frequent" || got["color"] != "#3f51b5" {
+		t.Fatalf("preferences not kept: %v", got)
+	}
+	for _, c := range []struct {
+		name   string
+		body   map[string]any
+		status int
+		fields []string
+	}{
+		{"an unknown frequency", map[string]any{"notifications": "hourly"}, 400, []string{"notifications", "malformed"}},
+		{"a colour of 6 characters", map[string]any{"color": "#3f51b"}, 400, []string{"color", "malformed"}},
+		{"an unknown second factor", map[string]any{"mfa_method": "sms"}, 400, []string{"mfa_method", "malformed"}},
+		{"TOTP without a secret", map[string]any{"mfa_method": "totp"}, 409, []string{"mfa_method", "conflict", "reason", "no credential"}},
+		{"WebAuthn without a credential", map[string]any{"mfa_method": "webauthn", "notifications": "moderate"}, 409, []string{"mfa_method", "conflict"}},
+	} {
+		expect(t, c.name, patch(c.body), c.status, c.fields...)
+	}
+	if got := me(); got["notifications"] != "frequent" || got["color"] != "#3f51b5" || got["mfa_method"] != "disabled" {
+		t.Fatalf("refused changes changed something: %v", got)
+	}
+}

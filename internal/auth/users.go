@@ -151,6 +151,32 @@ type IdentityChange struct {
 	AvatarURL           *string
 	Pubkey              *string
 	NonIdentifiedPubkey *string
+	// Preferences of Misakey's clients, validated as its reference does.
+	Notifications *string
+	Color         *string
+	MFAMethod     *string
+}
+
+// preferences applies a change's preferences to who; whether any changed.
+func (ch IdentityChange) preferences(who *identity.Identity) (bool, error) {
+	if ch.Notifications != nil {
+		if err := identity.Notifications("notifications", *ch.Notifications); err != nil {
+			return false, err
+		}
+		who.Notifications = *ch.Notifications
+	}
+	if ch.Color != nil {
+		if err := identity.Color("color", *ch.Color); err != nil {
+			return false, err
+		}
+		who.Color = *ch.Color
+	}
+	if ch.MFAMethod != nil {
+		if err := identity.MFAMethod("mfa_method", *ch.MFAMethod); err != nil {
+			return false, err
+		}
+	}
+	return ch.Notifications != nil || ch.Color != nil, nil
 }
 
 // self allows only the identity itself.
@@ -209,13 +235,22 @@ func UpdateIdentity(ctx context.Context, s *store.Store, id string, ch IdentityC
 			return who, err
 		}
 	}
+	prefs, err := ch.preferences(&who)
+	if err != nil {
+		return who, err
+	}
 	profile := ch.DisplayName != nil || ch.AvatarURL != nil
-	if !profile && pubkey == "" && nonIdentified == "" {
+	if !profile && !prefs && pubkey == "" && nonIdentified == "" {
 		return who, nil
 	}
 	err = s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
 		if pubkey != "" || nonIdentified != "" {
 			if err := tx.SetPubkeys(ctx, who.ID, pubkey, nonIdentified); err != nil {
+				return err
+			}
+		}
+		if prefs {
+			if err := tx.SetPreferences(ctx, who.ID, who.Notifications, who.Color); err != nil {
 				return err
 			}
 		}

@@ -5,6 +5,7 @@ package identity
 import (
 	"net/mail"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -27,10 +28,52 @@ type Identity struct {
 	// verified identifier matches box access rules and receives
 	// invitations, so no tenant can claim another tenant's addresses.
 	VerifiedAt time.Time
+	// Notifications and Color are preferences Misakey's clients keep on
+	// the identity: how often to send e-mail digests ("minimal" by
+	// default) and a profile colour ("" for none).
+	Notifications string
+	Color         string
 }
 
 // Verified reports whether the identity's identifier is proven.
 func (i Identity) Verified() bool { return !i.VerifiedAt.IsZero() }
+
+// Notification frequencies, as Misakey's reference names them.
+var notificationFrequencies = []string{"minimal", "moderate", "frequent"}
+
+// DefaultNotifications is a new identity's frequency, as in the reference.
+const DefaultNotifications = "minimal"
+
+// Notifications validates a notification frequency.
+func Notifications(field, v string) error {
+	if !slices.Contains(notificationFrequencies, v) {
+		return errs.Field(errs.Body, field, errs.Malformed, "%s must be minimal, moderate or frequent", field)
+	}
+	return nil
+}
+
+// Color validates a profile colour: seven characters, as the reference
+// checks it (clients send "#rrggbb").
+func Color(field, v string) error {
+	if utf8.RuneCountInString(v) != 7 {
+		return errs.Field(errs.Body, field, errs.Malformed, "%s must be 7 characters, such as #3f51b5", field)
+	}
+	return nil
+}
+
+// MFAMethod validates a second-factor choice. Boxwire has no second
+// factors, so only "disabled" can be chosen: "totp" and "webauthn" are
+// known but conflict, as the reference answers when no credential exists.
+func MFAMethod(field, v string) error {
+	switch v {
+	case "disabled":
+		return nil
+	case "totp", "webauthn":
+		return &errs.Error{Code: errs.Conflict, Message: "no " + v + " credential is registered for this identity", Where: errs.Body,
+			Fields: map[string]string{field: errs.Conflicts, "reason": "no credential"}}
+	}
+	return errs.Field(errs.Body, field, errs.Malformed, "%s must be disabled, totp or webauthn", field)
+}
 
 // Domain is the domain of an e-mail identifier, lower case.
 func Domain(email string) string {

@@ -13,7 +13,7 @@ import (
 )
 
 const identityColumns = `id, identifier_value, identifier_kind, display_name, avatar_url,
-	password_hash, pubkey, non_identified_pubkey, created_at, identifier_verified_at`
+	password_hash, pubkey, non_identified_pubkey, created_at, identifier_verified_at, notifications, color`
 
 // identityColumnsPrefixed are identityColumns of a table aliased i.
 var identityColumnsPrefixed = "i." + strings.ReplaceAll(strings.Join(strings.Fields(identityColumns), " "), ", ", ", i.")
@@ -23,11 +23,12 @@ func scanIdentity(row interface{ Scan(...any) error }, extra ...any) (identity.I
 	var (
 		i                          identity.Identity
 		avatar, pub, nonIdentified sql.NullString
+		color                      sql.NullString
 		created                    int64
 		verified                   sql.NullInt64
 	)
 	err := row.Scan(append([]any{&i.ID, &i.IdentifierValue, &i.IdentifierKind, &i.DisplayName, &avatar,
-		&i.PasswordHash, &pub, &nonIdentified, &created, &verified}, extra...)...)
+		&i.PasswordHash, &pub, &nonIdentified, &created, &verified, &i.Notifications, &color}, extra...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return i, errs.E(errs.NotFound, "no such identity")
 	}
@@ -35,7 +36,7 @@ func scanIdentity(row interface{ Scan(...any) error }, extra ...any) (identity.I
 		return i, errs.Wrap(err, "read identity")
 	}
 	i.AvatarURL, i.Pubkey, i.NonIdentifiedPubkey = avatar.String, pub.String, nonIdentified.String
-	i.CreatedAt, i.VerifiedAt = fromMicros(created), nullMicros(verified)
+	i.CreatedAt, i.VerifiedAt, i.Color = fromMicros(created), nullMicros(verified), color.String
 	return i, nil
 }
 
@@ -47,14 +48,24 @@ func (t *Tx) CreateIdentity(ctx context.Context, i *identity.Identity) error {
 	if i.IdentifierKind == "" {
 		i.IdentifierKind = "email"
 	}
+	if i.Notifications == "" {
+		i.Notifications = identity.DefaultNotifications
+	}
 	_, err := t.q.ExecContext(ctx, `INSERT INTO identities (`+identityColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 		i.ID, i.IdentifierValue, i.IdentifierKind, i.DisplayName, nullString(i.AvatarURL),
-		i.PasswordHash, nullString(i.Pubkey), nullString(i.NonIdentifiedPubkey), micros(i.CreatedAt), nullTime(i.VerifiedAt))
+		i.PasswordHash, nullString(i.Pubkey), nullString(i.NonIdentifiedPubkey), micros(i.CreatedAt), nullTime(i.VerifiedAt),
+		i.Notifications, nullString(i.Color))
 	if err = t.store.conflict(err, "identifier_value", "an identity with this identifier already exists"); err != nil {
 		return errs.Wrap(err, "create identity")
 	}
 	return nil
+}
+
+// SetPreferences sets an identity's notification frequency and colour.
+func (t *Tx) SetPreferences(ctx context.Context, id, notifications, color string) error {
+	_, err := t.q.ExecContext(ctx, `UPDATE identities SET notifications = $2, color = $3 WHERE id = $1`, id, notifications, nullString(color))
+	return errs.Wrap(err, "set preferences")
 }
 
 // UpdateProfile sets an identity's display name and avatar URL.

@@ -20,6 +20,12 @@ type identityView struct {
 	IdentifierKind      string  `json:"identifier_kind"`
 	Pubkey              *string `json:"pubkey"`
 	NonIdentifiedPubkey *string `json:"non_identified_pubkey"`
+	Notifications       string  `json:"notifications"`
+	Color               *string `json:"color"`
+	// MFAMethod is always "disabled": Boxwire has no second factors.
+	MFAMethod     string `json:"mfa_method"`
+	HasAccount    bool   `json:"has_account"`
+	HasTOTPSecret bool   `json:"has_totp_secret"`
 	// IdentifierVerified is Boxwire's: whether the address is proven.
 	IdentifierVerified bool `json:"identifier_verified"`
 }
@@ -28,6 +34,7 @@ func viewOf(i identity.Identity) identityView {
 	return identityView{ID: i.ID, DisplayName: i.DisplayName, AvatarURL: nullable(i.AvatarURL),
 		IdentifierValue: i.IdentifierValue, IdentifierKind: i.IdentifierKind,
 		Pubkey: nullable(i.Pubkey), NonIdentifiedPubkey: nullable(i.NonIdentifiedPubkey),
+		Notifications: i.Notifications, Color: nullable(i.Color), MFAMethod: "disabled", HasAccount: true,
 		IdentifierVerified: i.Verified()}
 }
 
@@ -98,13 +105,17 @@ func (h *Handler) patchIdentity(w http.ResponseWriter, r *http.Request) {
 		AvatarURL           *string `json:"avatar_url"`
 		Pubkey              *string `json:"pubkey"`
 		NonIdentifiedPubkey *string `json:"non_identified_pubkey"`
+		Notifications       *string `json:"notifications"`
+		Color               *string `json:"color"`
+		MFAMethod           *string `json:"mfa_method"`
 	}
 	if err := httpx.DecodeJSON(w, r, &in); err != nil {
 		fail(w, r, err)
 		return
 	}
 	if _, err := auth.UpdateIdentity(r.Context(), h.Store, id, auth.IdentityChange{DisplayName: in.DisplayName,
-		AvatarURL: in.AvatarURL, Pubkey: in.Pubkey, NonIdentifiedPubkey: in.NonIdentifiedPubkey}); err != nil {
+		AvatarURL: in.AvatarURL, Pubkey: in.Pubkey, NonIdentifiedPubkey: in.NonIdentifiedPubkey,
+		Notifications: in.Notifications, Color: in.Color, MFAMethod: in.MFAMethod}); err != nil {
 		fail(w, r, err)
 		return
 	}
