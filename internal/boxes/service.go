@@ -22,6 +22,9 @@ type Service struct {
 	Blobs *blob.Dir
 	// MaxFileSize bounds an encrypted file upload, in bytes.
 	MaxFileSize int64
+	// SelfOrgID is the server's own organisation (Misakey's "self org"):
+	// the owner_org_id of every box created on this surface.
+	SelfOrgID string
 
 	frames frameCache // rendered realtime frames, shared by connections
 	sights sightCache // who may see which box, shared by connections
@@ -126,7 +129,7 @@ func (s *Service) CreateBox(ctx context.Context, in NewBox) (BoxView, error) {
 
 func (s *Service) insertBox(ctx context.Context, tx *store.Tx, who identity.Identity, in NewBox) (box.Box, error) {
 	b := box.Box{ID: uuid.NewString(), Title: in.Title, PublicKey: in.PublicKey, AccessMode: in.AccessMode,
-		Lifecycle: box.Open, CreatorID: who.ID}
+		Lifecycle: box.Open, CreatorID: who.ID, OwnerOrgID: s.SelfOrgID}
 	if err := tx.InsertBox(ctx, &b); err != nil {
 		return b, err
 	}
@@ -224,7 +227,10 @@ func (s *Service) DeleteBox(ctx context.Context, id string) error {
 				gone = append(gone, f)
 			}
 		}
-		payload, _ := json.Marshal(map[string]string{"id": id})
+		// The reference's box.delete object: its client removes the box
+		// from that organisation's list.
+		payload, _ := json.Marshal(map[string]string{"id": id, "owner_org_id": s.ownerOrg(st.Box),
+			"sender_id": who.ID, "public_key": st.PublicKey})
 		_, err = tx.Append(ctx, journal.Entry{Scope: id, Type: "box.delete", ActorID: who.ID, Payload: payload})
 		return err
 	})
@@ -262,7 +268,7 @@ func (s *Service) Members(ctx context.Context, id string) ([]IdentityView, error
 	return out, nil
 }
 
-// Accesses lists the active access.add events (admin only).
+// Accesses lists the active access.add events, newest first (admin only).
 func (s *Service) Accesses(ctx context.Context, id string) ([]EventView, error) {
 	st, who, err := s.visible(ctx, id)
 	if err != nil {
