@@ -291,7 +291,7 @@ func TestMisakeyCryptoActionAccountPaths(t *testing.T) {
 // TestMisakeySelfOrgID: boxes belong to the server's own organisation,
 // generated once and stored (the same after a restart), or set with
 // --self-org-id; box views, the invitation page, notifications and the
-// realtime event.new and box.delete frames carry it.
+// realtime event.new, box.settings and box.delete frames carry it.
 func TestMisakeySelfOrgID(t *testing.T) {
 	sc := storeConfig(t)
 	ts := startServer(t, sc)
@@ -325,6 +325,13 @@ func TestMisakeySelfOrgID(t *testing.T) {
 	for _, f := range frames {
 		if f.Type == "event.new" && f.field("id") == msg && f.field("owner_org_id") != org {
 			t.Fatalf("event.new frame %s, want owner_org_id %s", f.Object, org)
+		}
+	}
+	expect(t, "bob mutes", bob.do("PUT", "/box-users/"+bob.id+"/boxes/"+id+"/settings", map[string]bool{"muted": true}), 204)
+	frames = col.waitFor(t, "the box.settings frame", func(fs []frame) bool { return hasType(fs, "box.settings") })
+	for _, f := range frames {
+		if f.Type == "box.settings" && (f.field("owner_org_id") != org || f.field("box_id") != id) {
+			t.Fatalf("box.settings frame %s, want owner_org_id %s", f.Object, org)
 		}
 	}
 	expect(t, "alice deletes the box", alice.do("DELETE", "/boxes/"+id, nil), 204)

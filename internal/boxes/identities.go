@@ -106,6 +106,11 @@ type Settings struct {
 	Muted      bool   `json:"muted"`
 }
 
+type settingsFrame struct {
+	Settings
+	OwnerOrgID string `json:"owner_org_id"`
+}
+
 // GetSettings reads the caller's settings for a box.
 func (s *Service) GetSettings(ctx context.Context, identityID, boxID string) (Settings, error) {
 	if _, err := self(ctx, identityID); err != nil {
@@ -124,14 +129,16 @@ func (s *Service) PutSettings(ctx context.Context, identityID, boxID string, mut
 	if _, err := self(ctx, identityID); err != nil {
 		return err
 	}
-	if _, _, err := s.visible(ctx, boxID); err != nil {
+	st, _, err := s.visible(ctx, boxID)
+	if err != nil {
 		return err
 	}
 	return s.Store.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
 		if err := tx.SetMuted(ctx, identityID, boxID, muted); err != nil {
 			return err
 		}
-		payload, _ := json.Marshal(Settings{IdentityID: identityID, BoxID: boxID, Muted: muted})
+		// The reference's box.settings frame also names the box's organisation.
+		payload, _ := json.Marshal(settingsFrame{Settings{IdentityID: identityID, BoxID: boxID, Muted: muted}, s.ownerOrg(st.Box)})
 		_, err := tx.Append(ctx, journal.Entry{Scope: journal.IdentityScope(identityID), Type: "box.settings", ActorID: identityID, Payload: payload})
 		return err
 	})
