@@ -309,6 +309,20 @@ func TestMisakeySelfOrgID(t *testing.T) {
 	if created["owner_org_id"] != org {
 		t.Fatalf("create answer owner_org_id %v, want %s", created["owner_org_id"], org)
 	}
+	// A creator may name the server's organisation, and no other.
+	joined := alice.headCount(t, "/boxes/joined")
+	r = alice.do("POST", "/boxes", map[string]any{"title": "Named org", "public_key": randomKey(), "owner_org_id": strings.ToUpper(org)})
+	expect(t, "create in the self org", r, 201)
+	if got := r.json(t)["owner_org_id"]; got != org {
+		t.Fatalf("owner_org_id %v, want %s", got, org)
+	}
+	expect(t, "create in another org", alice.do("POST", "/boxes", map[string]any{"title": "Elsewhere", "public_key": randomKey(), "owner_org_id": uuid.NewString()}), 403)
+	expectOrigin(t, "a malformed org", alice.do("POST", "/boxes", map[string]any{"title": "Elsewhere", "public_key": randomKey(), "owner_org_id": "acme"}),
+		400, "bad_request", "body", "owner_org_id", "malformed")
+	if n := alice.headCount(t, "/boxes/joined"); n != joined+1 {
+		t.Fatalf("alice has %d boxes, want %d: a refused creation made one", n, joined+1)
+	}
+
 	r = bob.do("GET", "/boxes/"+id+"/public?other_share_hash="+hash, nil)
 	expect(t, "the invitation page", r, 200)
 	if got := r.json(t)["owner_org_id"]; got != org {

@@ -3,6 +3,7 @@ package boxes
 import (
 	"context"
 	"encoding/json"
+	"strings"
 
 	"github.com/google/uuid"
 
@@ -83,6 +84,9 @@ type NewBox struct {
 	PublicKey  string        `json:"public_key"`
 	AccessMode string        `json:"access_mode"`
 	KeyShare   *box.KeyShare `json:"key_share"`
+	// OwnerOrgID may name the server's own organisation, the default;
+	// boxes of other organisations are not made on this surface.
+	OwnerOrgID string `json:"owner_org_id"`
 }
 
 func (in *NewBox) validate(prefix string) error {
@@ -116,6 +120,9 @@ func (s *Service) CreateBox(ctx context.Context, in NewBox) (BoxView, error) {
 	if err := in.validate(""); err != nil {
 		return BoxView{}, err
 	}
+	if err := s.checkOwnerOrg(in.OwnerOrgID); err != nil {
+		return BoxView{}, err
+	}
 	var b box.Box
 	err = s.Store.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
 		b, err = s.insertBox(ctx, tx, who, in)
@@ -125,6 +132,18 @@ func (s *Service) CreateBox(ctx context.Context, in NewBox) (BoxView, error) {
 		return BoxView{}, err
 	}
 	return s.boxView(ctx, who.ID, b, 0)
+}
+
+// checkOwnerOrg accepts no owner_org_id or the server's own, as the
+// reference does for a caller who administers no other organisation.
+func (s *Service) checkOwnerOrg(id string) error {
+	switch {
+	case id == "" || strings.EqualFold(id, s.SelfOrgID):
+		return nil
+	case uuid.Validate(id) != nil:
+		return errs.Field(errs.Body, "owner_org_id", errs.Malformed, "owner_org_id must be a UUID")
+	}
+	return errs.E(errs.Forbidden, "boxes of another organisation are not created here")
 }
 
 func (s *Service) insertBox(ctx context.Context, tx *store.Tx, who identity.Identity, in NewBox) (box.Box, error) {
