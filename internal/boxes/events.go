@@ -300,6 +300,10 @@ func (a *applier) kickLostAccess(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	org := a.state.OwnerOrgID
+	if org == "" {
+		org = a.selfOrg
+	}
 	for _, m := range box.LostAccess(a.state, members) {
 		content, _ := json.Marshal(map[string]string{"kicker_id": a.who.ID})
 		if _, err := a.append(ctx, m.Identity, box.TypeKick, m.JoinEventID, content); err != nil {
@@ -309,10 +313,6 @@ func (a *applier) kickLostAccess(ctx context.Context) error {
 			return err
 		}
 		// The reference's details, which its client's message reads.
-		org := a.state.OwnerOrgID
-		if org == "" {
-			org = a.selfOrg
-		}
 		details := map[string]any{"id": a.boxID, "title": a.state.Title, "owner_org_id": org}
 		if err := notify(ctx, a.tx, m.Identity.ID, "member.kick", details); err != nil {
 			return err
