@@ -64,9 +64,12 @@ type Box struct {
 	Creator         Identity  `json:"creator"`
 	LastEvent       *Event    `json:"last_event"`
 	EventsCount     int       `json:"events_count"`
+	// Settings are the caller's own settings for the box.
+	Settings Settings `json:"settings"`
 }
 
-// KeyShare is the server's half of an invitation link.
+// KeyShare is the server's half of an invitation link, as sent when
+// creating a box or replacing its share.
 type KeyShare struct {
 	BoxID                       string `json:"box_id,omitempty"`
 	MisakeyShare                string `json:"misakey_share"`
@@ -246,17 +249,27 @@ func (c *Client) DownloadFile(ctx context.Context, fileID string) (io.ReadCloser
 	return res.Body, nil
 }
 
+// StoredShare is the server's half of an invitation link as
+// GET /box-key-shares/{hash} answers it (Misakey's shape: the half is
+// "share").
+type StoredShare struct {
+	OtherShareHash string `json:"other_share_hash"`
+	Share          string `json:"share"`
+	BoxID          string `json:"box_id"`
+}
+
 // KeyShare fetches the server's half of an invitation link.
-func (c *Client) KeyShare(ctx context.Context, otherShareHash string) (KeyShare, error) {
-	var k KeyShare
+func (c *Client) KeyShare(ctx context.Context, otherShareHash string) (StoredShare, error) {
+	var k StoredShare
 	_, err := c.do(ctx, "GET", "/box-key-shares/"+url.PathEscape(otherShareHash), nil, &k)
 	return k, err
 }
 
 // PublicInfo is what an invitation page shows.
 type PublicInfo struct {
-	Title   string   `json:"title"`
-	Creator Identity `json:"creator"`
+	Title      string   `json:"title"`
+	Creator    Identity `json:"creator"`
+	OwnerOrgID string   `json:"owner_org_id"`
 }
 
 // PublicBox reads a box's title and creator with an invitation's hash.

@@ -87,7 +87,7 @@ func (c *Client) JoinByLink(ctx context.Context, link string) (Box, string, erro
 	if err != nil {
 		return Box{}, "", fmt.Errorf("key share: %w", err)
 	}
-	secret, err := CombineShares(shareOne, share.MisakeyShare)
+	secret, err := CombineShares(shareOne, share.Share)
 	if err != nil {
 		return Box{}, "", err
 	}

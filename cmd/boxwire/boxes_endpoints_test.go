@@ -567,13 +567,12 @@ func TestKeySharesAndInvitationPage(t *testing.T) {
 	getShare := func(u *user, h string) response { return u.do("GET", "/box-key-shares/"+h, nil) }
 	r = getShare(alice, h)
 	expect(t, "admin reads the key share", r, 200)
-	want := map[string]any{"box_id": id, "misakey_share": share["misakey_share"], "other_share_hash": h,
-		"encrypted_invitation_key_share": share["encrypted_invitation_key_share"]}
+	want := map[string]any{"box_id": id, "share": share["misakey_share"], "other_share_hash": h}
 	if got := r.json(t); !reflect.DeepEqual(got, want) {
 		t.Fatalf("key share %v, want %v", got, want)
 	}
 	expect(t, "stranger reads the key share", getShare(bob, h), 403)
-	expect(t, "unknown hash", getShare(alice, shareHash()), 403)
+	expectOrigin(t, "unknown hash", getShare(alice, shareHash()), 404, "not_found", "path", "other_share_hash", "not_found")
 	expect(t, "malformed hash", getShare(alice, "not+url+safe"), 400, "other_share_hash", "malformed")
 	expect(t, "access for bob", alice.batch(t, id, accessAdd("identifier", bob.email)), 201)
 	r = getShare(bob, h)
@@ -587,7 +586,7 @@ func TestKeySharesAndInvitationPage(t *testing.T) {
 		"access_mode": "public", "key_share": pubShare}), 201)
 	r = getShare(carol, pubShare["other_share_hash"])
 	expect(t, "anyone reads a public box's share", r, 200)
-	if got := r.json(t); got["encrypted_invitation_key_share"] != nil || got["misakey_share"] != pubShare["misakey_share"] {
+	if got := r.json(t); got["share"] != pubShare["misakey_share"] {
 		t.Fatalf("public box's key share %v", got)
 	}
 
@@ -595,11 +594,11 @@ func TestKeySharesAndInvitationPage(t *testing.T) {
 	next := map[string]string{"misakey_share": ciphertext("new half"), "other_share_hash": shareHash()}
 	expect(t, "member replaces the share", bob.post(t, id, map[string]any{"type": "state.key_share", "extra": next}), 403)
 	expect(t, "admin replaces the share", alice.post(t, id, map[string]any{"type": "state.key_share", "extra": next}), 201)
-	expect(t, "old hash, key share", getShare(alice, h), 403)
+	expect(t, "old hash, key share", getShare(alice, h), 404, "other_share_hash", "not_found")
 	expect(t, "old hash, invitation page", bob.do("GET", "/boxes/"+id+"/public?other_share_hash="+h, nil), 403)
 	r = getShare(bob, next["other_share_hash"])
 	expect(t, "new hash, key share", r, 200)
-	if got := r.json(t); got["misakey_share"] != next["misakey_share"] || got["box_id"] != id || got["encrypted_invitation_key_share"] != nil {
+	if got := r.json(t); got["share"] != next["misakey_share"] || got["box_id"] != id {
 		t.Fatalf("new key share %v", got)
 	}
 	r = carol.do("GET", "/boxes/"+id+"/public?other_share_hash="+next["other_share_hash"], nil)

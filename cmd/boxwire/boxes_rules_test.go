@@ -131,7 +131,7 @@ func TestBoxEventRules(t *testing.T) {
 		t.Fatalf("a refused batch changed the accesses: %d → %d", before, after)
 	}
 	expect(t, "bob still reads", bob.do("GET", "/boxes/"+id+"/events", nil), 200)
-	expect(t, "wrong batch type", alice.do("POST", "/boxes/"+id+"/batch-events", map[string]any{"batch_type": "messages", "events": []any{text("x")}}), 400, "batch_type", "invalid")
+	expect(t, "wrong batch type", alice.do("POST", "/boxes/"+id+"/batch-events", map[string]any{"batch_type": "messages", "events": []any{text("x")}}), 400, "batch_type", "malformed")
 	expect(t, "empty batch", alice.do("POST", "/boxes/"+id+"/batch-events", map[string]any{"batch_type": "accesses", "events": []any{}}), 400, "events", "required")
 	expect(t, "msg in a batch", alice.batch(t, id, text("x")), 400, "events[0].type", "invalid")
 	expect(t, "access.rm of a message", alice.batch(t, id, ref("access.rm", helloID, nil)), 400, "events[0].referrer_id", "invalid")
@@ -151,7 +151,7 @@ func TestBoxEventRules(t *testing.T) {
 	expect(t, "kicked member posts", bob.post(t, id, text("let me in")), 403)
 	expect(t, "remove twice", alice.batch(t, id, ref("access.rm", bobRule, nil)), 410, "events[0].referrer_id", "gone")
 	n := list(t, bob.do("GET", "/identities/"+bob.id+"/notifications", nil))
-	if len(n) == 0 || n[0]["type"] != "member.kick" || n[0]["details"].(map[string]any)["box_id"] != id {
+	if len(n) == 0 || n[0]["type"] != "member.kick" || n[0]["details"].(map[string]any)["id"] != id {
 		t.Fatalf("bob's notifications %v", n)
 	}
 	if strings.Contains(types(alice.events(t, id)), "access.") {

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/boxwire/boxwire/internal/atrest"
 	"github.com/boxwire/boxwire/internal/smtpmail"
 	"github.com/boxwire/boxwire/internal/store"
@@ -102,6 +104,9 @@ type Config struct {
 	TestClock bool
 
 	webhookAllowCIDRs string // --webhook-allow-cidrs, parsed by Validate
+	// SelfOrgID is the organisation id boxes get when their creator names
+	// none; empty: one generated on first start and stored.
+	SelfOrgID string
 }
 
 func env(name, def string) string {
@@ -158,6 +163,7 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	fs.IntVar(&c.RateBurst, "rate-burst", int(envInt("RATE_BURST", 40)), "burst allowed above --rate-limit (env BOXWIRE_RATE_BURST)")
 	fs.BoolVar(&c.TestClock, "test-clock", env("TEST_CLOCK", "") == "1", "TESTING ONLY: let POST /_test/clock move the messaging clock (env BOXWIRE_TEST_CLOCK=1)")
 	fs.StringVar(&c.SMTPURL, "smtp-url", env("SMTP_URL", ""), "SMTP server for e-mail verification codes: smtp://[user:password@]host[:port]?from=ADDRESS, or smtps://; empty: only the operator verifies addresses (env BOXWIRE_SMTP_URL)")
+	fs.StringVar(&c.SelfOrgID, "self-org-id", env("SELF_ORG_ID", ""), "organisation id (a UUID) shown as owner_org_id of the boxes; empty: one generated on first start and stored (env BOXWIRE_SELF_ORG_ID)")
 	fs.StringVar(&c.PublicURL, "public-url", env("PUBLIC_URL", ""), "URL clients reach this server at; default http://ADDR (env BOXWIRE_PUBLIC_URL)")
 }
 
@@ -175,6 +181,13 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("--public-url %q must be an http:// or https:// URL", c.PublicURL)
 		}
 		c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	}
+	if c.SelfOrgID != "" {
+		u, err := uuid.Parse(c.SelfOrgID)
+		if err != nil {
+			return fmt.Errorf("--self-org-id %q must be a UUID", c.SelfOrgID)
+		}
+		c.SelfOrgID = u.String() // one spelling, as stored and compared
 	}
 	if c.Now == nil {
 		c.Now = time.Now

@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
@@ -125,7 +126,12 @@ func Start(ctx context.Context, cfg Config, logOut io.Writer) (*Server, error) {
 		s.Store.Close()
 		return nil, err
 	}
-	s.Boxes = &boxes.Service{Store: s.Store, Blobs: blobs, MaxFileSize: cfg.MaxFileSize}
+	selfOrg, err := selfOrgID(ctx, s.Store, cfg.SelfOrgID)
+	if err != nil {
+		s.Store.Close()
+		return nil, err
+	}
+	s.Boxes = &boxes.Service{Store: s.Store, Blobs: blobs, MaxFileSize: cfg.MaxFileSize, SelfOrgID: selfOrg}
 	s.Hub = realtime.NewHub(s.Store, s.Broker)
 	hub.Store(s.Hub)
 	s.Hub.OnError = func(err error) { s.Log.Error("realtime hub: reading the journal failed; retrying", "error", err) }
@@ -297,4 +303,14 @@ func debugHandler() http.Handler {
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	return mux
+}
+
+// selfOrgID is the organisation boxes belong to when their creator names
+// none (Misakey's "self org"): the configured one, or one generated on
+// first start and stored, so every node and every restart agree.
+func selfOrgID(ctx context.Context, s *store.Store, configured string) (string, error) {
+	if configured != "" {
+		return configured, nil
+	}
+	return s.Secret(ctx, "self_org_id", func() (string, error) { return uuid.NewString(), nil })
 }

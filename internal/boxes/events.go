@@ -30,17 +30,33 @@ func (s *Service) PostEvent(ctx context.Context, boxID string, in box.Input) (Ev
 // PostBatch creates an accesses batch: all its events or none. Members who
 // lose access are kicked, and the kicks are part of the answer.
 func (s *Service) PostBatch(ctx context.Context, boxID, batchType string, events []box.Input) ([]EventView, error) {
-	switch {
-	case batchType == "":
-		return nil, errs.Field(errs.Body, "batch_type", errs.Required, "batch_type is required")
-	case batchType != "accesses":
-		return nil, errs.Field(errs.Body, "batch_type", errs.Invalid_, "batch_type must be accesses")
-	case len(events) == 0:
-		return nil, errs.Field(errs.Body, "events", errs.Required, "events must hold at least one event")
-	case len(events) > MaxBatch:
-		return nil, errs.Field(errs.Body, "events", errs.Invalid_, "a batch holds at most %d events", MaxBatch)
+	if err := batchShape(batchType, len(events)); err != nil {
+		return nil, err
 	}
 	return s.post(ctx, boxID, slices.Clone(events), box.Batch) // Validate's results are ours, not the caller's
+}
+
+// batchShape checks a batch's top-level fields and names every faulty one
+// in one error, as Misakey's reference does.
+func batchShape(batchType string, n int) error {
+	fields := map[string]string{}
+	switch {
+	case batchType == "":
+		fields["batch_type"] = errs.Required
+	case batchType != "accesses":
+		fields["batch_type"] = errs.Malformed
+	}
+	switch {
+	case n == 0:
+		fields["events"] = errs.Required
+	case n > MaxBatch:
+		fields["events"] = errs.Invalid_
+	}
+	if len(fields) == 0 {
+		return nil
+	}
+	return &errs.Error{Code: errs.Invalid, Where: errs.Body, Fields: fields,
+		Message: fmt.Sprintf("batch_type must be accesses and events must hold 1 to %d events", MaxBatch)}
 }
 
 func (s *Service) post(ctx context.Context, boxID string, inputs []box.Input, route box.Route) ([]EventView, error) {
@@ -48,10 +64,8 @@ func (s *Service) post(ctx context.Context, boxID string, inputs []box.Input, ro
 	if err != nil {
 		return nil, err
 	}
-	for i := range inputs { // post's own slice: Validate's results replace its items
-		if inputs[i], err = box.Validate(inputs[i], route); err != nil {
-			return nil, batchField(err, route, i)
-		}
+	if err := validateAll(inputs, route); err != nil {
+		return nil, err
 	}
 	var (
 		created []store.Event
@@ -59,7 +73,7 @@ func (s *Service) post(ctx context.Context, boxID string, inputs []box.Input, ro
 		files   []string
 	)
 	err = s.Store.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
-		a := applier{tx: tx, who: who, boxID: boxID, route: route}
+		a := applier{tx: tx, who: who, boxID: boxID, route: route, selfOrg: s.SelfOrgID}
 		if err := a.load(ctx); err != nil {
 			return err
 		}
@@ -81,6 +95,36 @@ func (s *Service) post(ctx context.Context, boxID string, inputs []box.Input, ro
 	}
 	s.removeBlobs(ctx, files)
 	return views(created, who.ID, creator), nil
+}
+
+// validateAll checks each input's shape (box.Validate), replacing the
+// items of its slice with the results. In a batch, the shape faults of
+// every event are named together, as the reference does, each under its
+// own events[i] key; a fault that is not a plain invalid field (a body
+// too large) is answered alone.
+func validateAll(inputs []box.Input, route box.Route) error {
+	var all *errs.Error
+	for i := range inputs {
+		in, err := box.Validate(inputs[i], route)
+		if err == nil {
+			inputs[i] = in
+			continue
+		}
+		e := errs.As(batchField(err, route, i))
+		if route != box.Batch || e.Code != errs.Invalid || e.Where != errs.Body || len(e.Fields) == 0 {
+			return e
+		}
+		if all == nil {
+			all = &errs.Error{Code: errs.Invalid, Where: errs.Body, Message: e.Message, Fields: map[string]string{}}
+		}
+		for k, v := range e.Fields {
+			all.Fields[k] = v
+		}
+	}
+	if all != nil {
+		return all
+	}
+	return nil
 }
 
 // batchField prefixes a refused event's fields with its index in a batch.
@@ -110,6 +154,7 @@ type applier struct {
 	created       []store.Event
 	unreferenced  []string
 	accessChanged bool
+	selfOrg       string // the server's organisation, for boxes stored without one
 }
 
 func (a *applier) load(ctx context.Context) error {
@@ -286,6 +331,10 @@ func (a *applier) kickLostAccess(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	org := a.state.OwnerOrgID
+	if org == "" {
+		org = a.selfOrg
+	}
 	for _, m := range box.LostAccess(a.state, members) {
 		content, _ := json.Marshal(map[string]string{"kicker_id": a.who.ID})
 		if _, err := a.append(ctx, m.Identity, box.TypeKick, m.JoinEventID, content); err != nil {
@@ -294,7 +343,9 @@ func (a *applier) kickLostAccess(ctx context.Context) error {
 		if err := a.tx.EndJoin(ctx, a.boxID, m.Identity.ID); err != nil {
 			return err
 		}
-		if err := notify(ctx, a.tx, m.Identity.ID, "member.kick", map[string]any{"box_id": a.boxID, "box_title": a.state.Title}); err != nil {
+		// The reference's details, which its client's message reads.
+		details := map[string]any{"id": a.boxID, "title": a.state.Title, "owner_org_id": org}
+		if err := notify(ctx, a.tx, m.Identity.ID, "member.kick", details); err != nil {
 			return err
 		}
 	}

@@ -14,15 +14,19 @@ import (
 	"github.com/boxwire/boxwire/internal/store"
 )
 
-// KeyShareView is the server's half of an invitation link.
+// KeyShareView is the server's half of an invitation link, shaped as
+// Misakey's reference answers it: the half is "share", and the encrypted
+// invitation share is not sent (no client reads it from here).
 type KeyShareView struct {
-	BoxID                       string  `json:"box_id"`
-	MisakeyShare                string  `json:"misakey_share"`
-	OtherShareHash              string  `json:"other_share_hash"`
-	EncryptedInvitationKeyShare *string `json:"encrypted_invitation_key_share"`
+	OtherShareHash string `json:"other_share_hash"`
+	Share          string `json:"share"`
+	BoxID          string `json:"box_id"`
 }
 
 // KeyShare returns a box's key share to an identity with access to it.
+// An unknown hash is a 404, as in the reference, whose client reads it as
+// "invalid link": the hash is a secret's hash, so its absence tells a
+// guesser nothing about any box.
 func (s *Service) KeyShare(ctx context.Context, otherShareHash string) (KeyShareView, error) {
 	if err := box.URLSafe("other_share_hash", otherShareHash); err != nil {
 		e := errs.As(err)
@@ -31,7 +35,7 @@ func (s *Service) KeyShare(ctx context.Context, otherShareHash string) (KeyShare
 	}
 	boxID, k, err := s.Store.KeyShare(ctx, otherShareHash)
 	if errs.CodeOf(err) == errs.NotFound {
-		return KeyShareView{}, box.NoAccess() // like a share of a box one cannot see
+		return KeyShareView{}, unknownShare()
 	}
 	if err != nil {
 		return KeyShareView{}, err
@@ -39,14 +43,19 @@ func (s *Service) KeyShare(ctx context.Context, otherShareHash string) (KeyShare
 	if _, _, err := s.visible(ctx, boxID); err != nil {
 		return KeyShareView{}, err
 	}
-	return KeyShareView{BoxID: boxID, MisakeyShare: k.MisakeyShare, OtherShareHash: k.OtherShareHash,
-		EncryptedInvitationKeyShare: nullable(k.EncryptedInvitationKeyShare)}, nil
+	return KeyShareView{OtherShareHash: k.OtherShareHash, Share: k.MisakeyShare, BoxID: boxID}, nil
+}
+
+func unknownShare() error {
+	return &errs.Error{Code: errs.NotFound, Message: "no such key share", Where: errs.Path,
+		Fields: map[string]string{"other_share_hash": "not_found"}}
 }
 
 // PublicInfo is what an invitation page shows before joining.
 type PublicInfo struct {
-	Title   string       `json:"title"`
-	Creator IdentityView `json:"creator"`
+	Title      string       `json:"title"`
+	Creator    IdentityView `json:"creator"`
+	OwnerOrgID string       `json:"owner_org_id"`
 }
 
 // PublicBox returns a box's title and creator to anyone holding its
@@ -75,7 +84,7 @@ func (s *Service) PublicBox(ctx context.Context, boxID, otherShareHash string) (
 	if err != nil {
 		return PublicInfo{}, err
 	}
-	return PublicInfo{Title: st.Title, Creator: identityView(creator, who.ID, st.CreatorID)}, nil
+	return PublicInfo{Title: st.Title, Creator: identityView(creator, who.ID, st.CreatorID), OwnerOrgID: s.ownerOrg(st.Box)}, nil
 }
 
 // self checks that a path's identity id is the caller's.
@@ -97,6 +106,11 @@ type Settings struct {
 	Muted      bool   `json:"muted"`
 }
 
+type settingsFrame struct {
+	Settings
+	OwnerOrgID string `json:"owner_org_id"`
+}
+
 // GetSettings reads the caller's settings for a box.
 func (s *Service) GetSettings(ctx context.Context, identityID, boxID string) (Settings, error) {
 	if _, err := self(ctx, identityID); err != nil {
@@ -115,14 +129,16 @@ func (s *Service) PutSettings(ctx context.Context, identityID, boxID string, mut
 	if _, err := self(ctx, identityID); err != nil {
 		return err
 	}
-	if _, _, err := s.visible(ctx, boxID); err != nil {
+	st, _, err := s.visible(ctx, boxID)
+	if err != nil {
 		return err
 	}
 	return s.Store.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
 		if err := tx.SetMuted(ctx, identityID, boxID, muted); err != nil {
 			return err
 		}
-		payload, _ := json.Marshal(Settings{IdentityID: identityID, BoxID: boxID, Muted: muted})
+		// The reference's box.settings frame also names the box's organisation.
+		payload, _ := json.Marshal(settingsFrame{Settings{IdentityID: identityID, BoxID: boxID, Muted: muted}, s.ownerOrg(st.Box)})
 		_, err := tx.Append(ctx, journal.Entry{Scope: journal.IdentityScope(identityID), Type: "box.settings", ActorID: identityID, Payload: payload})
 		return err
 	})
@@ -136,13 +152,34 @@ func (s *Service) Notifications(ctx context.Context, identityID string, p Page) 
 	return s.Store.Notifications(ctx, identityID, p.Offset, p.Limit)
 }
 
-// AckNotifications marks the caller's notifications as read.
-func (s *Service) AckNotifications(ctx context.Context, identityID string) error {
+// CountNotifications counts the caller's unacknowledged notifications,
+// as the reference's HEAD does (the client shows it as a badge).
+func (s *Service) CountNotifications(ctx context.Context, identityID string) (int, error) {
+	if _, err := self(ctx, identityID); err != nil {
+		return 0, err
+	}
+	return s.Store.CountUnackedNotifications(ctx, identityID)
+}
+
+// MaxAckIDs bounds the notification ids one acknowledgement names.
+const MaxAckIDs = 100
+
+// AckNotifications marks the caller's notifications as read: those
+// named by ids, or all of them when ids is nil.
+func (s *Service) AckNotifications(ctx context.Context, identityID string, ids []string) error {
 	if _, err := self(ctx, identityID); err != nil {
 		return err
 	}
+	if len(ids) > MaxAckIDs {
+		return errs.Field(errs.Query, "ids", errs.Invalid_, "at most %d ids at once", MaxAckIDs)
+	}
+	for _, id := range ids {
+		if uuid.Validate(id) != nil {
+			return errs.Field(errs.Query, "ids", errs.Malformed, "ids must be comma-separated notification ids")
+		}
+	}
 	return s.Store.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
-		return tx.AckNotifications(ctx, identityID)
+		return tx.AckNotifications(ctx, identityID, ids)
 	})
 }
 
@@ -159,10 +196,28 @@ func (s *Service) CryptoActions(ctx context.Context, identityID string) ([]store
 	return s.Store.CryptoActions(ctx, identityID)
 }
 
-// DeleteCryptoAction removes a crypto action the caller has consumed.
+// CryptoAction reads one of the caller's pending crypto actions; like the
+// list, none while the caller's address is unproven.
+func (s *Service) CryptoAction(ctx context.Context, identityID, actionID string) (store.CryptoAction, error) {
+	who, err := self(ctx, identityID)
+	if err != nil {
+		return store.CryptoAction{}, err
+	}
+	if !who.Verified() {
+		return store.CryptoAction{}, errs.E(errs.NotFound, "no such crypto action")
+	}
+	return s.Store.CryptoAction(ctx, identityID, actionID)
+}
+
+// DeleteCryptoAction removes a crypto action the caller has consumed; an
+// unproven address has none to remove.
 func (s *Service) DeleteCryptoAction(ctx context.Context, identityID, actionID string) error {
-	if _, err := self(ctx, identityID); err != nil {
+	who, err := self(ctx, identityID)
+	if err != nil {
 		return err
+	}
+	if !who.Verified() {
+		return errs.E(errs.NotFound, "no such crypto action")
 	}
 	return s.Store.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
 		return tx.DeleteCryptoAction(ctx, identityID, actionID)
@@ -277,16 +332,22 @@ func (s *Service) ContactIdentity(ctx context.Context, identityID string, in Con
 		if err := a.apply(ctx, box.Input{Type: box.TypeAccessAdd, Content: rule}); err != nil {
 			return err
 		}
+		var invitation string // the action the notification points at
 		for pub, encrypted := range in.InvitationData {
 			act := &store.CryptoAction{ID: uuid.NewString(), Type: "invitation", BoxID: b.ID, SenderID: who.ID,
 				EncryptionPublicKey: pub, Encrypted: encrypted}
 			if err := tx.InsertCryptoAction(ctx, contacted.ID, act); err != nil {
 				return err
 			}
+			// The reference invites through the non-identified key; with
+			// several entries, that one is the notification's.
+			if invitation == "" || pub == contacted.NonIdentifiedPubkey {
+				invitation = act.ID
+			}
 		}
 		b.LastPosition = a.state.LastPosition
-		return notify(ctx, tx, contacted.ID, "box.auto_invite", map[string]any{"box_id": b.ID, "box_title": b.Title,
-			"owner_identity_id": who.ID})
+		details := map[string]any{"box_id": b.ID, "box_title": b.Title, "owner_org_id": s.ownerOrg(b), "cryptoaction_id": nullable(invitation)}
+		return notify(ctx, tx, contacted.ID, "box.auto_invite", details)
 	})
 	if err != nil {
 		return BoxView{}, err

@@ -3,6 +3,7 @@ package boxes
 import (
 	"context"
 	"encoding/json"
+	"strings"
 
 	"github.com/google/uuid"
 
@@ -22,6 +23,9 @@ type Service struct {
 	Blobs *blob.Dir
 	// MaxFileSize bounds an encrypted file upload, in bytes.
 	MaxFileSize int64
+	// SelfOrgID is the server's own organisation (Misakey's "self org"):
+	// the owner_org_id of every box created on this surface.
+	SelfOrgID string
 
 	frames frameCache // rendered realtime frames, shared by connections
 	sights sightCache // who may see which box, shared by connections
@@ -80,6 +84,9 @@ type NewBox struct {
 	PublicKey  string        `json:"public_key"`
 	AccessMode string        `json:"access_mode"`
 	KeyShare   *box.KeyShare `json:"key_share"`
+	// OwnerOrgID may name the server's own organisation, the default;
+	// boxes of other organisations are not made on this surface.
+	OwnerOrgID string `json:"owner_org_id"`
 }
 
 func (in *NewBox) validate(prefix string) error {
@@ -113,6 +120,9 @@ func (s *Service) CreateBox(ctx context.Context, in NewBox) (BoxView, error) {
 	if err := in.validate(""); err != nil {
 		return BoxView{}, err
 	}
+	if err := s.checkOwnerOrg(in.OwnerOrgID); err != nil {
+		return BoxView{}, err
+	}
 	var b box.Box
 	err = s.Store.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
 		b, err = s.insertBox(ctx, tx, who, in)
@@ -124,9 +134,21 @@ func (s *Service) CreateBox(ctx context.Context, in NewBox) (BoxView, error) {
 	return s.boxView(ctx, who.ID, b, 0)
 }
 
+// checkOwnerOrg accepts no owner_org_id or the server's own, as the
+// reference does for a caller who administers no other organisation.
+func (s *Service) checkOwnerOrg(id string) error {
+	switch {
+	case id == "" || strings.EqualFold(id, s.SelfOrgID):
+		return nil
+	case uuid.Validate(id) != nil:
+		return errs.Field(errs.Body, "owner_org_id", errs.Malformed, "owner_org_id must be a UUID")
+	}
+	return errs.E(errs.Forbidden, "boxes of another organisation are not created here")
+}
+
 func (s *Service) insertBox(ctx context.Context, tx *store.Tx, who identity.Identity, in NewBox) (box.Box, error) {
 	b := box.Box{ID: uuid.NewString(), Title: in.Title, PublicKey: in.PublicKey, AccessMode: in.AccessMode,
-		Lifecycle: box.Open, CreatorID: who.ID}
+		Lifecycle: box.Open, CreatorID: who.ID, OwnerOrgID: s.SelfOrgID}
 	if err := tx.InsertBox(ctx, &b); err != nil {
 		return b, err
 	}
@@ -224,7 +246,10 @@ func (s *Service) DeleteBox(ctx context.Context, id string) error {
 				gone = append(gone, f)
 			}
 		}
-		payload, _ := json.Marshal(map[string]string{"id": id})
+		// The reference's box.delete object: its client removes the box
+		// from that organisation's list.
+		payload, _ := json.Marshal(map[string]string{"id": id, "owner_org_id": s.ownerOrg(st.Box),
+			"sender_id": who.ID, "public_key": st.PublicKey})
 		_, err = tx.Append(ctx, journal.Entry{Scope: id, Type: "box.delete", ActorID: who.ID, Payload: payload})
 		return err
 	})
@@ -262,7 +287,7 @@ func (s *Service) Members(ctx context.Context, id string) ([]IdentityView, error
 	return out, nil
 }
 
-// Accesses lists the active access.add events (admin only).
+// Accesses lists the active access.add events, newest first (admin only).
 func (s *Service) Accesses(ctx context.Context, id string) ([]EventView, error) {
 	st, who, err := s.visible(ctx, id)
 	if err != nil {

@@ -40,8 +40,9 @@ type knownSight struct {
 }
 
 type boxSight struct {
-	readable  bool
-	creatorID string
+	readable   bool
+	creatorID  string
+	ownerOrgID string
 }
 
 // maxCached bounds a viewer's caches; past it they are emptied.
@@ -136,7 +137,7 @@ func (v *Viewer) Frame(ctx context.Context, e journal.Entry) (realtime.Frame, bo
 		if err != nil {
 			return realtime.Frame{}, false, err
 		}
-		return v.eventFrame(ctx, e, sight.creatorID)
+		return v.eventFrame(ctx, e, sight)
 	}
 	if changesSight(e.Type) {
 		delete(v.boxes, boxID)
@@ -148,7 +149,7 @@ func (v *Viewer) Frame(ctx context.Context, e journal.Entry) (realtime.Frame, bo
 	if (e.Type == box.TypeAccessAdd || e.Type == box.TypeAccessRm) && sight.creatorID != v.who.ID {
 		return realtime.Frame{}, false, nil // access rules are the admin's business
 	}
-	return v.eventFrame(ctx, e, sight.creatorID)
+	return v.eventFrame(ctx, e, sight)
 }
 
 func (v *Viewer) identityFrame(e journal.Entry) (realtime.Frame, bool, error) {
@@ -179,7 +180,7 @@ func (v *Viewer) sight(ctx context.Context, boxID string) (boxSight, error) {
 	if err != nil || !found {
 		return boxSight{}, err
 	}
-	sight := boxSight{creatorID: st.CreatorID}
+	sight := boxSight{creatorID: st.CreatorID, ownerOrgID: v.s.ownerOrg(st.Box)}
 	if st.HasAccess(v.who) {
 		join, err := v.s.sharedJoin(ctx, boxID, v.who.ID)
 		if err != nil {
@@ -197,11 +198,20 @@ func (v *Viewer) sight(ctx context.Context, boxID string) (boxSight, error) {
 	return sight, nil
 }
 
+// eventObject is an event.new frame's object: the event view plus its
+// box's owner_org_id, as Misakey's reference sends it (its client files
+// the event under that organisation's boxes).
+type eventObject struct {
+	EventView
+	OwnerOrgID string `json:"owner_org_id"`
+}
+
 // eventFrame renders a box event as event.new with the viewer's view of
 // its sender. The rendering depends only on whether the viewer is the
 // box's creator, the sender, or anyone else, so it is shared through the
 // service's frame cache: a thousand subscribers cost one rendering.
-func (v *Viewer) eventFrame(ctx context.Context, e journal.Entry, creatorID string) (realtime.Frame, bool, error) {
+func (v *Viewer) eventFrame(ctx context.Context, e journal.Entry, sight boxSight) (realtime.Frame, bool, error) {
+	creatorID := sight.creatorID
 	class := viewOther
 	switch v.who.ID {
 	case creatorID:
@@ -222,7 +232,7 @@ func (v *Viewer) eventFrame(ctx context.Context, e journal.Entry, creatorID stri
 	}
 	view := EventView{ID: e.ID, Type: e.Type, BoxID: e.Scope, ServerEventCreatedAt: e.At,
 		Sender: identityView(sender, v.who.ID, creatorID), Content: content, ReferrerID: nullable(e.RefID)}
-	obj, err := json.Marshal(view)
+	obj, err := json.Marshal(eventObject{EventView: view, OwnerOrgID: sight.ownerOrgID})
 	if err != nil {
 		return realtime.Frame{}, false, errs.Wrap(err, "render event")
 	}

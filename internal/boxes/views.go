@@ -72,11 +72,24 @@ type BoxView struct {
 	PublicKey       string       `json:"public_key"`
 	Title           string       `json:"title"`
 	AccessMode      string       `json:"access_mode"`
-	OwnerOrgID      *string      `json:"owner_org_id"`
+	OwnerOrgID      string       `json:"owner_org_id"`
 	Lifecycle       string       `json:"lifecycle"`
 	Creator         IdentityView `json:"creator"`
 	LastEvent       *EventView   `json:"last_event"`
 	EventsCount     int          `json:"events_count"`
+	// Settings are the caller's own settings for the box, as Misakey's
+	// reference puts them in every box view (its client reads the mute
+	// state there).
+	Settings Settings `json:"settings"`
+}
+
+// ownerOrg is a box's organisation: the one stored at its creation, or
+// the server's own for boxes created before it was stored.
+func (s *Service) ownerOrg(b box.Box) string {
+	if b.OwnerOrgID != "" {
+		return b.OwnerOrgID
+	}
+	return s.SelfOrgID
 }
 
 func (s *Service) boxView(ctx context.Context, viewerID string, b box.Box, unread int) (BoxView, error) {
@@ -84,9 +97,14 @@ func (s *Service) boxView(ctx context.Context, viewerID string, b box.Box, unrea
 	if err != nil {
 		return BoxView{}, err
 	}
+	muted, err := s.Store.Muted(ctx, viewerID, b.ID)
+	if err != nil {
+		return BoxView{}, err
+	}
 	v := BoxView{ID: b.ID, ServerCreatedAt: b.CreatedAt, PublicKey: b.PublicKey, Title: b.Title,
-		AccessMode: b.AccessMode, OwnerOrgID: nullable(b.OwnerOrgID), Lifecycle: b.Lifecycle,
-		Creator: identityView(creator, viewerID, b.CreatorID), EventsCount: unread}
+		AccessMode: b.AccessMode, OwnerOrgID: s.ownerOrg(b), Lifecycle: b.Lifecycle,
+		Creator: identityView(creator, viewerID, b.CreatorID), EventsCount: unread,
+		Settings: Settings{IdentityID: viewerID, BoxID: b.ID, Muted: muted}}
 	if b.LastPosition > 0 {
 		last, err := s.Store.BoxEventAt(ctx, b.LastPosition)
 		if err != nil {

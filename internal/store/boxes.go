@@ -237,10 +237,11 @@ func (s *Store) CountBoxEvents(ctx context.Context, boxID string, f EventFilter)
 	return n, errs.Wrap(err, "count events")
 }
 
-// AccessEvents lists the access.add events of a box's active rules.
+// AccessEvents lists the access.add events of a box's active rules,
+// newest first as Misakey's reference lists them.
 func (s *Store) AccessEvents(ctx context.Context, boxID string) ([]Event, error) {
 	return scanEvents(s.rq.QueryContext(ctx, `SELECT `+eventColumns+eventFrom+` JOIN box_accesses a ON a.event_id = e.id
-		WHERE a.box_id = $1 ORDER BY e.position`, boxID))
+		WHERE a.box_id = $1 ORDER BY e.position DESC`, boxID))
 }
 
 // AddAccess and RemoveAccess maintain a box's active access rules.

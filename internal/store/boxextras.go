@@ -155,11 +155,30 @@ func (s *Store) Notifications(ctx context.Context, identityID string, offset, li
 	return out, errs.Wrap(rows.Err(), "list notifications")
 }
 
-// AckNotifications marks all of an identity's notifications as read.
-func (t *Tx) AckNotifications(ctx context.Context, identityID string) error {
-	_, err := t.q.ExecContext(ctx, `UPDATE notifications SET acknowledged_at = $2 WHERE identity_id = $1 AND acknowledged_at IS NULL`,
-		identityID, micros(t.now))
-	return errs.Wrap(err, "ack notifications")
+// CountUnackedNotifications counts an identity's unacknowledged
+// notifications.
+func (s *Store) CountUnackedNotifications(ctx context.Context, identityID string) (int, error) {
+	var n int
+	err := s.rq.QueryRowContext(ctx, `SELECT COUNT(*) FROM notifications WHERE identity_id = $1 AND acknowledged_at IS NULL`,
+		identityID).Scan(&n)
+	return n, errs.Wrap(err, "count notifications")
+}
+
+// AckNotifications marks an identity's notifications as read: those with
+// the given ids, or all of them when ids is nil. Ids of other identities'
+// notifications change nothing.
+func (t *Tx) AckNotifications(ctx context.Context, identityID string, ids []string) error {
+	const ack = `UPDATE notifications SET acknowledged_at = $2 WHERE identity_id = $1 AND acknowledged_at IS NULL`
+	if ids == nil {
+		_, err := t.q.ExecContext(ctx, ack, identityID, micros(t.now))
+		return errs.Wrap(err, "ack notifications")
+	}
+	for _, id := range ids {
+		if _, err := t.q.ExecContext(ctx, ack+` AND id = $3`, identityID, micros(t.now), id); err != nil {
+			return errs.Wrap(err, "ack notification")
+		}
+	}
+	return nil
 }
 
 // CryptoAction is an encrypted key delivery waiting for an identity.
@@ -201,6 +220,22 @@ func (s *Store) CryptoActions(ctx context.Context, identityID string) ([]CryptoA
 		out = append(out, a)
 	}
 	return out, errs.Wrap(rows.Err(), "list crypto actions")
+}
+
+// CryptoAction reads one of an identity's crypto actions.
+func (s *Store) CryptoAction(ctx context.Context, identityID, id string) (CryptoAction, error) {
+	var (
+		a       CryptoAction
+		created int64
+	)
+	err := s.rq.QueryRowContext(ctx, `SELECT id, type, box_id, sender_id, encryption_public_key, encrypted, created_at
+		FROM crypto_actions WHERE id = $1 AND identity_id = $2`, id, identityID).
+		Scan(&a.ID, &a.Type, &a.BoxID, &a.SenderID, &a.EncryptionPublicKey, &a.Encrypted, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return a, errs.E(errs.NotFound, "no such crypto action")
+	}
+	a.CreatedAt = fromMicros(created)
+	return a, errs.Wrap(err, "read crypto action")
 }
 
 // DeleteCryptoAction removes one of an identity's crypto actions.

@@ -62,8 +62,13 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	route("GET /identities/{id}/profile", h.profile)
 	route("GET /identities/{id}/notifications", h.notifications)
 	route("PUT /identities/{id}/notifications/acknowledgement", h.ackNotifications)
-	route("GET /identities/{id}/crypto/actions", h.cryptoActions)
-	route("DELETE /identities/{id}/crypto/actions/{aid}", h.deleteCryptoAction)
+	route("GET /identities/{id}/crypto/actions", h.cryptoActions("id"))
+	route("GET /identities/{id}/crypto/actions/{aid}", h.cryptoAction("id", "aid"))
+	route("DELETE /identities/{id}/crypto/actions/{aid}", h.deleteCryptoAction("id", "aid"))
+	// The reference's paths: an identity's account id is its own id.
+	route("GET /accounts/{account_id}/crypto/actions", h.cryptoActions("account_id"))
+	route("GET /accounts/{account_id}/crypto/actions/{action_id}", h.cryptoAction("account_id", "action_id"))
+	route("DELETE /accounts/{account_id}/crypto/actions/{action_id}", h.deleteCryptoAction("account_id", "action_id"))
 }
 
 // csrf hands a cookie-authenticated client the token for X-CSRF-Token.

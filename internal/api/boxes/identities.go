@@ -2,6 +2,7 @@ package boxes
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/boxwire/boxwire/internal/api/httpx"
 	"github.com/boxwire/boxwire/internal/auth"
@@ -13,7 +14,10 @@ import (
 // identityView is Misakey's identity shape; identifier fields are filled
 // because only the identity itself may read this endpoint.
 type identityView struct {
-	ID                  string  `json:"id"`
+	ID string `json:"id"`
+	// AccountID is where the reference serves crypto actions
+	// (/accounts/{account_id}/…); Boxwire's identity is its own account.
+	AccountID           string  `json:"account_id"`
 	DisplayName         string  `json:"display_name"`
 	AvatarURL           *string `json:"avatar_url"`
 	IdentifierValue     string  `json:"identifier_value"`
@@ -31,7 +35,7 @@ type identityView struct {
 }
 
 func viewOf(i identity.Identity) identityView {
-	return identityView{ID: i.ID, DisplayName: i.DisplayName, AvatarURL: nullable(i.AvatarURL),
+	return identityView{ID: i.ID, AccountID: i.ID, DisplayName: i.DisplayName, AvatarURL: nullable(i.AvatarURL),
 		IdentifierValue: i.IdentifierValue, IdentifierKind: i.IdentifierKind,
 		Pubkey: nullable(i.Pubkey), NonIdentifiedPubkey: nullable(i.NonIdentifiedPubkey),
 		Notifications: i.Notifications, Color: nullable(i.Color), MFAMethod: "disabled", HasAccount: true,
@@ -145,10 +149,21 @@ func (h *Handler) pubkeys(w http.ResponseWriter, r *http.Request) {
 	httpx.JSON(w, http.StatusOK, list)
 }
 
+// notifications is GET (and HEAD) /identities/{id}/notifications; HEAD
+// counts the unacknowledged ones.
 func (h *Handler) notifications(w http.ResponseWriter, r *http.Request) {
 	id, err := httpx.PathUUID(r, "id")
 	if err != nil {
 		fail(w, r, err)
+		return
+	}
+	if r.Method == http.MethodHead {
+		n, err := h.Boxes.CountNotifications(r.Context(), id)
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		count(w, n)
 		return
 	}
 	p, err := page(r, 50)
@@ -164,10 +179,16 @@ func (h *Handler) notifications(w http.ResponseWriter, r *http.Request) {
 	httpx.JSON(w, http.StatusOK, list)
 }
 
+// ackNotifications acknowledges the notifications named by ?ids=a,b,…
+// (as the reference), or all of them without ids.
 func (h *Handler) ackNotifications(w http.ResponseWriter, r *http.Request) {
 	id, err := httpx.PathUUID(r, "id")
 	if err == nil {
-		err = h.Boxes.AckNotifications(r.Context(), id)
+		var ids []string
+		if v := r.URL.Query().Get("ids"); v != "" {
+			ids = strings.Split(v, ",")
+		}
+		err = h.Boxes.AckNotifications(r.Context(), id, ids)
 	}
 	if err != nil {
 		fail(w, r, err)
@@ -176,35 +197,64 @@ func (h *Handler) ackNotifications(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (h *Handler) cryptoActions(w http.ResponseWriter, r *http.Request) {
-	id, err := httpx.PathUUID(r, "id")
-	if err != nil {
-		fail(w, r, err)
-		return
+// cryptoActions, cryptoAction and deleteCryptoAction serve both
+// /identities/{id}/crypto/actions… and the reference's
+// /accounts/{account_id}/crypto/actions/{action_id}: idName and aidName
+// are the path's names, which errors name.
+func (h *Handler) cryptoActions(idName string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, err := httpx.PathUUID(r, idName)
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		list, err := h.Boxes.CryptoActions(r.Context(), id)
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		httpx.JSON(w, http.StatusOK, list)
 	}
-	list, err := h.Boxes.CryptoActions(r.Context(), id)
-	if err != nil {
-		fail(w, r, err)
-		return
-	}
-	httpx.JSON(w, http.StatusOK, list)
 }
 
-func (h *Handler) deleteCryptoAction(w http.ResponseWriter, r *http.Request) {
-	id, err := httpx.PathUUID(r, "id")
-	if err != nil {
-		fail(w, r, err)
-		return
+func (h *Handler) cryptoAction(idName, aidName string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, err := httpx.PathUUID(r, idName)
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		aid, err := httpx.PathUUID(r, aidName)
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		a, err := h.Boxes.CryptoAction(r.Context(), id, aid)
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		httpx.JSON(w, http.StatusOK, a)
 	}
-	aid, err := httpx.PathUUID(r, "aid")
-	if err == nil {
-		err = h.Boxes.DeleteCryptoAction(r.Context(), id, aid)
+}
+
+func (h *Handler) deleteCryptoAction(idName, aidName string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, err := httpx.PathUUID(r, idName)
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		aid, err := httpx.PathUUID(r, aidName)
+		if err == nil {
+			err = h.Boxes.DeleteCryptoAction(r.Context(), id, aid)
+		}
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
 	}
-	if err != nil {
-		fail(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
 }
 
 func (h *Handler) getSettings(w http.ResponseWriter, r *http.Request) {
