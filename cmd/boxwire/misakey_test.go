@@ -304,3 +304,42 @@ func TestIdentityPreferencesAsTheReference(t *testing.T) {
 		t.Fatalf("refused changes changed something: %v", got)
 	}
 }
+
+// TestProfileSharesTheAddressByChoice: the public profile shows an
+// identity's address only once it chose to (profile config) and the
+// address is proven; contactable says whether an invitation can reach it.
+func TestProfileSharesTheAddressByChoice(t *testing.T) {
+	ts := startServer(t, storeConfig(t))
+	alice, bob := ts.user(t, "Alice"), ts.user(t, "Bob")
+	profile := func() map[string]any {
+		r := alice.do("GET", "/identities/"+bob.id+"/profile", nil)
+		expect(t, "bob's profile", r, 200)
+		return r.json(t)
+	}
+	if p := profile(); p["identifier_value"] != "" || p["contactable"] != false {
+		t.Fatalf("a keyless, unshared profile: %v", p)
+	}
+	expect(t, "bob sets a key", bob.do("PATCH", "/identities/"+bob.id, map[string]string{"non_identified_pubkey": randomKey()}), 204)
+	if p := profile(); p["contactable"] != true || p["identifier_value"] != "" {
+		t.Fatalf("with a key, still unshared: %v", p)
+	}
+	if got := bob.do("GET", "/identities/"+bob.id+"/profile/config", nil).json(t); got["email"] != false {
+		t.Fatalf("the default profile config: %v", got)
+	}
+	expect(t, "alice changes bob's config", alice.do("PATCH", "/identities/"+bob.id+"/profile/config", map[string]bool{"email": true}), 403)
+	expect(t, "alice reads bob's config", alice.do("GET", "/identities/"+bob.id+"/profile/config", nil), 403)
+	expect(t, "a config without email", bob.do("PATCH", "/identities/"+bob.id+"/profile/config", map[string]any{}), 400, "email", "required")
+	if p := profile(); p["identifier_value"] != "" {
+		t.Fatalf("refused changes shared bob's address: %v", p)
+	}
+	expect(t, "bob shares his address", bob.do("PATCH", "/identities/"+bob.id+"/profile/config", map[string]bool{"email": true}), 204)
+	if p := profile(); p["identifier_value"] != bob.email || p["identifier_kind"] != "email" {
+		t.Fatalf("a shared address: %v", p)
+	}
+	if out, code := ts.cli(t, "user", "unverify", "--email", bob.email); code != 0 {
+		t.Fatalf("user unverify: %s", out)
+	}
+	if p := profile(); p["identifier_value"] != "" || p["contactable"] != false {
+		t.Fatalf("an unproven address is shown or invitable: %v", p)
+	}
+}

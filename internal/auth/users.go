@@ -191,6 +191,25 @@ func self(ctx context.Context, id string) error {
 	return nil
 }
 
+// ProfileConfig is what an identity shows on its public profile besides
+// its name, avatar and keys.
+type ProfileConfig struct {
+	Email *bool `json:"email"`
+}
+
+// SetProfileConfig changes the caller's own profile sharing.
+func SetProfileConfig(ctx context.Context, s *store.Store, id string, c ProfileConfig) error {
+	if err := self(ctx, id); err != nil {
+		return err
+	}
+	if c.Email == nil {
+		return errs.Field(errs.Body, "email", errs.Required, "email is required: true to show the address on the profile")
+	}
+	return s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+		return tx.SetShareEmail(ctx, id, *c.Email)
+	})
+}
+
 // Me reads the caller's own identity, as stored.
 func Me(ctx context.Context, s *store.Store, id string) (identity.Identity, error) {
 	if err := self(ctx, id); err != nil {

@@ -227,14 +227,21 @@ func (s *Service) DeleteCryptoAction(ctx context.Context, identityID, actionID s
 // PublicProfile is what anyone may know of an identity by its id: enough
 // to contact it, never its identifier.
 type PublicProfile struct {
-	ID                  string  `json:"id"`
-	DisplayName         string  `json:"display_name"`
-	AvatarURL           *string `json:"avatar_url"`
+	ID          string  `json:"id"`
+	DisplayName string  `json:"display_name"`
+	AvatarURL   *string `json:"avatar_url"`
+	// The address, only when the identity chose to show it (profile
+	// config) and it is proven: "" otherwise, as in Misakey's reference.
+	IdentifierValue     string  `json:"identifier_value"`
+	IdentifierKind      string  `json:"identifier_kind"`
+	Contactable         bool    `json:"contactable"`
 	Pubkey              *string `json:"pubkey"`
 	NonIdentifiedPubkey *string `json:"non_identified_pubkey"`
 }
 
-// Profile returns an identity's public profile.
+// Profile returns an identity's public profile. It is contactable (POST
+// /box-users/{id}/contact can invite it) when its address is proven and
+// it has a key an invitation can be encrypted to.
 func (s *Service) Profile(ctx context.Context, id string) (PublicProfile, error) {
 	if _, err := caller(ctx); err != nil {
 		return PublicProfile{}, err
@@ -243,8 +250,13 @@ func (s *Service) Profile(ctx context.Context, id string) (PublicProfile, error)
 	if err != nil {
 		return PublicProfile{}, err
 	}
-	return PublicProfile{ID: i.ID, DisplayName: i.DisplayName, AvatarURL: nullable(i.AvatarURL),
-		Pubkey: nullable(i.Pubkey), NonIdentifiedPubkey: nullable(i.NonIdentifiedPubkey)}, nil
+	p := PublicProfile{ID: i.ID, DisplayName: i.DisplayName, AvatarURL: nullable(i.AvatarURL),
+		Contactable: i.Verified() && (i.NonIdentifiedPubkey != "" || i.Pubkey != ""),
+		Pubkey:      nullable(i.Pubkey), NonIdentifiedPubkey: nullable(i.NonIdentifiedPubkey)}
+	if i.ShareEmail && i.Verified() {
+		p.IdentifierValue, p.IdentifierKind = i.IdentifierValue, i.IdentifierKind
+	}
+	return p, nil
 }
 
 // Pubkeys returns the public keys of the identity with an identifier, so a

@@ -33,6 +33,8 @@ type Identity struct {
 	// default) and a profile colour ("" for none).
 	Notifications string
 	Color         string
+	// ShareEmail: the identity shows its address on its public profile.
+	ShareEmail bool
 }
 
 // Verified reports whether the identity's identifier is proven.

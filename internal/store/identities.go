@@ -13,7 +13,7 @@ import (
 )
 
 const identityColumns = `id, identifier_value, identifier_kind, display_name, avatar_url,
-	password_hash, pubkey, non_identified_pubkey, created_at, identifier_verified_at, notifications, color`
+	password_hash, pubkey, non_identified_pubkey, created_at, identifier_verified_at, notifications, color, share_email`
 
 // identityColumnsPrefixed are identityColumns of a table aliased i.
 var identityColumnsPrefixed = "i." + strings.ReplaceAll(strings.Join(strings.Fields(identityColumns), " "), ", ", ", i.")
@@ -28,7 +28,7 @@ func scanIdentity(row interface{ Scan(...any) error }, extra ...any) (identity.I
 		verified                   sql.NullInt64
 	)
 	err := row.Scan(append([]any{&i.ID, &i.IdentifierValue, &i.IdentifierKind, &i.DisplayName, &avatar,
-		&i.PasswordHash, &pub, &nonIdentified, &created, &verified, &i.Notifications, &color}, extra...)...)
+		&i.PasswordHash, &pub, &nonIdentified, &created, &verified, &i.Notifications, &color, &i.ShareEmail}, extra...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return i, errs.E(errs.NotFound, "no such identity")
 	}
@@ -52,10 +52,10 @@ func (t *Tx) CreateIdentity(ctx context.Context, i *identity.Identity) error {
 		i.Notifications = identity.DefaultNotifications
 	}
 	_, err := t.q.ExecContext(ctx, `INSERT INTO identities (`+identityColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
 		i.ID, i.IdentifierValue, i.IdentifierKind, i.DisplayName, nullString(i.AvatarURL),
 		i.PasswordHash, nullString(i.Pubkey), nullString(i.NonIdentifiedPubkey), micros(i.CreatedAt), nullTime(i.VerifiedAt),
-		i.Notifications, nullString(i.Color))
+		i.Notifications, nullString(i.Color), i.ShareEmail)
 	if err = t.store.conflict(err, "identifier_value", "an identity with this identifier already exists"); err != nil {
 		return errs.Wrap(err, "create identity")
 	}
@@ -66,6 +66,12 @@ func (t *Tx) CreateIdentity(ctx context.Context, i *identity.Identity) error {
 func (t *Tx) SetPreferences(ctx context.Context, id, notifications, color string) error {
 	_, err := t.q.ExecContext(ctx, `UPDATE identities SET notifications = $2, color = $3 WHERE id = $1`, id, notifications, nullString(color))
 	return errs.Wrap(err, "set preferences")
+}
+
+// SetShareEmail sets whether an identity shows its address on its profile.
+func (t *Tx) SetShareEmail(ctx context.Context, id string, share bool) error {
+	_, err := t.q.ExecContext(ctx, `UPDATE identities SET share_email = $2 WHERE id = $1`, id, share)
+	return errs.Wrap(err, "set profile sharing")
 }
 
 // UpdateProfile sets an identity's display name and avatar URL.

@@ -60,6 +60,8 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	route("POST /identities/{id}/identifier/codes", h.sendIdentifierCode)
 	route("POST /identities/{id}/identifier/verify", h.verifyIdentifier)
 	route("GET /identities/{id}/profile", h.profile)
+	route("GET /identities/{id}/profile/config", h.profileConfig)
+	route("PATCH /identities/{id}/profile/config", h.patchProfileConfig)
 	route("GET /identities/{id}/notifications", h.notifications)
 	route("PUT /identities/{id}/notifications/acknowledgement", h.ackNotifications)
 	route("GET /identities/{id}/crypto/actions", h.cryptoActions("id"))

@@ -126,6 +126,40 @@ func (h *Handler) patchIdentity(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// profileConfig is GET /identities/{id}/profile/config: {"email": bool}.
+func (h *Handler) profileConfig(w http.ResponseWriter, r *http.Request) {
+	id, err := httpx.PathUUID(r, "id")
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	who, err := auth.Me(r.Context(), h.Store, id)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	httpx.JSON(w, http.StatusOK, map[string]bool{"email": who.ShareEmail})
+}
+
+// patchProfileConfig is PATCH /identities/{id}/profile/config {"email"}.
+func (h *Handler) patchProfileConfig(w http.ResponseWriter, r *http.Request) {
+	id, err := httpx.PathUUID(r, "id")
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	var in auth.ProfileConfig
+	if err := httpx.DecodeJSON(w, r, &in); err != nil {
+		fail(w, r, err)
+		return
+	}
+	if err := auth.SetProfileConfig(r.Context(), h.Store, id, in); err != nil {
+		fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
 func (h *Handler) profile(w http.ResponseWriter, r *http.Request) {
 	id, err := httpx.PathUUID(r, "id")
 	if err != nil {
