@@ -208,7 +208,7 @@ func TestAutoInviteAsTheReference(t *testing.T) {
 	var noted bool
 	for _, n := range list(t, bob.do("GET", "/identities/"+bob.id+"/notifications", nil)) {
 		d, _ := n["details"].(map[string]any)
-		if n["type"] == "box.auto_invite" && d["box_id"] == id && d["cryptoaction_id"] == actions[0]["id"] {
+		if n["type"] == "box.auto_invite" && d["box_id"] == id && d["cryptoaction_id"] == actions[0]["id"] && d["owner_org_id"] != nil && d["owner_org_id"] != "" {
 			noted = true
 		}
 	}

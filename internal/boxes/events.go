@@ -320,7 +320,16 @@ func (a *applier) invite(ctx context.Context, inv box.Invitation) error {
 		return err
 	}
 	return notify(ctx, a.tx, guest.ID, "box.auto_invite", map[string]any{"box_id": a.boxID, "box_title": a.state.Title,
-		"cryptoaction_id": act.ID})
+		"owner_org_id": a.ownerOrg(), "cryptoaction_id": act.ID})
+}
+
+// ownerOrg is the box's organisation, the server's own for boxes stored
+// without one.
+func (a *applier) ownerOrg() string {
+	if a.state.OwnerOrgID != "" {
+		return a.state.OwnerOrgID
+	}
+	return a.selfOrg
 }
 
 // kickLostAccess ends the join of every member who no longer has access,
@@ -331,10 +340,7 @@ func (a *applier) kickLostAccess(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	org := a.state.OwnerOrgID
-	if org == "" {
-		org = a.selfOrg
-	}
+	org := a.ownerOrg()
 	for _, m := range box.LostAccess(a.state, members) {
 		content, _ := json.Marshal(map[string]string{"kicker_id": a.who.ID})
 		if _, err := a.append(ctx, m.Identity, box.TypeKick, m.JoinEventID, content); err != nil {
