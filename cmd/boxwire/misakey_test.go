@@ -258,13 +258,13 @@ func TestMembersAddInvitationLinks(t *testing.T) {
 	expect(t, "a share that is not base64", bob.do("POST", "/box-key-shares", map[string]string{"box_id": id, "other_share_hash": third, "share": "not base64!"}), 400, "share", "malformed")
 	expect(t, "no box", bob.do("POST", "/box-key-shares", map[string]string{"other_share_hash": third, "share": ciphertext("s3")}), 400, "box_id", "required")
 	expect(t, "a box id that is not one", bob.do("GET", "/box-key-shares/encrypted-invitation-key-share?box_id=nope", nil), 400, "box_id", "malformed")
-	expect(t, "the third link was never added", bob.do("GET", "/box-key-shares/"+third, nil), 403)
+	expect(t, "the third link was never added", bob.do("GET", "/box-key-shares/"+third, nil), 404, "other_share_hash", "not_found")
 
 	// The admin's rotation replaces every link.
 	rotated := strings.TrimRight(randomKey(), "=")
 	expect(t, "alice rotates", alice.post(t, id, map[string]any{"type": "state.key_share",
 		"extra": map[string]string{"misakey_share": ciphertext("s4"), "other_share_hash": rotated}}), 201)
-	expect(t, "bob's link is gone", bob.do("GET", "/box-key-shares/"+second, nil), 403)
+	expect(t, "bob's link is gone", bob.do("GET", "/box-key-shares/"+second, nil), 404, "other_share_hash", "not_found")
 	r = bob.do("GET", "/box-key-shares/encrypted-invitation-key-share?box_id="+id, nil)
 	if r.status != 200 || strings.TrimSpace(string(r.body)) != "null" {
 		t.Fatalf("after a rotation without one, the invitation share: %d %s", r.status, r.body)
