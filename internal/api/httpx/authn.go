@@ -17,7 +17,7 @@ type Authenticator struct {
 	Cookies bool
 }
 
-// Require answers 401 (or 403 for a missing CSRF token) in the surface's
+// Require answers 401 (or 403 for a missing or wrong CSRF token) in the surface's
 // shape unless the request is authenticated.
 func (a Authenticator) Require(render Renderer, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -59,14 +59,12 @@ func (a Authenticator) caller(r *http.Request) (auth.Caller, error) {
 	if safeMethod(r.Method) {
 		return c, nil
 	}
-	csrf := r.Header.Get("X-CSRF-Token")
-	if csrf == "" {
-		return c, &errs.Error{Code: errs.Forbidden, Where: errs.Headers, Fields: map[string]string{"X-CSRF-Token": errs.Required},
-			Message: "cookie-authenticated requests must send X-CSRF-Token (from GET /csrf)"}
-	}
-	if !a.Auth.CheckCSRF(c, csrf) {
-		return c, &errs.Error{Code: errs.Forbidden, Where: errs.Headers, Fields: map[string]string{"X-CSRF-Token": errs.Invalid_},
-			Message: "the X-CSRF-Token does not match this session"}
+	// As Misakey's reference (echo's CSRF middleware v4.1.16 and its
+	// bubble needle): a missing header and a wrong one are the same
+	// refusal, 403 with details {csrf_token: invalid}, origin not_defined.
+	if !a.Auth.CheckCSRF(c, r.Header.Get("X-CSRF-Token")) {
+		return c, &errs.Error{Code: errs.Forbidden, Where: errs.NotDefined, Fields: map[string]string{"csrf_token": errs.Invalid_},
+			Message: "invalid csrf token: cookie-authenticated requests must send X-CSRF-Token (from GET /csrf)"}
 	}
 	return c, nil
 }
