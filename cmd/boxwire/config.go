@@ -50,6 +50,8 @@ type Config struct {
 	// MaxStreamsPerIdentity bounds one identity's live streams on a node
 	// (WebSockets, SSE and waiting long-polls together).
 	MaxStreamsPerIdentity int
+	// AccessTTL is the access tokens' lifetime; live streams end with it.
+	AccessTTL time.Duration
 	// DebugAddr, if set, serves net/http/pprof there (keep it on loopback).
 	DebugAddr string
 	// MetricsAddr, if set, serves /metrics there and no longer on Addr,
@@ -145,6 +147,7 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.BodyTimeout, "body-timeout", envDuration("BODY_TIMEOUT", 30*time.Second), "how long a request body may take to arrive; slower clients get 408 (env BOXWIRE_BODY_TIMEOUT)")
 	fs.Int64Var(&c.UploadMinRate, "upload-min-rate", envInt("UPLOAD_MIN_RATE", 16384), "bytes a second an upload must average after --body-timeout's grace, or 408 (env BOXWIRE_UPLOAD_MIN_RATE)")
 	fs.IntVar(&c.MaxStreamsPerIdentity, "max-streams-per-identity", int(envInt("MAX_STREAMS_PER_IDENTITY", 32)), "live streams (WebSocket, SSE, long-poll together) one identity may hold open on a node; more get 429 (env BOXWIRE_MAX_STREAMS_PER_IDENTITY)")
+	fs.DurationVar(&c.AccessTTL, "access-ttl", envDuration("ACCESS_TTL", 15*time.Minute), "lifetime of access tokens; live streams end when theirs expires (env BOXWIRE_ACCESS_TTL)")
 	fs.StringVar(&c.DebugAddr, "debug-addr", env("DEBUG_ADDR", ""), "if set, serve Go's pprof profiles on this address, e.g. 127.0.0.1:6060 (env BOXWIRE_DEBUG_ADDR)")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("METRICS_ADDR", ""), "if set, serve /metrics on this address only (e.g. 127.0.0.1:9090), not on --addr (env BOXWIRE_METRICS_ADDR)")
 	fs.Func("ws-origins", "comma-separated browser origins (host patterns) allowed to open WebSockets; same-origin always is (env BOXWIRE_WS_ORIGINS)", func(v string) error {
@@ -209,6 +212,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxStreamsPerIdentity == 0 {
 		c.MaxStreamsPerIdentity = 32
+	}
+	if c.AccessTTL < 0 {
+		return errors.New("--access-ttl must be positive")
 	}
 	if c.BodyTimeout < 0 || c.UploadMinRate < 0 || c.MaxStreamsPerIdentity < 0 {
 		return errors.New("--body-timeout, --upload-min-rate and --max-streams-per-identity must be positive")

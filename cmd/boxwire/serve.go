@@ -112,7 +112,7 @@ func Start(ctx context.Context, cfg Config, logOut io.Writer) (*Server, error) {
 		s.Broker.Close()
 		return nil, err
 	}
-	s.Auth, err = auth.New(ctx, s.Store, auth.Config{Now: cfg.Now})
+	s.Auth, err = auth.New(ctx, s.Store, auth.Config{Now: cfg.Now, AccessTTL: cfg.AccessTTL})
 	if err != nil {
 		s.Store.Close()
 		return nil, err
@@ -135,7 +135,12 @@ func Start(ctx context.Context, cfg Config, logOut io.Writer) (*Server, error) {
 	s.Hub = realtime.NewHub(s.Store, s.Broker)
 	hub.Store(s.Hub)
 	s.Hub.OnError = func(err error) { s.Log.Error("realtime hub: reading the journal failed; retrying", "error", err) }
-	s.Hub.OnEntry = s.Boxes.NoteEntry
+	s.Hub.OnEntry = func(e journal.Entry) {
+		s.Boxes.NoteEntry(e)
+		if id, ok := realtime.Revokes(&e); ok {
+			s.Auth.Forget(id) // a revocation made on another node counts here at once
+		}
+	}
 	s.Boxes.UseHubPosition(s.Hub.Head)
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "boxwire_realtime_streams",
 		Help: "Live streams (WebSockets, SSE, waiting long-polls) on this node."}, func() float64 { return float64(s.Hub.Connections()) }))

@@ -11,6 +11,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"strings"
 	"time"
 
@@ -18,6 +19,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/boxwire/boxwire/internal/errs"
+	"github.com/boxwire/boxwire/internal/journal"
+	"github.com/boxwire/boxwire/internal/realtime"
 	"github.com/boxwire/boxwire/internal/store"
 )
 
@@ -173,8 +176,7 @@ func (a *Service) Refresh(ctx context.Context, refreshToken, app string) (Tokens
 			return unauthorized
 		case h != sess.RefreshHash && sess.PrevRefreshHash != "" && hmac.Equal([]byte(h), []byte(sess.PrevRefreshHash)):
 			reused = true
-			a.sessions.forget(sid)
-			return tx.RevokeSession(ctx, sid)
+			return a.revoke(ctx, tx, sid, sess.IdentityID)
 		case !hmac.Equal([]byte(h), []byte(sess.RefreshHash)), !tx.Now().Before(sess.ExpiresAt):
 			return unauthorized
 		}
@@ -200,9 +202,8 @@ func (a *Service) Refresh(ctx context.Context, refreshToken, app string) (Tokens
 // ignored, as RFC 7009 asks.
 func (a *Service) Revoke(ctx context.Context, token string) error {
 	if c, err := a.parse(token, jwt.WithoutClaimsValidation()); err == nil {
-		a.sessions.forget(c.SessionID)
 		return a.store.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
-			return tx.RevokeSession(ctx, c.SessionID)
+			return a.revoke(ctx, tx, c.SessionID, c.Subject)
 		})
 	}
 	sid, secret, ok := strings.Cut(token, ".")
@@ -220,9 +221,59 @@ func (a *Service) Revoke(ctx context.Context, token string) error {
 		if !hmac.Equal(h, []byte(sess.RefreshHash)) && !hmac.Equal(h, []byte(sess.PrevRefreshHash)) {
 			return nil
 		}
-		a.sessions.forget(sid)
-		return tx.RevokeSession(ctx, sid)
+		return a.revoke(ctx, tx, sid, sess.IdentityID)
 	})
+}
+
+// revoke ends a session and journals it (session.revoked), so that every
+// node ends the session's live streams and forgets it from its cache.
+func (a *Service) revoke(ctx context.Context, tx *store.Tx, sid, identityID string) error {
+	a.sessions.forget(sid)
+	if err := tx.RevokeSession(ctx, sid); err != nil {
+		return err
+	}
+	_, err := tx.Append(ctx, journal.Entry{Scope: journal.IdentityScope(identityID), Type: realtime.SessionRevoked,
+		ActorID: identityID, Payload: revocation(realtime.RevocationPayload{SessionID: sid})})
+	return err
+}
+
+// RevokeSessions ends every session of an identity but except (the one
+// that changed the password; "" for none) and journals it
+// (identity.sessions_revoked): their refresh tokens stop working at once,
+// their access tokens and live streams on every node.
+func RevokeSessions(ctx context.Context, tx *store.Tx, identityID, except string) error {
+	if err := tx.RevokeSessions(ctx, identityID, except); err != nil {
+		return err
+	}
+	_, err := tx.Append(ctx, journal.Entry{Scope: journal.IdentityScope(identityID), Type: realtime.SessionsRevoked,
+		Payload: revocation(realtime.RevocationPayload{Except: except})})
+	return err
+}
+
+// AccessChanged journals that an identity lost access (removed from an
+// organisation or a team): its live streams end on every node, and the
+// client reconnects to see only what it may see now.
+func AccessChanged(ctx context.Context, tx *store.Tx, identityID string) error {
+	_, err := tx.Append(ctx, journal.Entry{Scope: journal.IdentityScope(identityID), Type: realtime.AccessChanged,
+		Payload: json.RawMessage(`{}`)})
+	return err
+}
+
+func revocation(p realtime.RevocationPayload) json.RawMessage {
+	b, _ := json.Marshal(p)
+	return b
+}
+
+// Forget drops what this node's cache knows of an identity's sessions:
+// the next request asks the store. The hub calls it for every revocation
+// it follows, so a session revoked on another node stops at once here too.
+func (a *Service) Forget(identityID string) { a.sessions.forgetIdentity(identityID) }
+
+// Live asks the store, not the cache, whether the caller's session still
+// holds (a stream checks it once it is subscribed).
+func (a *Service) Live(ctx context.Context, c Caller) error {
+	_, err := a.store.SessionIdentity(ctx, c.SessionID, c.Identity.ID, a.cfg.Now())
+	return err
 }
 
 // Authenticate returns the caller an access token stands for. Forged,
@@ -238,14 +289,14 @@ func (a *Service) Authenticate(ctx context.Context, accessToken string) (Caller,
 		a.tokens.put(accessToken, c)
 	}
 	if who, ok := a.sessions.get(c.SessionID, c.Subject, now); ok {
-		return Caller{Identity: who, SessionID: c.SessionID, App: c.App}, nil
+		return Caller{Identity: who, SessionID: c.SessionID, App: c.App, ExpiresAt: c.ExpiresAt.Time}, nil
 	}
 	who, err := a.store.SessionIdentity(ctx, c.SessionID, c.Subject, now)
 	if err != nil {
 		return Caller{}, err
 	}
 	a.sessions.put(c.SessionID, who, now)
-	return Caller{Identity: who, SessionID: c.SessionID, App: c.App}, nil
+	return Caller{Identity: who, SessionID: c.SessionID, App: c.App, ExpiresAt: c.ExpiresAt.Time}, nil
 }
 
 // CSRFToken is the token a cookie-authenticated caller sends back in

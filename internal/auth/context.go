@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"time"
 
 	"github.com/boxwire/boxwire/internal/identity"
 )
@@ -11,6 +12,8 @@ type Caller struct {
 	Identity  identity.Identity
 	SessionID string
 	App       string // the X-Calling-Application the session was opened with
+	// ExpiresAt is when the access token expires: live streams end then.
+	ExpiresAt time.Time
 }
 
 type callerKey struct{}

@@ -70,6 +70,17 @@ func (c *sessionCache) put(sid string, who identity.Identity, now time.Time) {
 
 func (c *sessionCache) forget(sid string) { c.delete(sid) }
 
+// forgetIdentity drops every session of an identity (rare: revocations).
+func (c *sessionCache) forgetIdentity(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for sid, e := range c.m {
+		if e.who.ID == id {
+			delete(c.m, sid)
+		}
+	}
+}
+
 // maxCachedTokens bounds the token cache; past it, it is emptied.
 const maxCachedTokens = 10_000
 

@@ -164,10 +164,42 @@ func (s *Service) changeLogin(ctx context.Context, tx *store.Tx, by messaging.Me
 		return false, err
 	}
 	if userID == by.UserID {
-		return unproven, nil // one's own password: the proof stands
+		// One's own password: the proof stands, and the session that
+		// changed it goes on; every other session ends.
+		c, _ := auth.CallerFrom(ctx)
+		return unproven, auth.RevokeSessions(ctx, tx, userID, c.SessionID)
+	}
+	// Whoever knew the old password is signed out everywhere.
+	if err := auth.RevokeSessions(ctx, tx, userID, ""); err != nil {
+		return false, err
 	}
 	reset, err := auth.ResetByAdmin(ctx, tx, by.OrgID, userID)
 	return unproven || reset, err
+}
+
+// RemoveUser takes a user out of the admin's organisation (DELETE
+// /user/{id}): their teams there, their conversations' assignment, and
+// their live streams (identity.access_changed ends them on every node).
+// The identity itself stays: it may belong to boxes or another
+// organisation. A user of another organisation is not found; an admin
+// cannot remove themselves.
+func (s *Service) RemoveUser(ctx context.Context, id string) error {
+	m, err := s.admin(ctx)
+	if err != nil {
+		return err
+	}
+	if id == m.UserID {
+		return errs.Field(errs.Path, "id", errs.Invalid_, "an admin cannot remove themselves from the organisation")
+	}
+	return s.Store.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+		if _, err := tx.Member(ctx, m.OrgID, id); err != nil {
+			return err
+		}
+		if err := tx.RemoveMember(ctx, m.OrgID, id); err != nil {
+			return err
+		}
+		return auth.AccessChanged(ctx, tx, id)
+	})
 }
 
 // apply validates a change of u's profile made by the admin by.
@@ -283,7 +315,19 @@ func (s *Service) SaveTeam(ctx context.Context, id string, in TeamInput) (messag
 		if id == "" {
 			return tx.CreateTeam(ctx, &t, in.UserIDs, in.APIAccountIDs)
 		}
-		return tx.UpdateTeam(ctx, t, in.UserIDs, in.APIAccountIDs)
+		losing, err := tx.TeamLosers(ctx, id, in.UserIDs, in.APIAccountIDs)
+		if err != nil {
+			return err
+		}
+		if err := tx.UpdateTeam(ctx, t, in.UserIDs, in.APIAccountIDs); err != nil {
+			return err
+		}
+		for _, u := range losing {
+			if err := auth.AccessChanged(ctx, tx, u); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return t, err

@@ -89,11 +89,14 @@ func (h *Hub) deliver(e journal.Entry) error {
 	if h.OnEntry != nil {
 		h.OnEntry(e)
 	}
+	end, ends := endingOf(&e)
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.head = e.Position
 	for s := range h.subs {
-		if s.skip == nil || !s.skip(&e) {
+		if ends && end.hits(s.session) {
+			s.end(&Ended{Reason: end.reason})
+		} else if s.skip == nil || !s.skip(&e) {
 			s.offer(&e)
 		}
 	}
@@ -107,13 +110,15 @@ func (h *Hub) deliver(e journal.Entry) error {
 // goroutine and without blocking, whenever Take has something to say.
 // skip, if set, is asked first (same goroutine, must not block): entries
 // it skips never reach the subscriber.
-func (h *Hub) Subscribe(ctx context.Context, limit int, notify func(), skip func(*journal.Entry) bool) (*Sub, int64, error) {
+// session, if set, is whose stream it is: entries that end the session
+// end the subscriber (see Sub.Ended).
+func (h *Hub) Subscribe(ctx context.Context, limit int, notify func(), skip func(*journal.Entry) bool, session *Session) (*Sub, int64, error) {
 	select {
 	case <-h.ready:
 	case <-ctx.Done():
 		return nil, 0, ctx.Err()
 	}
-	s := &Sub{notify: notify, skip: skip, limit: limit, hub: h}
+	s := &Sub{notify: notify, skip: skip, limit: limit, hub: h, session: session}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.subs[s] = struct{}{}
@@ -138,14 +143,37 @@ func (h *Hub) Connections() int {
 // allocated only while entries wait, so an idle subscriber costs a few
 // words: a node holds tens of thousands of them.
 type Sub struct {
-	notify func()
-	skip   func(*journal.Entry) bool
-	limit  int
-	hub    *Hub
+	notify  func()
+	skip    func(*journal.Entry) bool
+	limit   int
+	hub     *Hub
+	session *Session
 
 	mu      sync.Mutex
 	queue   []*journal.Entry
-	dropped bool // the queue overflowed: the reader was too slow
+	dropped bool   // the queue overflowed: the reader was too slow
+	ended   *Ended // the session no longer allows the stream
+}
+
+// end ends the subscriber for good: what waits is dropped, and Ended
+// reports why from now on.
+func (s *Sub) end(why *Ended) {
+	s.mu.Lock()
+	if s.ended == nil {
+		s.ended, s.queue = why, nil
+	}
+	s.mu.Unlock()
+	s.notify()
+}
+
+// Ended is why the subscriber's session ended its stream, or nil.
+func (s *Sub) Ended() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ended == nil {
+		return nil
+	}
+	return s.ended
 }
 
 // offer never blocks the hub: a full queue drops the subscriber, whose
@@ -153,7 +181,7 @@ type Sub struct {
 func (s *Sub) offer(e *journal.Entry) {
 	s.mu.Lock()
 	switch {
-	case s.dropped:
+	case s.dropped, s.ended != nil:
 	case len(s.queue) >= s.limit:
 		s.dropped, s.queue = true, nil
 	default:

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/boxwire/boxwire/internal/errs"
 	"github.com/boxwire/boxwire/internal/journal"
 )
 
@@ -82,12 +83,17 @@ type Stream struct {
 	// end of a long-poll's hold.
 	Idle      func() error
 	IdleEvery time.Duration
+	// Session, if set, is whose stream it is: the stream ends with an
+	// *Ended error when the session is revoked, its identity's password
+	// changes or access is taken away, or the access token expires.
+	Session *Session
 }
 
 // Run sends, in position order and each once, every frame the viewer may
 // see after position since (a negative since means "from now"): first
 // what the database holds up to the hub's position, then live entries.
-// It returns when ctx ends, send or Idle fails, or the client is too slow.
+// It returns when ctx ends, send or Idle fails, the client is too slow,
+// or the session ends (*Ended).
 func (st *Stream) Run(ctx context.Context, since int64, send func(Frame) error) error {
 	wake := make(chan struct{}, 1)
 	f, err := st.Follow(ctx, since, func() {
@@ -134,6 +140,7 @@ type Follower struct {
 	head     int64 // the hub's position at Follow: the replay ends there
 	last     int64
 	replayed bool
+	expiry   *time.Timer // ends the stream when the access token expires
 }
 
 // Follow subscribes from position since (negative: from now). wake must
@@ -150,7 +157,7 @@ func (st *Stream) Follow(ctx context.Context, since int64, wake func()) (*Follow
 	if sk, ok := st.Viewer.(Skipper); ok {
 		skip = sk.Skips
 	}
-	sub, head, err := st.Hub.Subscribe(ctx, size, wake, skip)
+	sub, head, err := st.Hub.Subscribe(ctx, size, wake, skip, st.Session)
 	if err != nil {
 		return nil, err
 	}
@@ -158,13 +165,46 @@ func (st *Stream) Follow(ctx context.Context, since int64, wake func()) (*Follow
 	if since < 0 {
 		f.last, f.replayed = head, true
 	}
+	if err := f.watchSession(ctx); err != nil {
+		sub.Close()
+		return nil, err
+	}
 	return f, nil
+}
+
+// watchSession arms the expiry timer and checks, now that the hub
+// delivers to the subscriber, that the session was not revoked before.
+func (f *Follower) watchSession(ctx context.Context) error {
+	s := f.st.Session
+	if s == nil {
+		return nil
+	}
+	if !s.Expires.IsZero() {
+		f.expiry = time.AfterFunc(time.Until(s.Expires), func() {
+			f.sub.end(&Ended{Reason: "the access token expired; refresh it and reconnect"})
+		})
+	}
+	if s.Check == nil {
+		return nil
+	}
+	err := s.Check(ctx)
+	if errs.CodeOf(err) == errs.Unauthorized {
+		f.sub.end(&Ended{Reason: "the session has ended; sign in again"})
+		return nil
+	}
+	if err != nil && f.expiry != nil {
+		f.expiry.Stop()
+	}
+	return err
 }
 
 // Drain sends what is due, in position order and each once: the replay
 // on the first call, then the entries waiting. ErrTooSlow means the
-// client fell too far behind.
+// client fell too far behind; an *Ended, that its session ended.
 func (f *Follower) Drain(ctx context.Context, send func(Frame) error) error {
+	if err := f.sub.Ended(); err != nil {
+		return err
+	}
 	if !f.replayed {
 		last, err := f.st.replay(ctx, f.last, f.head, send)
 		f.last = last
@@ -172,6 +212,9 @@ func (f *Follower) Drain(ctx context.Context, send func(Frame) error) error {
 			return err
 		}
 		f.replayed = true
+	}
+	if err := f.sub.Ended(); err != nil {
+		return err
 	}
 	entries, dropped := f.sub.Take()
 	if dropped {
@@ -190,7 +233,12 @@ func (f *Follower) Drain(ctx context.Context, send func(Frame) error) error {
 }
 
 // Close unsubscribes.
-func (f *Follower) Close() { f.sub.Close() }
+func (f *Follower) Close() {
+	if f.expiry != nil {
+		f.expiry.Stop()
+	}
+	f.sub.Close()
+}
 
 // replay sends what lies between since and head from the database.
 func (st *Stream) replay(ctx context.Context, since, head int64, send func(Frame) error) (int64, error) {

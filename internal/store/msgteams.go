@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"slices"
 
 	"github.com/google/uuid"
 
@@ -31,6 +32,48 @@ func (t *Tx) UpdateTeam(ctx context.Context, tm messaging.Team, userIDs, account
 		return errs.Wrap(err, "update team")
 	}
 	return t.setTeamLinks(ctx, tm.TeamID, userIDs, accountIDs)
+}
+
+// TeamLosers lists the team's users who lose access when its users
+// become userIDs and its accounts accountIDs (nil leaves either as it
+// is): the users taken out, and every remaining user if an account is.
+func (t *Tx) TeamLosers(ctx context.Context, teamID string, userIDs, accountIDs []string) ([]string, error) {
+	users, err := column(ctx, t.q, `SELECT identity_id FROM team_users WHERE team_id = $1 ORDER BY identity_id`, teamID)
+	if err != nil {
+		return nil, err
+	}
+	var accounts []string
+	if accountIDs != nil {
+		if accounts, err = column(ctx, t.q, `SELECT api_account_id FROM team_accounts WHERE team_id = $1`, teamID); err != nil {
+			return nil, err
+		}
+	}
+	accountLost := false
+	for _, a := range accounts {
+		accountLost = accountLost || !slices.Contains(accountIDs, a)
+	}
+	var out []string
+	for _, u := range users {
+		if accountLost || (userIDs != nil && !slices.Contains(userIDs, u)) {
+			out = append(out, u)
+		}
+	}
+	return out, nil
+}
+
+// RemoveMember takes a user out of an organisation: its membership, its
+// teams there, and the organisation's conversations assigned to it.
+func (t *Tx) RemoveMember(ctx context.Context, orgID, userID string) error {
+	for _, q := range []string{
+		`DELETE FROM team_users WHERE identity_id = $2 AND team_id IN (SELECT id FROM teams WHERE org_id = $1)`,
+		`UPDATE conversations SET user_id = NULL WHERE org_id = $1 AND user_id = $2`,
+		`DELETE FROM org_members WHERE org_id = $1 AND identity_id = $2`,
+	} {
+		if _, err := t.q.ExecContext(ctx, q, orgID, userID); err != nil {
+			return errs.Wrap(err, "remove member")
+		}
+	}
+	return nil
 }
 
 // TeamNames reads a team's name and description in the transaction.

@@ -67,6 +67,14 @@ func (t *Tx) RevokeSession(ctx context.Context, id string) error {
 	return errs.Wrap(err, "revoke session")
 }
 
+// RevokeSessions ends every live session of an identity but except ("":
+// none).
+func (t *Tx) RevokeSessions(ctx context.Context, identityID, except string) error {
+	_, err := t.q.ExecContext(ctx, `UPDATE sessions SET revoked_at = $3 WHERE identity_id = $1 AND id <> $2
+		AND revoked_at IS NULL`, identityID, except, micros(t.now))
+	return errs.Wrap(err, "revoke sessions")
+}
+
 // SessionIdentity returns the identity of a live session: not revoked, not
 // expired, and belonging to identityID. Anything else is Unauthorized.
 func (s *Store) SessionIdentity(ctx context.Context, sessionID, identityID string, now time.Time) (identity.Identity, error) {

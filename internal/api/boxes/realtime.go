@@ -70,6 +70,10 @@ func (l Realtime) writeTimeout() time.Duration {
 const (
 	wsTooSlow  ws.StatusCode = 1013               // try again later: reconnect with ?since=<last position>
 	wsGoingOff               = ws.StatusGoingAway // 1001: the server is stopping
+	// wsSessionEnded: the session was revoked, its password changed, its
+	// access was taken away or its access token expired. The reason says
+	// which; the client signs in (or refreshes its token) and reconnects.
+	wsSessionEnded ws.StatusCode = 4401
 )
 
 // MaxInboundFrame bounds what a client may send on the WebSocket; the
@@ -140,7 +144,8 @@ func (h *Handler) ws(w http.ResponseWriter, r *http.Request) {
 	// here: the connection goes on without one of its own (see wsConn).
 	// Only the request's logger outlives the request.
 	ctx := logctx.With(context.Background(), httpx.Log(r.Context()))
-	st := &realtime.Stream{Hub: h.Live.Hub, Viewer: h.Live.Viewer(who), QueueSize: h.Live.QueueSize}
+	st := &realtime.Stream{Hub: h.Live.Hub, Viewer: h.Live.Viewer(who), QueueSize: h.Live.QueueSize,
+		Session: httpx.LiveSession(r.Context(), h.Auth)}
 	caller, _ := auth.CallerFrom(r.Context())
 	ackCtx := auth.WithCaller(ctx, caller)
 	ack := func(boxID string) {
@@ -218,7 +223,7 @@ func (h *Handler) sse(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	defer context.AfterFunc(h.Live.Shutdown, cancel)()
 	st := realtime.Stream{Hub: h.Live.Hub, Viewer: h.Live.Viewer(who), QueueSize: h.Live.QueueSize, IdleEvery: 15 * time.Second,
-		Idle: func() error { return write(": heartbeat\n\n") }}
+		Idle: func() error { return write(": heartbeat\n\n") }, Session: httpx.LiveSession(r.Context(), h.Auth)}
 	err = st.Run(ctx, since, func(f realtime.Frame) error {
 		b, err := f.JSON()
 		if err != nil {
@@ -226,6 +231,14 @@ func (h *Handler) sse(w http.ResponseWriter, r *http.Request) {
 		}
 		return write("id: %d\ndata: %s\n\n", f.Position, b)
 	})
+	var ended *realtime.Ended
+	if errors.As(err, &ended) {
+		// The session no longer allows the stream: an error event with
+		// the surface's 401 body, and no retry (EventSource would
+		// reconnect with the same token).
+		write("event: error\ndata: %s\n\n", httpx.EndedBody(r.Context(), fail, err))
+		return
+	}
 	if errors.Is(err, realtime.ErrTooSlow) || h.Live.Shutdown.Err() != nil {
 		write("retry: 1000\n\n") // the client reconnects with Last-Event-ID
 	}

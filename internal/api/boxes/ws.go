@@ -236,7 +236,10 @@ func (c *wsConn) do(w wsWork) (code ws.StatusCode, reason string, end bool) {
 	}
 	if w&wsEntries != 0 {
 		err := c.follower.Drain(c.ctx, c.send)
+		var ended *realtime.Ended
 		switch {
+		case errors.As(err, &ended):
+			return wsSessionEnded, ended.Reason, true
 		case errors.Is(err, realtime.ErrTooSlow), errors.Is(err, os.ErrDeadlineExceeded):
 			// Its queue overflowed or a write stalled: the client does not
 			// keep up. The close frame reaches it if its socket has room.

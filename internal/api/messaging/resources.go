@@ -78,6 +78,17 @@ func (h *Handler) registerResources(route func(string, http.HandlerFunc)) {
 	route("GET /user/{id}", getOf(b.User))
 	route("POST /user", createOf(b.CreateUser))
 	route("PUT /user/{id}", updateOf(b.UpdateUser))
+	route("DELETE /user/{id}", func(w http.ResponseWriter, r *http.Request) {
+		id, err := httpx.PathUUID(r, "id")
+		if err == nil {
+			err = b.RemoveUser(r.Context(), id)
+		}
+		if err != nil {
+			httpx.Problem(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
 }
 
 // respond renders a service call's result with status, or its error.

@@ -202,9 +202,13 @@ func (h *Handler) longPoll(w http.ResponseWriter, r *http.Request) {
 		hold = 50 * time.Second // never wait without end: the SDK has no timeout of its own
 	}
 	st := realtime.Stream{Hub: h.Hub, Viewer: h.viewer(r, p), IdleEvery: hold,
-		Idle: func() error { return errReconnect }}
+		Idle: func() error { return errReconnect }, Session: httpx.LiveSession(r.Context(), h.Auth)}
 	err = st.Run(ctx, p.position, func(realtime.Frame) error { return errNewChange })
+	var ended *realtime.Ended
 	switch {
+	case errors.As(err, &ended):
+		// The session no longer allows the wait: the surface's 401.
+		httpx.Box(w, r, errs.E(errs.Unauthorized, "%s", ended.Reason))
 	case errors.Is(err, errNewChange):
 		httpx.JSON(w, http.StatusOK, map[string]string{"message": "new_change"})
 	case errors.Is(err, errReconnect), errors.Is(err, realtime.ErrTooSlow), h.Shutdown.Err() != nil:
