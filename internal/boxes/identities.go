@@ -149,6 +149,9 @@ func (s *Service) Notifications(ctx context.Context, identityID string, p Page) 
 	if _, err := self(ctx, identityID); err != nil {
 		return nil, err
 	}
+	if err := p.capped(); err != nil {
+		return nil, err
+	}
 	return s.Store.Notifications(ctx, identityID, p.Offset, p.Limit)
 }
 
@@ -183,17 +186,17 @@ func (s *Service) AckNotifications(ctx context.Context, identityID string, ids [
 	})
 }
 
-// CryptoActions lists the caller's pending crypto actions; none while
-// the caller's address is unproven.
-func (s *Service) CryptoActions(ctx context.Context, identityID string) ([]store.CryptoAction, error) {
+// EachCryptoAction calls fn for the caller's pending crypto actions,
+// oldest first; none while the caller's address is unproven.
+func (s *Service) EachCryptoAction(ctx context.Context, identityID string, fn func(store.CryptoAction) error) error {
 	who, err := self(ctx, identityID)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if !who.Verified() {
-		return []store.CryptoAction{}, nil
+		return nil
 	}
-	return s.Store.CryptoActions(ctx, identityID)
+	return s.Store.EachCryptoAction(ctx, identityID, fn)
 }
 
 // CryptoAction reads one of the caller's pending crypto actions; like the

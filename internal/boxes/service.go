@@ -188,10 +188,26 @@ func (s *Service) GetBox(ctx context.Context, id string) (BoxView, error) {
 // Page is an offset and a limit, validated by the caller.
 type Page struct{ Offset, Limit int }
 
+// MaxLimit is the largest page of the lists that are read whole before
+// they are answered (joined boxes, notifications): a larger limit is
+// refused with a 400 naming limit, so no request holds more.
+const MaxLimit = 100
+
+// capped refuses a page larger than MaxLimit.
+func (p Page) capped() error {
+	if p.Limit > MaxLimit {
+		return errs.Field(errs.Query, "limit", errs.Invalid_, "limit must be at most %d", MaxLimit)
+	}
+	return nil
+}
+
 // JoinedBoxes lists the caller's boxes, newest activity first.
 func (s *Service) JoinedBoxes(ctx context.Context, p Page) ([]BoxView, error) {
 	who, err := caller(ctx)
 	if err != nil {
+		return nil, err
+	}
+	if err := p.capped(); err != nil {
 		return nil, err
 	}
 	rows, err := s.Store.JoinedBoxes(ctx, who.ID, p.Offset, p.Limit)
@@ -270,37 +286,31 @@ func (s *Service) removeBlobs(ctx context.Context, ids []string) {
 	}
 }
 
-// Members lists the box's admin and joined members.
-func (s *Service) Members(ctx context.Context, id string) ([]IdentityView, error) {
+// EachMember calls fn for the box's admin and joined members, by display
+// name, a chunk of rows at a time (no list is held whole).
+func (s *Service) EachMember(ctx context.Context, id string, fn func(IdentityView) error) error {
 	st, who, err := s.readable(ctx, id)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	ids, err := s.Store.MemberIdentities(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]IdentityView, 0, len(ids))
-	for _, i := range ids {
-		out = append(out, identityView(i, who.ID, st.CreatorID))
-	}
-	return out, nil
+	return s.Store.EachMemberIdentity(ctx, id, func(i identity.Identity) error {
+		return fn(identityView(i, who.ID, st.CreatorID))
+	})
 }
 
-// Accesses lists the active access.add events, newest first (admin only).
-func (s *Service) Accesses(ctx context.Context, id string) ([]EventView, error) {
+// EachAccess calls fn for the active access.add events, newest first
+// (admin only).
+func (s *Service) EachAccess(ctx context.Context, id string, fn func(EventView) error) error {
 	st, who, err := s.visible(ctx, id)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if !st.IsAdmin(who.ID) {
-		return nil, errs.E(errs.Forbidden, "only the box's admin may list its accesses")
+		return errs.E(errs.Forbidden, "only the box's admin may list its accesses")
 	}
-	events, err := s.Store.AccessEvents(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	return views(events, who.ID, st.CreatorID), nil
+	return s.Store.EachAccessEvent(ctx, id, func(e store.Event) error {
+		return fn(EventViewOf(e, who.ID, st.CreatorID))
+	})
 }
 
 func views(events []store.Event, viewerID, creatorID string) []EventView {
@@ -311,17 +321,16 @@ func views(events []store.Event, viewerID, creatorID string) []EventView {
 	return out
 }
 
-// ListEvents lists a box's events (or only its file events), oldest first.
-func (s *Service) ListEvents(ctx context.Context, id string, filesOnly bool, p Page) ([]EventView, error) {
+// EachEvent calls fn for a box's events (or only its file events), oldest
+// first, reading them a chunk at a time: a box of any size is listed in
+// bounded memory, so the list needs no page limit (seed 000).
+func (s *Service) EachEvent(ctx context.Context, id string, filesOnly bool, p Page, fn func(EventView) error) error {
 	st, who, err := s.readable(ctx, id)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	events, err := s.Store.ListBoxEvents(ctx, id, store.EventFilter{FilesOnly: filesOnly, Offset: p.Offset, Limit: p.Limit})
-	if err != nil {
-		return nil, err
-	}
-	return views(events, who.ID, st.CreatorID), nil
+	return s.Store.EachBoxEvent(ctx, id, store.EventFilter{FilesOnly: filesOnly, Offset: p.Offset, Limit: p.Limit},
+		func(e store.Event) error { return fn(EventViewOf(e, who.ID, st.CreatorID)) })
 }
 
 // CountEvents counts what ListEvents lists.

@@ -237,13 +237,6 @@ func (s *Store) CountBoxEvents(ctx context.Context, boxID string, f EventFilter)
 	return n, errs.Wrap(err, "count events")
 }
 
-// AccessEvents lists the access.add events of a box's active rules,
-// newest first as Misakey's reference lists them.
-func (s *Store) AccessEvents(ctx context.Context, boxID string) ([]Event, error) {
-	return scanEvents(s.rq.QueryContext(ctx, `SELECT `+eventColumns+eventFrom+` JOIN box_accesses a ON a.event_id = e.id
-		WHERE a.box_id = $1 ORDER BY e.position DESC`, boxID))
-}
-
 // AddAccess and RemoveAccess maintain a box's active access rules.
 func (t *Tx) AddAccess(ctx context.Context, boxID string, a box.Access) error {
 	t.boxChanged(boxID)
@@ -311,26 +304,6 @@ func (t *Tx) Members(ctx context.Context, boxID string) (map[string]box.Member, 
 			return nil, err
 		}
 		out[m.Identity.ID] = m
-	}
-	return out, errs.Wrap(rows.Err(), "list members")
-}
-
-// MemberIdentities lists a box's creator and joined members.
-func (s *Store) MemberIdentities(ctx context.Context, boxID string) ([]identity.Identity, error) {
-	rows, err := s.rq.QueryContext(ctx, `SELECT `+identityColumnsPrefixed+` FROM identities i WHERE i.id IN (
-		SELECT creator_id FROM boxes WHERE id = $1 UNION SELECT identity_id FROM box_members WHERE box_id = $1)
-		ORDER BY i.display_name, i.id`, boxID)
-	if err != nil {
-		return nil, errs.Wrap(err, "list members")
-	}
-	defer rows.Close()
-	var out []identity.Identity
-	for rows.Next() {
-		i, err := scanIdentity(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, i)
 	}
 	return out, errs.Wrap(rows.Err(), "list members")
 }

@@ -201,27 +201,6 @@ func (t *Tx) InsertCryptoAction(ctx context.Context, identityID string, a *Crypt
 	return errs.Wrap(err, "insert crypto action")
 }
 
-// CryptoActions lists an identity's pending crypto actions, oldest first.
-func (s *Store) CryptoActions(ctx context.Context, identityID string) ([]CryptoAction, error) {
-	rows, err := s.rq.QueryContext(ctx, `SELECT id, type, box_id, sender_id, encryption_public_key, encrypted, created_at
-		FROM crypto_actions WHERE identity_id = $1 ORDER BY created_at, id`, identityID)
-	if err != nil {
-		return nil, errs.Wrap(err, "list crypto actions")
-	}
-	defer rows.Close()
-	out := []CryptoAction{}
-	for rows.Next() {
-		var a CryptoAction
-		var created int64
-		if err := rows.Scan(&a.ID, &a.Type, &a.BoxID, &a.SenderID, &a.EncryptionPublicKey, &a.Encrypted, &created); err != nil {
-			return nil, errs.Wrap(err, "scan crypto action")
-		}
-		a.CreatedAt = fromMicros(created)
-		out = append(out, a)
-	}
-	return out, errs.Wrap(rows.Err(), "list crypto actions")
-}
-
 // CryptoAction reads one of an identity's crypto actions.
 func (s *Store) CryptoAction(ctx context.Context, identityID, id string) (CryptoAction, error) {
 	var (

@@ -86,12 +86,9 @@ func (h *Handler) members(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, err)
 		return
 	}
-	list, err := h.Boxes.Members(r.Context(), id)
-	if err != nil {
-		fail(w, r, err)
-		return
-	}
-	httpx.JSON(w, http.StatusOK, list)
+	a := httpx.NewJSONArray(w)
+	err = h.Boxes.EachMember(r.Context(), id, func(v boxes.IdentityView) error { return a.Add(v) })
+	a.Finish(r, err, fail)
 }
 
 func (h *Handler) accesses(w http.ResponseWriter, r *http.Request) {
@@ -100,12 +97,9 @@ func (h *Handler) accesses(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, err)
 		return
 	}
-	list, err := h.Boxes.Accesses(r.Context(), id)
-	if err != nil {
-		fail(w, r, err)
-		return
-	}
-	httpx.JSON(w, http.StatusOK, list)
+	a := httpx.NewJSONArray(w)
+	err = h.Boxes.EachAccess(r.Context(), id, func(v boxes.EventView) error { return a.Add(v) })
+	a.Finish(r, err, fail)
 }
 
 func (h *Handler) postEvent(w http.ResponseWriter, r *http.Request) {
@@ -150,7 +144,7 @@ func (h *Handler) postBatch(w http.ResponseWriter, r *http.Request) {
 }
 
 // listEvents is GET (and HEAD) /boxes/{id}/events and /files: oldest
-// first, no limit unless asked.
+// first, no limit unless asked, streamed as the rows are read.
 func (h *Handler) listEvents(filesOnly bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		id, err := httpx.PathUUID(r, "id")
@@ -172,12 +166,9 @@ func (h *Handler) listEvents(filesOnly bool) http.HandlerFunc {
 			fail(w, r, err)
 			return
 		}
-		list, err := h.Boxes.ListEvents(r.Context(), id, filesOnly, p)
-		if err != nil {
-			fail(w, r, err)
-			return
-		}
-		httpx.JSON(w, http.StatusOK, list)
+		a := httpx.NewJSONArray(w)
+		err = h.Boxes.EachEvent(r.Context(), id, filesOnly, p, func(v boxes.EventView) error { return a.Add(v) })
+		a.Finish(r, err, fail)
 	}
 }
 

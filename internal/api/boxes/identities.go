@@ -9,6 +9,7 @@ import (
 	"github.com/boxwire/boxwire/internal/boxes"
 	"github.com/boxwire/boxwire/internal/errs"
 	"github.com/boxwire/boxwire/internal/identity"
+	"github.com/boxwire/boxwire/internal/store"
 )
 
 // identityView is Misakey's identity shape; identifier fields are filled
@@ -242,12 +243,9 @@ func (h *Handler) cryptoActions(idName string) http.HandlerFunc {
 			fail(w, r, err)
 			return
 		}
-		list, err := h.Boxes.CryptoActions(r.Context(), id)
-		if err != nil {
-			fail(w, r, err)
-			return
-		}
-		httpx.JSON(w, http.StatusOK, list)
+		a := httpx.NewJSONArray(w)
+		err = h.Boxes.EachCryptoAction(r.Context(), id, func(v store.CryptoAction) error { return a.Add(v) })
+		a.Finish(r, err, fail)
 	}
 }
 

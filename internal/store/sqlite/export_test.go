@@ -17,7 +17,7 @@ func OpenUpTo(tb testing.TB, path, version string) *store.Store {
 		tb.Fatal(err)
 	}
 	write.SetMaxOpenConns(1)
-	read, err := sql.Open("sqlite", "file:"+path+"?"+pragmas)
+	read, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+readerPragmas)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -60,17 +60,26 @@ func (dialect) IsUniqueViolation(err error) bool {
 // commit, which group commit amortises; busy_timeout lets a second process
 // (boxwire user add) wait for the write lock instead of failing;
 // temp_store(MEMORY) keeps the savepoint sub-journal of each write out of
-// temporary files; cache_size(-65536) is 64 MiB of page cache.
+// temporary files. The page cache is set per pool (writerPragmas,
+// readerPragmas).
 const pragmas = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)" +
-	"&_pragma=temp_store(MEMORY)&_pragma=cache_size(-65536)"
+	"&_pragma=temp_store(MEMORY)"
 
 // The writer commits with synchronous(NORMAL): the commit reaches the OS,
 // and the store's syncer fsyncs the WAL before any writer is answered
 // (see syncWAL), so the next batch runs while the disk works. It does not
 // checkpoint (wal_autocheckpoint(0)): checkpoints run from a reader
 // connection in the background, off the commit path; SQLite fsyncs the
-// WAL before each checkpoint.
-const writerPragmas = "&_txlock=immediate&_pragma=synchronous(NORMAL)&_pragma=wal_autocheckpoint(0)"
+// WAL before each checkpoint. Its cache_size(-65536) is 64 MiB of page
+// cache: the one writer keeps the hot pages of every box it appends to.
+const writerPragmas = "&_txlock=immediate&_pragma=synchronous(NORMAL)&_pragma=wal_autocheckpoint(0)" +
+	"&_pragma=cache_size(-65536)"
+
+// Readers get 2 MiB of page cache each instead of the writer's 64 MiB:
+// eight readers listing a large box at once
+// would otherwise grow to 512 MiB of cache. The OS page cache keeps the
+// file warm; a reader's own cache only spares it the copy.
+const readerPragmas = "&_pragma=cache_size(-2048)"
 
 // Open opens (creating if needed) the database file at path.
 func Open(ctx context.Context, path string, opts store.Options) (*store.Store, error) {
@@ -90,7 +99,7 @@ func Open(ctx context.Context, path string, opts store.Options) (*store.Store, e
 		return nil, err
 	}
 	write.SetMaxOpenConns(1)
-	read, err := sql.Open("sqlite", "file:"+abs+"?"+pragmas)
+	read, err := sql.Open("sqlite", "file:"+abs+"?"+pragmas+readerPragmas)
 	if err != nil {
 		write.Close()
 		return nil, err
