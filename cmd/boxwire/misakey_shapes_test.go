@@ -348,7 +348,7 @@ func TestMisakeySelfOrgID(t *testing.T) {
 			t.Fatalf("box.settings frame %s, want owner_org_id %s", f.Object, org)
 		}
 	}
-	expect(t, "alice deletes the box", alice.do("DELETE", "/boxes/"+id, nil), 204)
+	expect(t, "alice deletes the box", alice.do("DELETE", "/boxes/"+id, map[string]string{"user_confirmation": "delete"}), 204)
 	frames = col.waitFor(t, "the box.delete frame", func(fs []frame) bool { return hasType(fs, "box.delete") })
 	for _, f := range frames {
 		if f.Type == "box.delete" {
