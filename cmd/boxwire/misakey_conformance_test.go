@@ -6,6 +6,7 @@ import (
 	"mime/multipart"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coder/websocket"
 	"github.com/coder/websocket/wsjson"
@@ -301,9 +302,9 @@ func TestMisakeyConformance(t *testing.T) {
 
 	// Contact (box_user_contact.go).
 	contact := map[string]any{
-		"identity_id": bob.id,
-		"box":         map[string]string{"title": "Alice and Bob", "public_key": randomKey()},
-		"key_share":   map[string]string{"other_share_hash": "Q29udGFjdEhhc2g", "misakey_share": ciphertext("contact share"), "encrypted_invitation_key_share": ciphertext("contact invitation")},
+		"identity_id":     bob.id,
+		"box":             map[string]string{"title": "Alice and Bob", "public_key": randomKey()},
+		"key_share":       map[string]string{"other_share_hash": "Q29udGFjdEhhc2g", "misakey_share": ciphertext("contact share"), "encrypted_invitation_key_share": ciphertext("contact invitation")},
 		"invitation_data": map[string]string{bobOpenKey: ciphertext("contact box key")},
 	}
 	refused(t, "contact through another identity", alice.call("POST", "/box-users/"+bob.id+"/contact", contact), 403, "forbidden", map[string]string{})
@@ -332,6 +333,7 @@ func TestMisakeyConformance(t *testing.T) {
 			frames.add(f)
 		}
 	}()
+	waitFor(t, 5*time.Second, "the socket registered", func() bool { return ts.Hub.Connections() >= 1 })
 	expect(t, "bob posts", bob.call("POST", "/boxes/"+id+"/events", text("are you there?")), 201)
 	frames.waitFor(t, "event.new with owner_org_id", func(fs []frame) bool {
 		for _, f := range fs {
@@ -344,7 +346,7 @@ func TestMisakeyConformance(t *testing.T) {
 	if err := wsjson.Write(context.Background(), conn, map[string]any{"type": "ack", "object": map[string]string{"sender_id": alice.id, "box_id": id}}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10e9, "the ack frame to reset the count", func() bool {
+	waitFor(t, 10*time.Second, "the ack frame to reset the count", func() bool {
 		return alice.call("GET", "/boxes/"+id, nil).json(t)["events_count"] == float64(0)
 	})
 
