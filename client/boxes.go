@@ -119,9 +119,10 @@ func (c *Client) CountJoinedBoxes(ctx context.Context) (int, error) {
 	return c.count(ctx, "/boxes/joined")
 }
 
-// DeleteBox deletes a box (admin only).
+// DeleteBox deletes a box (admin only), sending the confirmation the
+// server asks for, as Misakey's reference does.
 func (c *Client) DeleteBox(ctx context.Context, id string) error {
-	_, err := c.do(ctx, "DELETE", "/boxes/"+id, nil, nil)
+	_, err := c.do(ctx, "DELETE", "/boxes/"+id, map[string]string{"user_confirmation": "delete"}, nil)
 	return err
 }
 
@@ -279,9 +280,10 @@ func (c *Client) PublicBox(ctx context.Context, boxID, otherShareHash string) (P
 	return p, err
 }
 
-// AckNewEvents resets the caller's unread count of a box.
-func (c *Client) AckNewEvents(ctx context.Context, boxID string) error {
-	_, err := c.do(ctx, "PUT", "/boxes/"+boxID+"/new-events-count/ack", nil, nil)
+// AckNewEvents resets the unread count of a box for identityID, which must
+// be the caller's own identity.
+func (c *Client) AckNewEvents(ctx context.Context, identityID, boxID string) error {
+	_, err := c.do(ctx, "PUT", "/boxes/"+boxID+"/new-events-count/ack", map[string]string{"identity_id": identityID}, nil)
 	return err
 }
 

@@ -271,7 +271,7 @@ func boxRead(ctx context.Context, p *profile, a boxArgs, stdout, stderr io.Write
 		}
 		fmt.Fprintf(stdout, "%s %s: %s\n", e.ServerEventCreatedAt.Local().Format("2006-01-02 15:04"), e.Sender.DisplayName, line)
 	}
-	return c.AckNewEvents(ctx, pos[0])
+	return c.AckNewEvents(ctx, p.IdentityID, pos[0])
 }
 
 // describe renders one event as a line of the conversation.

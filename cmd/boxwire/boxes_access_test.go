@@ -50,7 +50,7 @@ func TestNoEndpointLeaksABox(t *testing.T) {
 		case "closed":
 			expect(t, "close", admin.post(t, id, map[string]any{"type": "state.lifecycle", "content": map[string]string{"state": "closed"}}), 201)
 		case "deleted":
-			expect(t, "delete", admin.do("DELETE", "/boxes/"+id, nil), 204)
+			expect(t, "delete", admin.do("DELETE", "/boxes/"+id, map[string]string{"user_confirmation": "delete"}), 204)
 		}
 		return boxCase{id: id, title: title, file: file, hash: hash}
 	}
@@ -87,13 +87,13 @@ func TestNoEndpointLeaksABox(t *testing.T) {
 			{"post", "POST", "/boxes/" + b.id + "/events", text("x"), visible},
 			{"join", "POST", "/boxes/" + b.id + "/events", map[string]any{"type": "member.join", "referrer_id": b.file}, visible}, // refused by a rule: the walk must change nothing
 			{"batch", "POST", "/boxes/" + b.id + "/batch-events", map[string]any{"batch_type": "accesses", "events": []any{accessAdd("identifier", "z@example.com")}}, visible},
-			{"ack", "PUT", "/boxes/" + b.id + "/new-events-count/ack", nil, readable},
+			{"ack", "PUT", "/boxes/" + b.id + "/new-events-count/ack", map[string]string{"identity_id": u.id}, readable},
 			{"get settings", "GET", "/box-users/" + u.id + "/boxes/" + b.id + "/settings", nil, visible},
 			{"put settings", "PUT", "/box-users/" + u.id + "/boxes/" + b.id + "/settings", map[string]bool{"muted": true}, visible},
 			{"public info", "GET", "/boxes/" + b.id + "/public?other_share_hash=" + b.hash, nil, func(who, state string) bool { return state == "open" || (state == "closed" && who == "admin") }},
 			{"key share", "GET", "/box-key-shares/" + b.hash, nil, visible},
 			{"download", "GET", "/encrypted-files/" + b.file, nil, readable},
-			{"delete", "DELETE", "/boxes/" + b.id, nil, func(who, state string) bool { return false }},
+			{"delete", "DELETE", "/boxes/" + b.id, map[string]string{"user_confirmation": "delete"}, func(who, state string) bool { return false }},
 		}
 	}
 	hidden := map[string][]byte{} // the unknown box's answer, per identity and endpoint

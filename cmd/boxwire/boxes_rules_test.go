@@ -34,11 +34,11 @@ func TestBoxEventRules(t *testing.T) {
 	}
 
 	// Who may post what.
-	expect(t, "server-only create", alice.post(t, id, map[string]any{"type": "create"}), 400, "type", "invalid")
-	expect(t, "server-only msg.file", alice.post(t, id, map[string]any{"type": "msg.file"}), 400, "type", "invalid")
-	expect(t, "server-only kick", alice.post(t, id, map[string]any{"type": "member.kick"}), 400, "type", "invalid")
-	expect(t, "access.add outside a batch", alice.post(t, id, accessAdd("identifier", "bob@example.com")), 400, "type", "invalid")
-	expect(t, "unknown type", alice.post(t, id, map[string]any{"type": "msg.poll"}), 400, "type", "invalid")
+	expect(t, "server-only create", alice.post(t, id, map[string]any{"type": "create"}), 400, "type", "malformed")
+	expect(t, "server-only msg.file", alice.post(t, id, map[string]any{"type": "msg.file"}), 400, "type", "malformed")
+	expect(t, "server-only kick", alice.post(t, id, map[string]any{"type": "member.kick"}), 400, "type", "malformed")
+	expect(t, "access.add outside a batch", alice.post(t, id, accessAdd("identifier", "bob@example.com")), 400, "type", "malformed")
+	expect(t, "unknown type", alice.post(t, id, map[string]any{"type": "msg.poll"}), 400, "type", "malformed")
 	expect(t, "no type", alice.post(t, id, map[string]any{}), 400, "type", "required")
 	r := alice.post(t, id, text("hello"))
 	expect(t, "admin posts msg.text", r, 201)
@@ -118,7 +118,7 @@ func TestBoxEventRules(t *testing.T) {
 	// Email-domain rule.
 	expect(t, "other domain before the rule", carolOrg.post(t, id, map[string]any{"type": "member.join"}), 403)
 	expect(t, "bad domain", alice.batch(t, id, accessAdd("email_domain", "not a domain")), 400, "events[0].content.value", "malformed")
-	expect(t, "bad restriction", alice.batch(t, id, accessAdd("phone", "x")), 400, "events[0].content.restriction_type", "invalid")
+	expect(t, "bad restriction", alice.batch(t, id, accessAdd("phone", "x")), 400, "events[0].content.restriction_type", "malformed")
 	expect(t, "domain rule", alice.batch(t, id, accessAdd("email_domain", "example.org")), 201)
 	expect(t, "joins by domain", carolOrg.post(t, id, map[string]any{"type": "member.join"}), 201)
 	expect(t, "example.com is not example.org", carol.post(t, id, map[string]any{"type": "member.join"}), 403)
@@ -133,7 +133,7 @@ func TestBoxEventRules(t *testing.T) {
 	expect(t, "bob still reads", bob.do("GET", "/boxes/"+id+"/events", nil), 200)
 	expect(t, "wrong batch type", alice.do("POST", "/boxes/"+id+"/batch-events", map[string]any{"batch_type": "messages", "events": []any{text("x")}}), 400, "batch_type", "malformed")
 	expect(t, "empty batch", alice.do("POST", "/boxes/"+id+"/batch-events", map[string]any{"batch_type": "accesses", "events": []any{}}), 400, "events", "required")
-	expect(t, "msg in a batch", alice.batch(t, id, text("x")), 400, "events[0].type", "invalid")
+	expect(t, "msg in a batch", alice.batch(t, id, text("x")), 400, "events[0].type", "malformed")
 	expect(t, "access.rm of a message", alice.batch(t, id, ref("access.rm", helloID, nil)), 400, "events[0].referrer_id", "invalid")
 
 	// Removing bob's access kicks him, in the same answer.
@@ -163,7 +163,7 @@ func TestBoxEventRules(t *testing.T) {
 		return map[string]any{"type": "state.access_mode", "content": map[string]string{"value": v}}
 	}
 	expect(t, "member changes mode", carolOrg.post(t, id, mode("public")), 403)
-	expect(t, "bad mode", alice.post(t, id, mode("secret")), 400, "content.value", "invalid")
+	expect(t, "bad mode", alice.post(t, id, mode("secret")), 400, "content.value", "malformed")
 	expect(t, "public", alice.post(t, id, mode("public")), 201)
 	expect(t, "anyone sees a public box's door", dave.do("GET", "/boxes/"+id, nil), 403, "reason", "not_member")
 	expect(t, "anyone joins a public box", dave.post(t, id, map[string]any{"type": "member.join"}), 201)

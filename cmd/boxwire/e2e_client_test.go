@@ -94,7 +94,7 @@ func TestEncryptedConversationEndToEnd(t *testing.T) {
 	if pb.EventsCount != 1 {
 		t.Fatalf("paul's unread count %d, want 1 (olga's message)", pb.EventsCount)
 	}
-	must("ack", paul.AckNewEvents(ctx, b.ID))
+	must("ack", paul.AckNewEvents(ctx, paulID(t, paul), b.ID))
 
 	// A file from Olga, downloaded and decrypted by Paul.
 	photo := make([]byte, 200_000)

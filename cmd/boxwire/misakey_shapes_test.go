@@ -348,7 +348,7 @@ func TestMisakeySelfOrgID(t *testing.T) {
 			t.Fatalf("box.settings frame %s, want owner_org_id %s", f.Object, org)
 		}
 	}
-	expect(t, "alice deletes the box", alice.do("DELETE", "/boxes/"+id, nil), 204)
+	expect(t, "alice deletes the box", alice.do("DELETE", "/boxes/"+id, map[string]string{"user_confirmation": "delete"}), 204)
 	frames = col.waitFor(t, "the box.delete frame", func(fs []frame) bool { return hasType(fs, "box.delete") })
 	for _, f := range frames {
 		if f.Type == "box.delete" {
@@ -426,7 +426,7 @@ func TestMisakeyBatchFaultsNamedTogether(t *testing.T) {
 	exactly("bad type, good events", alice.do("POST", path, map[string]any{"batch_type": "x", "events": []any{accessAdd("identifier", "a@example.com")}}),
 		map[string]string{"batch_type": "malformed"})
 	exactly("two faulty events of three", alice.batch(t, id, text("x"), accessAdd("identifier", "b@example.com"), map[string]any{"type": "access.nope"}),
-		map[string]string{"events[0].type": "invalid", "events[2].type": "invalid"})
+		map[string]string{"events[0].type": "malformed", "events[2].type": "malformed"})
 	if got := alice.getArray(t, "/boxes/"+id+"/accesses"); len(got) != 0 {
 		t.Fatalf("refused batches wrote rules: %v", got)
 	}

@@ -296,7 +296,7 @@ func TestRealtimeVisibility(t *testing.T) {
 	aliceWS, _ := alice.dialWS(t, "")
 	waitFor(t, 5*time.Second, "streams registered", func() bool { return ts.Hub.Connections() >= 5 })
 	expect(t, "close", alice.post(t, open, map[string]any{"type": "state.lifecycle", "content": map[string]string{"state": "closed"}}), 201)
-	expect(t, "delete the private box", alice.do("DELETE", "/boxes/"+private, nil), 204)
+	expect(t, "delete the private box", alice.do("DELETE", "/boxes/"+private, map[string]string{"user_confirmation": "delete"}), 204)
 	aliceWS.waitFor(t, "the admin to see the close and the deletion", func(f []frame) bool {
 		return hasEvent(f, "state.lifecycle") && hasType(f, "box.delete")
 	})

@@ -554,26 +554,26 @@ func TestCheckRoute(t *testing.T) {
 			tests = append(tests,
 				checkCase{name: typ + " by admin on " + r.name, state: limitedState(), actor: asAdmin, typ: typ,
 					content: `{"kicker_id":"x","title":"t","public_key":"` + key + `"}`, route: r.route,
-					code: errs.Invalid, fields: fields("type", "invalid")},
+					code: errs.Invalid, fields: fields("type", "malformed")},
 				checkCase{name: typ + " by member on " + r.name, state: limitedState(), actor: asBob, typ: typ,
-					route: r.route, code: errs.Invalid, fields: fields("type", "invalid")})
+					route: r.route, code: errs.Invalid, fields: fields("type", "malformed")})
 		}
 	}
 	for _, typ := range []string{"access.add", "access.rm"} {
 		tests = append(tests, checkCase{name: typ + " on single", state: limitedState(), actor: asAdmin, typ: typ,
 			content: `{"restriction_type":"identifier","value":"dave@elsewhere.net"}`, ref: ref(evDomain), target: domainAdd,
-			route: box.Single, code: errs.Invalid, fields: fields("type", "invalid")})
+			route: box.Single, code: errs.Invalid, fields: fields("type", "malformed")})
 	}
 	for _, typ := range []string{"msg.text", "msg.txt", "msg.edit", "msg.delete", "member.join", "member.leave", "state.lifecycle", "state.access_mode", "state.key_share"} {
 		tests = append(tests, checkCase{name: typ + " on batch", state: limitedState(), actor: asAdmin, typ: typ,
-			content: textContent(cipher, key), route: box.Batch, code: errs.Invalid, fields: fields("type", "invalid")})
+			content: textContent(cipher, key), route: box.Batch, code: errs.Invalid, fields: fields("type", "malformed")})
 	}
 	for _, typ := range []string{"msg.unknown", "MSG.TEXT", "msg.text ", " msg.text", "msg.TXT", "access", "box.settings", "null"} {
 		tests = append(tests,
 			checkCase{name: "unknown " + typ + " on single", state: limitedState(), actor: asAdmin, typ: typ,
-				content: textContent(cipher, key), route: box.Single, code: errs.Invalid, fields: fields("type", "invalid")},
+				content: textContent(cipher, key), route: box.Single, code: errs.Invalid, fields: fields("type", "malformed")},
 			checkCase{name: "unknown " + typ + " on batch", state: limitedState(), actor: asAdmin, typ: typ,
-				route: box.Batch, code: errs.Invalid, fields: fields("type", "invalid")})
+				route: box.Batch, code: errs.Invalid, fields: fields("type", "malformed")})
 	}
 	tests = append(tests,
 		checkCase{name: "empty type on single", state: limitedState(), actor: asAdmin, typ: "", route: box.Single,
@@ -582,9 +582,9 @@ func TestCheckRoute(t *testing.T) {
 			code: errs.Invalid, fields: fields("type", "required")},
 		// The route comes first (DESIGN rules order): it reveals nothing about the box.
 		checkCase{name: "route before access", state: limitedState(), actor: asDave, typ: "create", route: box.Single,
-			code: errs.Invalid, fields: fields("type", "invalid")},
+			code: errs.Invalid, fields: fields("type", "malformed")},
 		checkCase{name: "route before closed", state: closedState(), actor: asAdmin, typ: "access.add", route: box.Single,
-			code: errs.Invalid, fields: fields("type", "invalid")},
+			code: errs.Invalid, fields: fields("type", "malformed")},
 	)
 	// Every postable type is accepted on its own route.
 	for _, c := range postable() {
@@ -894,11 +894,11 @@ func TestCheckAccessMode(t *testing.T) {
 		{name: "no access", state: limitedState(), actor: asDave, typ: "state.access_mode", content: `{"value":"public"}`,
 			code: errs.Forbidden, fields: noAccessFields},
 		{name: "unknown value", state: limitedState(), actor: asAdmin, typ: "state.access_mode", content: `{"value":"private"}`,
-			code: errs.Invalid, fields: fields("content.value", "invalid")},
+			code: errs.Invalid, fields: fields("content.value", "malformed")},
 		{name: "upper case", state: limitedState(), actor: asAdmin, typ: "state.access_mode", content: `{"value":"PUBLIC"}`,
-			code: errs.Invalid, fields: fields("content.value", "invalid")},
+			code: errs.Invalid, fields: fields("content.value", "malformed")},
 		{name: "value missing", state: limitedState(), actor: asAdmin, typ: "state.access_mode", content: `{"mode":"public"}`,
-			code: errs.Invalid, fields: fields("content.value", "invalid")},
+			code: errs.Invalid, fields: fields("content.value", "malformed")},
 		{name: "value of the wrong type", state: limitedState(), actor: asAdmin, typ: "state.access_mode", content: `{"value":1}`,
 			code: errs.Invalid, fields: fields("content.value", "malformed")},
 		{name: "no content", state: limitedState(), actor: asAdmin, typ: "state.access_mode", content: "null",
@@ -1006,8 +1006,8 @@ func TestCheckAccessAdd(t *testing.T) {
 		bad("email_domain empty", add("email_domain", ""), errs.Invalid, malformed),
 		bad("email_domain too long", add("email_domain", strings.Repeat("a", 250)+".com"), errs.Invalid, malformed),
 		bad("restriction_type missing", `{"value":"dave@elsewhere.net"}`, errs.Invalid, fields("content.restriction_type", "required")),
-		bad("restriction_type unknown", add("ip", "10.0.0.1"), errs.Invalid, fields("content.restriction_type", "invalid")),
-		bad("restriction_type upper case", add("IDENTIFIER", "dave@elsewhere.net"), errs.Invalid, fields("content.restriction_type", "invalid")),
+		bad("restriction_type unknown", add("ip", "10.0.0.1"), errs.Invalid, fields("content.restriction_type", "malformed")),
+		bad("restriction_type upper case", add("IDENTIFIER", "dave@elsewhere.net"), errs.Invalid, fields("content.restriction_type", "malformed")),
 		bad("value of the wrong type", `{"restriction_type":"identifier","value":["dave@elsewhere.net"]}`, errs.Invalid, fields("content.value", "malformed")),
 		bad("no content", "", errs.Invalid, fields("content", "required")),
 

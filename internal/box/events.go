@@ -202,20 +202,20 @@ func postable(t string, route Route) error {
 	switch t {
 	case TypeMsgText, TypeMsgEdit, TypeMsgDelete, TypeJoin, TypeLeave, TypeLifecycle, TypeAccessMode, TypeKeyShare:
 		if route == Batch {
-			return errs.Field(errs.Body, "type", errs.Invalid_, "a batch of type accesses holds only access.add and access.rm events")
+			return errs.Field(errs.Body, "type", errs.Malformed, "a batch of type accesses holds only access.add and access.rm events")
 		}
 		return nil
 	case TypeAccessAdd, TypeAccessRm:
 		if route == Single {
-			return errs.Field(errs.Body, "type", errs.Invalid_, "%s events are created with POST /boxes/{id}/batch-events", t)
+			return errs.Field(errs.Body, "type", errs.Malformed, "%s events are created with POST /boxes/{id}/batch-events", t)
 		}
 		return nil
 	case TypeCreate, TypeMsgFile, TypeKick:
-		return errs.Field(errs.Body, "type", errs.Invalid_, "%s events are created by the server, not posted", t)
+		return errs.Field(errs.Body, "type", errs.Malformed, "%s events are created by the server, not posted", t)
 	case "":
 		return errs.Field(errs.Body, "type", errs.Required, "type is required")
 	}
-	return errs.Field(errs.Body, "type", errs.Invalid_, "unknown event type %q", t)
+	return errs.Field(errs.Body, "type", errs.Malformed, "unknown event type %q", t)
 }
 
 func mayActOnReferrer(s State, a Actor, t string) error {
@@ -448,7 +448,7 @@ func checkAccessMode(s State, a Actor, ref string, content json.RawMessage, d *D
 		return err
 	}
 	if c.Value != Public && c.Value != Limited {
-		return errs.Field(errs.Body, "content.value", errs.Invalid_, "content.value must be public or limited")
+		return errs.Field(errs.Body, "content.value", errs.Malformed, "content.value must be public or limited")
 	}
 	d.Content = marshal(c)
 	return nil
@@ -510,7 +510,7 @@ func checkAccessAdd(s State, a Actor, ref string, content, extra json.RawMessage
 	case "":
 		return errs.Field(errs.Body, "content.restriction_type", errs.Required, "content.restriction_type is required")
 	default:
-		return errs.Field(errs.Body, "content.restriction_type", errs.Invalid_, "content.restriction_type must be identifier or email_domain")
+		return errs.Field(errs.Body, "content.restriction_type", errs.Malformed, "content.restriction_type must be identifier or email_domain")
 	}
 	for _, r := range s.Accesses {
 		if r.RestrictionType == c.RestrictionType && r.Value == c.Value {

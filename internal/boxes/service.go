@@ -342,7 +342,16 @@ func (s *Service) CountEvents(ctx context.Context, id string, filesOnly bool) (i
 }
 
 // AckNewEvents resets the caller's unread count of a box.
-func (s *Service) AckNewEvents(ctx context.Context, id string) error {
+//
+// identityID is the body's identity_id of Misakey's reference: required, a
+// UUID, and the caller's own (403 otherwise), checked in that order.
+func (s *Service) AckNewEvents(ctx context.Context, identityID, id string) error {
+	if err := validUUID("identity_id", identityID); err != nil {
+		return err
+	}
+	if _, err := self(ctx, identityID); err != nil {
+		return err
+	}
 	if _, _, err := s.readable(ctx, id); err != nil {
 		return err
 	}

@@ -71,6 +71,9 @@ func (h *Handler) getBox(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) deleteBox(w http.ResponseWriter, r *http.Request) {
 	id, err := httpx.PathUUID(r, "id")
 	if err == nil {
+		err = deleteConfirmed(w, r)
+	}
+	if err == nil {
 		err = h.Boxes.DeleteBox(r.Context(), id)
 	}
 	if err != nil {
@@ -78,6 +81,34 @@ func (h *Handler) deleteBox(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// deleteConfirmed checks the body Misakey's reference asks of a box
+// deletion, {"user_confirmation": "delete"|"supprimer"}, before any access
+// check, as the reference does: it names nothing about the box.
+func deleteConfirmed(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		UserConfirmation *string `json:"user_confirmation"`
+	}
+	if err := decodeOptional(w, r, &in); err != nil {
+		return err
+	}
+	switch {
+	case in.UserConfirmation == nil || *in.UserConfirmation == "":
+		return errs.Field(errs.NotDefined, "user_confirmation", errs.Required, "user_confirmation is required: delete or supprimer")
+	case *in.UserConfirmation != "delete" && *in.UserConfirmation != "supprimer":
+		return errs.Field(errs.NotDefined, "user_confirmation", errs.Malformed, "user_confirmation must be delete or supprimer")
+	}
+	return nil
+}
+
+// decodeOptional decodes a JSON body; an absent body leaves dst as it is,
+// so the fields it should have held are reported as required.
+func decodeOptional(w http.ResponseWriter, r *http.Request, dst any) error {
+	if r.ContentLength == 0 {
+		return nil
+	}
+	return httpx.DecodeJSON(w, r, dst)
 }
 
 func (h *Handler) members(w http.ResponseWriter, r *http.Request) {
@@ -366,10 +397,18 @@ func (h *Handler) publicBox(w http.ResponseWriter, r *http.Request) {
 	httpx.JSON(w, http.StatusOK, v)
 }
 
+// ackBox takes Misakey's body {"identity_id"}: the reference requires it
+// (a UUID) and refuses anyone's but the caller's.
 func (h *Handler) ackBox(w http.ResponseWriter, r *http.Request) {
 	id, err := httpx.PathUUID(r, "id")
+	var in struct {
+		IdentityID string `json:"identity_id"`
+	}
 	if err == nil {
-		err = h.Boxes.AckNewEvents(r.Context(), id)
+		err = decodeOptional(w, r, &in)
+	}
+	if err == nil {
+		err = h.Boxes.AckNewEvents(r.Context(), in.IdentityID, id)
 	}
 	if err != nil {
 		fail(w, r, err)

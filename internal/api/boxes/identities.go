@@ -7,7 +7,6 @@ import (
 	"github.com/boxwire/boxwire/internal/api/httpx"
 	"github.com/boxwire/boxwire/internal/auth"
 	"github.com/boxwire/boxwire/internal/boxes"
-	"github.com/boxwire/boxwire/internal/errs"
 	"github.com/boxwire/boxwire/internal/identity"
 	"github.com/boxwire/boxwire/internal/store"
 )
@@ -309,18 +308,15 @@ func (h *Handler) putSettings(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, err)
 		return
 	}
+	// As Misakey's reference: an absent muted means false.
 	var in struct {
-		Muted *bool `json:"muted"`
+		Muted bool `json:"muted"`
 	}
 	if err := httpx.DecodeJSON(w, r, &in); err != nil {
 		fail(w, r, err)
 		return
 	}
-	if in.Muted == nil {
-		fail(w, r, errs.Field(errs.Body, "muted", errs.Required, "muted is required"))
-		return
-	}
-	if err := h.Boxes.PutSettings(r.Context(), id, bid, *in.Muted); err != nil {
+	if err := h.Boxes.PutSettings(r.Context(), id, bid, in.Muted); err != nil {
 		fail(w, r, err)
 		return
 	}

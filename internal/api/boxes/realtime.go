@@ -149,7 +149,7 @@ func (h *Handler) ws(w http.ResponseWriter, r *http.Request) {
 	caller, _ := auth.CallerFrom(r.Context())
 	ackCtx := auth.WithCaller(ctx, caller)
 	ack := func(boxID string) {
-		if err := h.Boxes.AckNewEvents(ackCtx, boxID); err != nil {
+		if err := h.Boxes.AckNewEvents(ackCtx, caller.Identity.ID, boxID); err != nil {
 			httpx.Log(ctx).Info("websocket ack refused", "box", boxID, "error", err)
 		}
 	}
