@@ -13,6 +13,7 @@ import (
 	"encoding/hex"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
@@ -308,6 +309,10 @@ func requireApp(app string) error {
 	case len(app) > 200:
 		return errs.Field(errs.Headers, "X-Calling-Application", errs.TooLong,
 			"the X-Calling-Application header must be at most 200 bytes")
+	case !utf8.ValidString(app):
+		// It is stored with the session; PostgreSQL refuses invalid UTF-8.
+		return errs.Field(errs.Headers, "X-Calling-Application", errs.Malformed,
+			"the X-Calling-Application header must be valid UTF-8")
 	}
 	return nil
 }

@@ -108,8 +108,8 @@ func readBody(w http.ResponseWriter, r *http.Request, dst any, fromForm func(get
 	if jsonAsForm(w, r) {
 		return httpx.DecodeJSON(w, r, dst)
 	}
-	if err := r.ParseForm(); err != nil {
-		return errs.Field(errs.Body, "body", errs.Malformed, "the form body could not be read")
+	if err := httpx.ParseForm(r); err != nil {
+		return err
 	}
 	fromForm(r.PostForm.Get)
 	return nil
