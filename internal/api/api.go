@@ -45,6 +45,8 @@ type Deps struct {
 	// Routes are more handlers by pattern: the channels' inbound
 	// callbacks, which authenticate by the channel's own means.
 	Routes map[string]http.Handler
+	// Proxies may say who the client is (--trusted-proxies).
+	Proxies httpx.Proxies
 	// MetricsElsewhere says /metrics has a listener of its own
 	// (--metrics-addr), so this public handler must not serve it.
 	MetricsElsewhere bool
@@ -96,7 +98,7 @@ func New(d Deps) *Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		httpx.Problem(w, r, errs.E(errs.NotFound, "no such endpoint: %s %s", r.Method, r.URL.Path))
 	})
-	return &Handler{Handler: httpx.Observe(d.Log, httpx.NewMetrics(d.Registry), d.Bodies.Wrap(mux)), mux: mux}
+	return &Handler{Handler: d.Proxies.Wrap(httpx.Observe(d.Log, httpx.NewMetrics(d.Registry), d.Bodies.Wrap(mux))), mux: mux}
 }
 
 // MetricsHandler serves the registry in Prometheus' exposition format.
