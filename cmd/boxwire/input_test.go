@@ -134,3 +134,32 @@ func wantRefused(t *testing.T, route, what string, r response, field string) {
 		t.Errorf("%s, %s: the 400 does not name %s: %s", route, what, field, r.body)
 	}
 }
+
+// TestNamesAndTitlesRefuseControlCharacters: a carriage return, escape
+// sequence or other control character (newline and tab excepted) in a
+// name or title is refused with a 400 naming the field, on every surface;
+// nothing is created or changed.
+func TestNamesAndTitlesRefuseControlCharacters(t *testing.T) {
+	a := setUpAcme(t)
+	ana := a.ts.user(t, "Ana")
+	for _, bad := range []string{"a\rb", "\x1b[31mred", "back\bspace", "del\x7f", "csi\u009b2J", "nul\x00"} {
+		expect(t, "box title "+bad, ana.do("POST", "/boxes", map[string]string{"title": bad, "public_key": randomKey()}), 400, "title", "malformed")
+		expect(t, "display name "+bad, ana.do("PATCH", "/identities/"+ana.id, map[string]string{"display_name": bad}), 400, "display_name", "malformed")
+		a.admin.refused("POST", "/team", map[string]any{"name": bad}, 400, "name")
+		a.admin.refused("PUT", "/team/"+a.teamID, map[string]any{"name": bad}, 400, "name")
+		a.admin.refused("POST", "/apiaccount", map[string]any{"name": bad, "phoneNumber": "+447902111190", "channel": "sandbox"}, 400, "name")
+		a.admin.refused("POST", "/user", map[string]any{"firstName": bad, "lastName": "X", "email": "x@acme.test",
+			"password": "battery staple", "role": "agent"}, 400, "firstName")
+		a.admin.refused("POST", "/contact", map[string]any{"mobileNumber": "+447902111191", "name": bad,
+			"status": "Presubscribed", "apiAccountId": a.account}, 400, "name")
+	}
+	if r := ana.do("GET", "/identities/"+ana.id, nil); r.json(t)["display_name"] != "Ana" {
+		t.Fatalf("a refused display name changed it: %s", r.body)
+	}
+	if team := a.admin.call("GET", "/team/"+a.teamID, nil, 200); team["name"] != "Lettings team" {
+		t.Fatalf("a refused team name changed it: %v", team)
+	}
+	// Newline and tab are text.
+	expect(t, "a title with a tab", ana.do("POST", "/boxes", map[string]string{"title": "Plans\tMay", "public_key": randomKey()}), 201)
+	a.admin.call("POST", "/team", map[string]any{"name": "Two\nlines"}, 201)
+}

@@ -37,9 +37,9 @@ const issuer = "boxwire"
 
 // Service is the authentication service.
 type Service struct {
-	store    *store.Store
-	key      []byte
-	cfg      Config
+	store *store.Store
+	key   []byte
+	cfg   Config
 	// pairs counts failures per (username, address), addrs per
 	// address: an attacker hammering a username from elsewhere slows
 	// down only itself, never its owner (issue 13.7).
