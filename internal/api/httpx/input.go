@@ -6,9 +6,9 @@ import (
 	"net/url"
 	"sort"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/boxwire/boxwire/internal/errs"
+	"github.com/boxwire/boxwire/internal/printable"
 )
 
 // Mux is the server's router: an http.ServeMux that remembers every
@@ -80,7 +80,7 @@ func wildcards(pattern string) []string {
 func checkInput(render Renderer, names []string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		for _, name := range names {
-			if reason := TextProblem(r.PathValue(name)); reason != "" {
+			if reason := printable.Storable(r.PathValue(name)); reason != "" {
 				render(w, r, errs.Field(errs.Path, name, errs.Malformed, "%s %s", name, reason))
 				return
 			}
@@ -97,11 +97,11 @@ func checkInput(render Renderer, names []string, next http.Handler) http.Handler
 // the field is the key, or whole when the key itself is bad.
 func checkValues(where errs.Where, whole string, vals url.Values) error {
 	for k, vs := range vals {
-		if reason := TextProblem(k); reason != "" {
+		if reason := printable.Storable(k); reason != "" {
 			return errs.Field(where, whole, errs.Malformed, "a %s parameter name %s", whole, reason)
 		}
 		for _, v := range vs {
-			if reason := TextProblem(v); reason != "" {
+			if reason := printable.Storable(v); reason != "" {
 				return errs.Field(where, k, errs.Malformed, "%s %s", k, reason)
 			}
 		}
@@ -119,17 +119,4 @@ func ParseForm(r *http.Request) error {
 		return errs.Field(errs.Body, "body", errs.Malformed, "the form body could not be read")
 	}
 	return checkValues(errs.Body, "body", r.PostForm)
-}
-
-// TextProblem says what makes s unfit to be stored as text — "holds a
-// NUL byte", "is not valid UTF-8" — or "" when it is fit. PostgreSQL
-// refuses both in text columns; SQLite keeps them. Neither is ever meant.
-func TextProblem(s string) string {
-	switch {
-	case strings.IndexByte(s, 0) >= 0:
-		return "must not hold a NUL byte"
-	case !utf8.ValidString(s):
-		return "must be valid UTF-8"
-	}
-	return ""
 }
