@@ -10,6 +10,7 @@ import (
 	"github.com/boxwire/boxwire/internal/auth"
 	"github.com/boxwire/boxwire/internal/errs"
 	"github.com/boxwire/boxwire/internal/identity"
+	"github.com/boxwire/boxwire/internal/printable"
 	"github.com/boxwire/boxwire/internal/store"
 )
 
@@ -76,7 +77,7 @@ func runUser(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return cliError(err)
 	}
-	fmt.Fprintf(stdout, "created user %s <%s> id %s", who.DisplayName, who.IdentifierValue, who.ID)
+	fmt.Fprintf(stdout, "created user %s <%s> id %s", printable.Escape(who.DisplayName), printable.Escape(who.IdentifierValue), who.ID)
 	if u.Org != "" {
 		fmt.Fprintf(stdout, " in %s as %s", u.Org, u.Role)
 	}
@@ -128,7 +129,7 @@ func runUserVerify(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return cliError(err)
 	}
-	fmt.Fprintf(stdout, "%s <%s>: address %sverified\n", who.DisplayName, who.IdentifierValue, map[bool]string{true: "", false: "no longer "}[args[0] == "verify"])
+	fmt.Fprintf(stdout, "%s <%s>: address %sverified\n", printable.Escape(who.DisplayName), printable.Escape(who.IdentifierValue), map[bool]string{true: "", false: "no longer "}[args[0] == "verify"])
 	return nil
 }
 

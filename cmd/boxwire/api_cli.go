@@ -11,6 +11,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/boxwire/boxwire/internal/printable"
 )
 
 const apiUsage = `usage: boxwire api METHOD PATH [JSON | -]
@@ -74,9 +76,11 @@ func callAPI(ctx context.Context, p *profile, method, path string, body io.Reade
 		out.WriteByte('\n')
 	}
 	if res.StatusCode/100 != 2 {
-		fmt.Fprintf(stderr, "%s %s: %s\n%s", method, path, res.Status, out.String())
-		return errors.New(res.Status)
+		fmt.Fprintf(stderr, "%s %s: %s\n%s", method, path, printable.Escape(res.Status), printable.Escape(out.String()))
+		return errors.New(printable.Escape(res.Status))
 	}
-	_, err = stdout.Write(out.Bytes())
+	// JSON escapes C0 controls but not DEL or C1 (CSI), and a server
+	// need not send JSON: what reaches the terminal is escaped.
+	_, err = io.WriteString(stdout, printable.Escape(out.String()))
 	return err
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/google/uuid"
 
 	boxclient "github.com/boxwire/boxwire/client"
+	"github.com/boxwire/boxwire/internal/printable"
 )
 
 func base64URL(s string) ([]byte, error) { return base64.RawURLEncoding.DecodeString(s) }
@@ -131,7 +132,7 @@ func boxList(ctx context.Context, p *profile, a boxArgs, stdout, stderr io.Write
 		if b.Creator.ID == p.IdentityID {
 			note += "  (admin)"
 		}
-		fmt.Fprintf(stdout, "%s  %3d unread  %s%s\n", b.ID, b.EventsCount, b.Title, note)
+		fmt.Fprintf(stdout, "%s  %3d unread  %s%s\n", printable.Escape(b.ID), b.EventsCount, printable.Escape(b.Title), note)
 	}
 	return nil
 }
@@ -269,7 +270,10 @@ func boxRead(ctx context.Context, p *profile, a boxArgs, stdout, stderr io.Write
 		if err != nil {
 			line = fmt.Sprintf("(cannot decrypt: %v)", err)
 		}
-		fmt.Fprintf(stdout, "%s %s: %s\n", e.ServerEventCreatedAt.Local().Format("2006-01-02 15:04"), e.Sender.DisplayName, line)
+		// The sender's name and the decrypted text are anyone's: escaped,
+		// they cannot rewrite the terminal.
+		fmt.Fprintf(stdout, "%s %s: %s\n", e.ServerEventCreatedAt.Local().Format("2006-01-02 15:04"),
+			printable.Escape(e.Sender.DisplayName), printable.Escape(line))
 	}
 	return c.AckNewEvents(ctx, p.IdentityID, pos[0])
 }

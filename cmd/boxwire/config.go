@@ -106,6 +106,10 @@ type Config struct {
 	TestClock bool
 
 	webhookAllowCIDRs string // --webhook-allow-cidrs, parsed by Validate
+	// TrustedProxies may say who the client is in Forwarded or
+	// X-Forwarded-For; nobody else's word is taken.
+	TrustedProxies []netip.Prefix
+	trustedProxies string // --trusted-proxies, parsed by Validate
 	// SelfOrgID is the organisation id boxes get when their creator names
 	// none; empty: one generated on first start and stored.
 	SelfOrgID string
@@ -162,6 +166,8 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.WebhookAllowPrivate, "webhook-allow-private", env("WEBHOOK_ALLOW_PRIVATE", "") == "1", "let webhooks reach private, loopback and link-local addresses (never cloud metadata), for targets on the premises (env BOXWIRE_WEBHOOK_ALLOW_PRIVATE=1)")
 	c.webhookAllowCIDRs = env("WEBHOOK_ALLOW_CIDRS", "")
 	fs.StringVar(&c.webhookAllowCIDRs, "webhook-allow-cidrs", c.webhookAllowCIDRs, "comma-separated address ranges (10.1.0.0/16, fd00::/8, or one address) webhooks may reach even if private (env BOXWIRE_WEBHOOK_ALLOW_CIDRS)")
+	c.trustedProxies = env("TRUSTED_PROXIES", "")
+	fs.StringVar(&c.trustedProxies, "trusted-proxies", c.trustedProxies, "comma-separated address ranges (10.0.0.0/8, or one address) of the reverse proxies in front; only their Forwarded/X-Forwarded-For name the client, for the login throttle and the log (env BOXWIRE_TRUSTED_PROXIES)")
 	fs.Float64Var(&c.RateLimit, "rate-limit", float64(envInt("RATE_LIMIT", 20)), "messaging API requests a second per user and calling application, 0 for no limit (env BOXWIRE_RATE_LIMIT)")
 	fs.IntVar(&c.RateBurst, "rate-burst", int(envInt("RATE_BURST", 40)), "burst allowed above --rate-limit (env BOXWIRE_RATE_BURST)")
 	fs.BoolVar(&c.TestClock, "test-clock", env("TEST_CLOCK", "") == "1", "TESTING ONLY: let POST /_test/clock move the messaging clock (env BOXWIRE_TEST_CLOCK=1)")
@@ -233,9 +239,29 @@ func (c *Config) Validate() error {
 	if err := c.parseAllowCIDRs(); err != nil {
 		return err
 	}
+	if err := c.parseTrustedProxies(); err != nil {
+		return err
+	}
 	if c.WhatsAppGraphURL == "" {
 		c.WhatsAppGraphURL = "https://graph.facebook.com"
 	}
+	return nil
+}
+
+// parseTrustedProxies adds the ranges of --trusted-proxies.
+func (c *Config) parseTrustedProxies() error {
+	for _, v := range splitList(c.trustedProxies) {
+		p, err := netip.ParsePrefix(v)
+		if err != nil {
+			a, aerr := netip.ParseAddr(v)
+			if aerr != nil {
+				return fmt.Errorf("--trusted-proxies: %q is not an address range like 10.0.0.0/8", v)
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		c.TrustedProxies = append(c.TrustedProxies, p.Masked())
+	}
+	c.trustedProxies = ""
 	return nil
 }
 

@@ -15,6 +15,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/boxwire/boxwire/internal/printable"
 )
 
 func main() {
@@ -83,7 +85,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if err != nil {
 		if err != errUsage {
-			fmt.Fprintln(stderr, "boxwire:", err)
+			// Errors can quote the server's answers: escaped.
+			fmt.Fprintln(stderr, "boxwire:", printable.Escape(err.Error()))
 		}
 		return 1
 	}

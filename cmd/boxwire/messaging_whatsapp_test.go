@@ -10,6 +10,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -557,5 +558,58 @@ func TestWhatsAppGraphURLFlag(t *testing.T) {
 	admin.waitField("/message/"+reply["messageId"].(string), "isSent", true)
 	if s := fake.Sends(); len(s) != 1 || s[0].To != "447902111150" || s[0].Text != "Hi Jack" || s[0].Status != 200 {
 		t.Fatalf("the fake's sends: %+v", s)
+	}
+}
+
+// TestWhatsAppCallbackWithABadMessage: Meta batches messages and
+// redelivers a whole callback until it sees a 200. A message that cannot
+// be stored (a NUL, which PostgreSQL refuses in text) is logged and left
+// out; the others are stored and the callback is acknowledged, on both
+// stores alike. A profile name's control characters are dropped.
+func TestWhatsAppCallbackWithABadMessage(t *testing.T) {
+	w := setUpWhatsApp(t)
+	first, _ := w.fake.InboundMessage(waPhoneNumberID, "447902111161", "Kim\x1b[2J", "first")
+	bad, badID := w.fake.InboundMessage(waPhoneNumberID, "447902111162", "Lou", "nul\x00here")
+	last, _ := w.fake.InboundMessage(waPhoneNumberID, "447902111163", "Max", "last")
+	value := func(body []byte) map[string]any {
+		var n map[string]any
+		if err := json.Unmarshal(body, &n); err != nil {
+			t.Fatal(err)
+		}
+		return n["entry"].([]any)[0].(map[string]any)["changes"].([]any)[0].(map[string]any)["value"].(map[string]any)
+	}
+	var batch map[string]any
+	json.Unmarshal(first, &batch)
+	v := batch["entry"].([]any)[0].(map[string]any)["changes"].([]any)[0].(map[string]any)["value"].(map[string]any)
+	for _, other := range [][]byte{bad, last} {
+		o := value(other)
+		v["contacts"] = append(v["contacts"].([]any), o["contacts"].([]any)...)
+		v["messages"] = append(v["messages"].([]any), o["messages"].([]any)...)
+	}
+	body, _ := json.Marshal(batch)
+	if !strings.Contains(string(body), `\u0000`) {
+		t.Fatalf("the batch does not carry the NUL: %s", body)
+	}
+	if r := w.post(body, w.fake.Sign(waAppSecret, body)); r.status != 200 {
+		t.Fatalf("a batch with one bad message: %d %s, want 200 so Meta stops redelivering", r.status, r.body)
+	}
+	var texts []string
+	for _, m := range w.admin.items("/message") {
+		texts = append(texts, m["bodyText"].(string))
+	}
+	sort.Strings(texts)
+	if strings.Join(texts, ",") != "first,last" {
+		t.Fatalf("stored messages %q, want first and last only", texts)
+	}
+	if kim := w.contactOn("+447902111161"); kim["name"] != "Kim[2J" {
+		t.Fatalf("a profile name with an escape sequence: %q", kim["name"])
+	}
+	waitFor(t, 5*time.Second, "the bad message in the log", func() bool { return strings.Contains(w.ts.logs.String(), badID) })
+	// Redelivered, nothing is stored twice and nothing more is refused.
+	if r := w.post(body, w.fake.Sign(waAppSecret, body)); r.status != 200 {
+		t.Fatalf("the redelivery: %d %s", r.status, r.body)
+	}
+	if got := w.admin.items("/message"); len(got) != 2 {
+		t.Fatalf("after the redelivery: %d messages", len(got))
 	}
 }

@@ -45,14 +45,26 @@ type Deps struct {
 	// Routes are more handlers by pattern: the channels' inbound
 	// callbacks, which authenticate by the channel's own means.
 	Routes map[string]http.Handler
+	// Proxies may say who the client is (--trusted-proxies).
+	Proxies httpx.Proxies
 	// MetricsElsewhere says /metrics has a listener of its own
 	// (--metrics-addr), so this public handler must not serve it.
 	MetricsElsewhere bool
 }
 
+// Handler is the server's handler. Its routes are all registered
+// through one httpx.Mux, which checks every route's input and lists them.
+type Handler struct {
+	http.Handler
+	mux *httpx.Mux
+}
+
+// Routes are the patterns the handler serves ("GET /boxes/{id}", …).
+func (h *Handler) Routes() []string { return h.mux.Routes() }
+
 // New returns the server's handler.
-func New(d Deps) http.Handler {
-	mux := http.NewServeMux()
+func New(d Deps) *Handler {
+	mux := httpx.NewMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		httpx.JSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -70,7 +82,7 @@ func New(d Deps) http.Handler {
 		mux.Handle("GET /metrics", MetricsHandler(d.Registry))
 	}
 
-	(&boxesapi.Handler{Auth: d.Auth, Verifier: d.Verifier, Store: d.Store, Boxes: d.Boxes, Live: d.Live}).Register(mux)
+	(&boxesapi.Handler{Auth: d.Auth, Verifier: d.Verifier, Store: d.Store, Boxes: d.Boxes, Live: d.Live}).Register(mux.Surface(httpx.Misakey))
 	msg := &messaging.Handler{Auth: d.Auth, Store: d.Store, Business: d.Business, SecureCookies: d.SecureCookies}
 	if d.RateLimit != nil {
 		msg.Limit = d.RateLimit.Wrap(httpx.Problem)
@@ -80,13 +92,13 @@ func New(d Deps) http.Handler {
 		mux.Handle(pattern, httpx.Recover(httpx.Problem, h))
 	}
 	(&stream.Handler{Auth: d.Auth, Store: d.Store, Hub: d.Live.Hub, PublicURL: d.PublicURL,
-		Hold: d.LongPollHold, Shutdown: d.Live.Shutdown, Viewer: d.Live.Viewer, Quota: d.Live.Quota}).Register(mux)
+		Hold: d.LongPollHold, Shutdown: d.Live.Shutdown, Viewer: d.Live.Viewer, Quota: d.Live.Quota}).Register(mux.Surface(httpx.Box))
 
 	// Anything else: a JSON 404 rather than the mux's plain text.
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		httpx.Problem(w, r, errs.E(errs.NotFound, "no such endpoint: %s %s", r.Method, r.URL.Path))
 	})
-	return httpx.Observe(d.Log, httpx.NewMetrics(d.Registry), d.Bodies.Wrap(mux))
+	return &Handler{Handler: d.Proxies.Wrap(httpx.Observe(d.Log, httpx.NewMetrics(d.Registry), d.Bodies.Wrap(mux))), mux: mux}
 }
 
 // MetricsHandler serves the registry in Prometheus' exposition format.

@@ -12,8 +12,10 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"net/netip"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
@@ -38,10 +40,13 @@ const issuer = "boxwire"
 
 // Service is the authentication service.
 type Service struct {
-	store    *store.Store
-	key      []byte
-	cfg      Config
-	users    *Throttle
+	store *store.Store
+	key   []byte
+	cfg   Config
+	// pairs counts failures per (username, address), addrs per
+	// address: an attacker hammering a username from elsewhere slows
+	// down only itself, never its owner (issue 13.7).
+	pairs    *Throttle
 	addrs    *Throttle
 	dummyPwd string
 	sessions sessionCache
@@ -72,9 +77,24 @@ func New(ctx context.Context, s *store.Store, cfg Config) (*Service, error) {
 	}
 	return &Service{
 		store: s, key: key, cfg: cfg, dummyPwd: dummyHash,
-		users: &Throttle{Free: 5, Window: 15 * time.Minute, MaxKeys: 100_000, Now: cfg.Now},
+		pairs: &Throttle{Free: 5, Window: 15 * time.Minute, MaxKeys: 100_000, Now: cfg.Now},
 		addrs: &Throttle{Free: 50, Window: 15 * time.Minute, MaxKeys: 100_000, Now: cfg.Now},
 	}, nil
+}
+
+// AddressKey is what the login throttle counts an address under: an
+// IPv6 client's /64, which one subscriber usually holds whole (so a new
+// address per guess is still the same key); an IPv4 address as it is.
+func AddressKey(addr string) string {
+	a, err := netip.ParseAddr(addr)
+	if err != nil {
+		return addr
+	}
+	if a = a.Unmap(); a.Is6() {
+		p, _ := a.Prefix(64)
+		return p.String()
+	}
+	return a.String()
 }
 
 // dummyHash is checked when a login names no known identity, so that the
@@ -107,8 +127,9 @@ func (a *Service) Login(ctx context.Context, username, password, app, addr strin
 	if password == "" {
 		return Tokens{}, errs.Field(errs.Body, "password", errs.Required, "please supply a valid username and password")
 	}
-	userKey, addrKey := strings.ToLower(strings.TrimSpace(username)), addr
-	if wait := max(a.users.Wait(userKey), a.addrs.Wait(addrKey)); wait > 0 {
+	userKey, addrKey := strings.ToLower(strings.TrimSpace(username)), AddressKey(addr)
+	pairKey := userKey + "\x00" + addrKey
+	if wait := max(a.pairs.Wait(pairKey), a.addrs.Wait(addrKey)); wait > 0 {
 		return Tokens{}, &errs.Error{Code: errs.RateLimited, RetryAfter: wait,
 			Message: "too many failed logins; try again later"}
 	}
@@ -121,11 +142,11 @@ func (a *Service) Login(ctx context.Context, username, password, app, addr strin
 		hash = a.dummyPwd // same work whether or not the user exists
 	}
 	if !CheckPassword(hash, password) || err != nil {
-		a.users.Fail(userKey)
+		a.pairs.Fail(pairKey)
 		a.addrs.Fail(addrKey)
 		return Tokens{}, errs.E(errs.Unauthorized, "wrong username or password")
 	}
-	a.users.Reset(userKey)
+	a.pairs.Reset(pairKey)
 
 	var out Tokens
 	err = a.store.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
@@ -359,6 +380,10 @@ func requireApp(app string) error {
 	case len(app) > 200:
 		return errs.Field(errs.Headers, "X-Calling-Application", errs.TooLong,
 			"the X-Calling-Application header must be at most 200 bytes")
+	case !utf8.ValidString(app):
+		// It is stored with the session; PostgreSQL refuses invalid UTF-8.
+		return errs.Field(errs.Headers, "X-Calling-Application", errs.Malformed,
+			"the X-Calling-Application header must be valid UTF-8")
 	}
 	return nil
 }

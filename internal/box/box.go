@@ -12,6 +12,7 @@ import (
 
 	"github.com/boxwire/boxwire/internal/errs"
 	"github.com/boxwire/boxwire/internal/identity"
+	"github.com/boxwire/boxwire/internal/printable"
 )
 
 // Access modes and lifecycles.
@@ -127,6 +128,9 @@ func Title(field, s string) (string, error) {
 		return "", errs.Field(errs.Body, field, errs.Required, "%s is required", field)
 	case n > 50:
 		return "", errs.Field(errs.Body, field, errs.TooLong, "%s must be at most 50 characters", field)
+	}
+	if why := printable.Name(s); why != "" {
+		return "", errs.Field(errs.Body, field, errs.Malformed, "%s %s", field, why)
 	}
 	return s, nil
 }

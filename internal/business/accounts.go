@@ -7,6 +7,7 @@ import (
 
 	"github.com/boxwire/boxwire/internal/errs"
 	"github.com/boxwire/boxwire/internal/messaging"
+	"github.com/boxwire/boxwire/internal/printable"
 	"github.com/boxwire/boxwire/internal/store"
 )
 
@@ -21,6 +22,9 @@ func name(field string, v *string) (string, error) {
 	s := strings.TrimSpace(*v)
 	if utf8.RuneCountInString(s) > maxName || !validText(s) {
 		return "", errs.Field(errs.Body, field, errs.Invalid_, "%s must be valid text of at most %d characters", field, maxName)
+	}
+	if why := printable.Name(s); why != "" {
+		return "", errs.Field(errs.Body, field, errs.Invalid_, "%s %s", field, why)
 	}
 	return s, nil
 }

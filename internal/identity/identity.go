@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/boxwire/boxwire/internal/errs"
+	"github.com/boxwire/boxwire/internal/printable"
 )
 
 // Identity is a person who can sign in.
@@ -123,6 +124,9 @@ func DisplayName(field, s string) (string, error) {
 		return "", errs.Field(errs.Body, field, errs.Required, "%s is required", field)
 	case n > 64:
 		return "", errs.Field(errs.Body, field, errs.TooLong, "%s must be at most 64 characters", field)
+	}
+	if why := printable.Name(s); why != "" {
+		return "", errs.Field(errs.Body, field, errs.Malformed, "%s %s", field, why)
 	}
 	return s, nil
 }

@@ -1,6 +1,7 @@
 package httpx
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -17,14 +18,22 @@ import (
 const MaxJSONBody = 1 << 20
 
 // DecodeJSON reads one JSON value from the body into dst, naming what is
-// wrong: the body, a field of the wrong type, or the size.
+// wrong: the body, a field of the wrong type, text no store can keep
+// alike (see jsonTextProblem), or the size.
 func DecodeJSON(w http.ResponseWriter, r *http.Request, dst any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
 			return errs.Field(errs.Headers, "Content-Type", errs.Invalid_, "the body must be application/json")
 		}
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxJSONBody))
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxJSONBody))
+	if err != nil {
+		return jsonError(err)
+	}
+	if err := jsonTextProblem(data); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(dst); err != nil {
 		return jsonError(err)
 	}

@@ -83,7 +83,7 @@ func Observe(log *slog.Logger, m *Metrics, next http.Handler) http.Handler {
 		m.duration.WithLabelValues(route).Observe(elapsed.Seconds())
 		reqLog.LogAttrs(ctx, slog.LevelInfo, "request",
 			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", sw.status),
-			slog.Int64("bytes", sw.bytes), slog.Duration("duration", elapsed), slog.String("remote", r.RemoteAddr))
+			slog.Int64("bytes", sw.bytes), slog.Duration("duration", elapsed), slog.String("client", ClientAddr(r)), slog.String("remote", r.RemoteAddr))
 	})
 }
 

@@ -23,7 +23,7 @@ type Handler struct {
 }
 
 // Register mounts the surface's routes on mux.
-func (h *Handler) Register(mux *http.ServeMux) {
+func (h *Handler) Register(mux *httpx.Mux) {
 	public := func(pattern string, fn http.HandlerFunc) {
 		mux.Handle(pattern, httpx.Recover(httpx.Problem, fn))
 	}

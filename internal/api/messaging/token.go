@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"io"
 	"mime"
-	"net"
 	"net/http"
 	"time"
 
@@ -34,7 +33,7 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request) {
 	var t auth.Tokens
 	switch in.GrantType {
 	case "", "password":
-		t, err = h.Auth.Login(r.Context(), in.Username, in.Password, app, clientAddr(r))
+		t, err = h.Auth.Login(r.Context(), in.Username, in.Password, app, httpx.ClientAddr(r))
 	case "refresh_token":
 		if in.RefreshToken == "" {
 			if c, cerr := r.Cookie("refreshToken"); cerr == nil {
@@ -108,8 +107,8 @@ func readBody(w http.ResponseWriter, r *http.Request, dst any, fromForm func(get
 	if jsonAsForm(w, r) {
 		return httpx.DecodeJSON(w, r, dst)
 	}
-	if err := r.ParseForm(); err != nil {
-		return errs.Field(errs.Body, "body", errs.Malformed, "the form body could not be read")
+	if err := httpx.ParseForm(r); err != nil {
+		return err
 	}
 	fromForm(r.PostForm.Get)
 	return nil
@@ -159,14 +158,4 @@ func (h *Handler) clearCookies(w http.ResponseWriter) {
 		http.SetCookie(w, &http.Cookie{Name: name, Value: "", Path: path, MaxAge: -1, HttpOnly: true,
 			Secure: h.SecureCookies, SameSite: http.SameSiteLaxMode})
 	}
-}
-
-// clientAddr is the peer's IP, the key for throttling failed logins.
-// X-Forwarded-For is not trusted: a client could rotate it at will.
-func clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }

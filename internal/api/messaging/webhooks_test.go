@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/boxwire/boxwire/internal/api/httpx"
 	apimessaging "github.com/boxwire/boxwire/internal/api/messaging"
 	"github.com/boxwire/boxwire/internal/auth"
 	"github.com/boxwire/boxwire/internal/business"
@@ -104,7 +105,7 @@ func webhookAPI(t *testing.T) func(method, path, body string) (int, map[string]a
 	if err != nil {
 		t.Fatal(err)
 	}
-	mux := http.NewServeMux()
+	mux := httpx.NewMux()
 	(&apimessaging.Handler{Auth: authn, Store: s, Business: &business.Service{Store: s}}).Register(mux)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)

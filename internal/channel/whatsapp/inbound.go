@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/boxwire/boxwire/internal/channel"
+	"github.com/boxwire/boxwire/internal/printable"
 )
 
 // inbound is one entry of "messages": something a WhatsApp user sent.
@@ -62,12 +63,21 @@ func (m inbound) toInbound() (channel.Inbound, error) {
 	case time.Time(m.Timestamp).IsZero():
 		return channel.Inbound{}, fmt.Errorf("message %s without a timestamp", m.ID)
 	}
-	return channel.Inbound{
+	in := channel.Inbound{
 		ChannelMessageID: m.ID,
 		From:             "+" + m.From,
 		Text:             m.text(),
 		At:               time.Time(m.Timestamp),
-	}, nil
+	}
+	// A NUL (\u0000) cannot be stored as text on PostgreSQL: such a
+	// message is left out, so that the others of the callback are kept
+	// and acknowledged instead of Meta redelivering them all forever.
+	for field, v := range map[string]string{"id": in.ChannelMessageID, "text": in.Text} {
+		if why := printable.Storable(v); why != "" {
+			return channel.Inbound{}, fmt.Errorf("message %q: its %s %s", m.ID, field, why)
+		}
+	}
+	return in, nil
 }
 
 // text is what the conversation shows for m. Boxwire keeps text only,

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/boxwire/boxwire/internal/channel"
+	"github.com/boxwire/boxwire/internal/printable"
 )
 
 // Change is what one change of a webhook delivery reported, with the
@@ -121,7 +122,7 @@ func parseMessages(raw json.RawMessage) (c Change, ok bool, err error) {
 			bad = append(bad, err)
 			continue
 		}
-		in.Name = v.senderName(m.From)
+		in.Name = printable.Clean(v.senderName(m.From)) // a name, shown to agents
 		c.Events.Messages = append(c.Events.Messages, in)
 	}
 	for _, s := range v.Statuses {
@@ -180,6 +181,9 @@ func (s status) toStatus() (channel.Status, bool, error) {
 	if s.ID == "" {
 		return channel.Status{}, false, errors.New("a status without a message id")
 	}
+	if why := printable.Storable(s.ID); why != "" {
+		return channel.Status{}, false, fmt.Errorf("status of %q: the id %s", s.ID, why)
+	}
 	if !deliveryStatuses[s.Status] {
 		return channel.Status{}, false, nil
 	}
@@ -188,7 +192,7 @@ func (s status) toStatus() (channel.Status, bool, error) {
 	}
 	st := channel.Status{ChannelMessageID: s.ID, Status: s.Status, At: time.Time(s.Timestamp)}
 	if s.Status == "failed" {
-		st.Reason = failureReason(s.Errors)
+		st.Reason = printable.Clean(failureReason(s.Errors))
 	}
 	return st, true, nil
 }
@@ -228,6 +232,9 @@ func parseTemplateReview(raw json.RawMessage) (Change, error) {
 	if v.Name == "" || v.Event == "" {
 		return Change{}, errors.New("a template review without template name or event")
 	}
+	if why := printable.Storable(v.Name + v.Event); why != "" {
+		return Change{}, fmt.Errorf("template review of %q: %s", v.Name, why)
+	}
 	review := channel.TemplateReview{Name: v.Name, Status: v.Event}
 	if v.Reason != nil && *v.Reason != "NONE" {
 		review.Reason = *v.Reason
@@ -235,6 +242,7 @@ func parseTemplateReview(raw json.RawMessage) (Change, error) {
 	if v.RejectionInfo != nil && v.RejectionInfo.Reason != "" {
 		review.Reason = strings.TrimPrefix(review.Reason+": "+v.RejectionInfo.Reason, ": ")
 	}
+	review.Reason = printable.Clean(review.Reason)
 	return Change{Events: channel.Events{Templates: []channel.TemplateReview{review}}}, nil
 }
 
