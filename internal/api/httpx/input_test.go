@@ -11,7 +11,7 @@ import (
 func TestJSONTextProblem(t *testing.T) {
 	for body, field := range map[string]string{
 		`{"title":"ok","n":1,"a":[1,"x"],"o":{"k":"v"}}`: "",
-		`{"t":"caf\u00e9 \ud83d\ude00"}`:                  "", // a surrogate pair is one character
+		`{"t":"caf\u00e9 \ud83d\ude00"}`:                 "", // a surrogate pair is one character
 		`{"t":"\\u0000 is text"}`:                        "", // an escaped backslash, not a NUL
 		`{"t":"a\u0000"}`:                                "t",
 		`{"o":{"k":"\u0000"}}`:                           "o.k",
