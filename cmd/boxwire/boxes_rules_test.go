@@ -235,7 +235,7 @@ func TestMalformedEventsCostNoTransaction(t *testing.T) {
 			t.Fatalf("%v: %d %s", ev, r.status, r.body)
 		}
 	}
-	if r := alice.batch(t, id, text("not in a batch")); r.status != 400 || r.fields(t)["events[0].type"] != "invalid" {
+	if r := alice.batch(t, id, text("not in a batch")); r.status != 400 || r.fields(t)["events[0].type"] != "malformed" {
 		t.Fatalf("msg.text in a batch: %d %s", r.status, r.body)
 	}
 	if after := commits(); after != before || before == "" {

@@ -95,9 +95,9 @@ func deleteConfirmed(w http.ResponseWriter, r *http.Request) error {
 	}
 	switch {
 	case in.UserConfirmation == nil || *in.UserConfirmation == "":
-		return errs.Field(errs.NotDefined, "user_confirmation", errs.Required, "user_confirmation is required: delete or supprimer")
+		return errs.Field(errs.Body, "user_confirmation", errs.Required, "user_confirmation is required: delete or supprimer")
 	case *in.UserConfirmation != "delete" && *in.UserConfirmation != "supprimer":
-		return errs.Field(errs.NotDefined, "user_confirmation", errs.Malformed, "user_confirmation must be delete or supprimer")
+		return errs.Field(errs.Body, "user_confirmation", errs.Malformed, "user_confirmation must be delete or supprimer")
 	}
 	return nil
 }
