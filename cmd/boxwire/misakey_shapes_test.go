@@ -431,3 +431,33 @@ func TestMisakeyBatchFaultsNamedTogether(t *testing.T) {
 		t.Fatalf("refused batches wrote rules: %v", got)
 	}
 }
+
+// TestMisakeyBodyFaultsNamedTogether: creating a box, posting a message,
+// editing it and sharing a key name every faulty field of the body at
+// once, as the reference's ozzo validation does; nothing is written.
+func TestMisakeyBodyFaultsNamedTogether(t *testing.T) {
+	ts := startServer(t, storeConfig(t))
+	alice := ts.user(t, "Alice")
+	exactly := func(what string, r response, want map[string]string) {
+		t.Helper()
+		if r.status != 400 {
+			t.Fatalf("%s: %d %s, want 400", what, r.status, r.body)
+		}
+		if got := r.fields(t); !reflect.DeepEqual(got, want) {
+			t.Fatalf("%s: details %v, want %v", what, got, want)
+		}
+	}
+	exactly("box without title and key", alice.do("POST", "/boxes", map[string]any{"title": "", "public_key": "not url64!"}),
+		map[string]string{"title": "required", "public_key": "malformed"})
+	if got := alice.getArray(t, "/boxes/joined"); len(got) != 0 {
+		t.Fatalf("a refused box was created: %v", got)
+	}
+	id := alice.createBox(t, "Faults", "limited")["id"].(string)
+	exactly("message with neither part", alice.do("POST", "/boxes/"+id+"/events", map[string]any{"type": "msg.text", "content": map[string]any{}}),
+		map[string]string{"content.encrypted": "required", "content.public_key": "required"})
+	exactly("key share with neither part", alice.do("POST", "/box-key-shares", map[string]any{"box_id": id}),
+		map[string]string{"share": "required", "other_share_hash": "required"})
+	if got := alice.getArray(t, "/boxes/"+id+"/events"); len(got) != 1 {
+		t.Fatalf("refused bodies wrote events: %d, want only the create", len(got))
+	}
+}

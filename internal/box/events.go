@@ -103,16 +103,14 @@ type KeyShare struct {
 
 // Validate checks a key share's encodings.
 func (k *KeyShare) Validate(prefix string) error {
-	if err := StdBase64(prefix+"misakey_share", k.MisakeyShare, 1024); err != nil {
-		return err
-	}
-	if err := URLSafe(prefix+"other_share_hash", k.OtherShareHash); err != nil {
-		return err
-	}
+	var invitation error
 	if k.EncryptedInvitationKeyShare != "" {
-		return StdBase64(prefix+"encrypted_invitation_key_share", k.EncryptedInvitationKeyShare, 4096)
+		invitation = StdBase64(prefix+"encrypted_invitation_key_share", k.EncryptedInvitationKeyShare, 4096)
 	}
-	return nil
+	return errs.Faults(
+		StdBase64(prefix+"misakey_share", k.MisakeyShare, 1024),
+		URLSafe(prefix+"other_share_hash", k.OtherShareHash),
+		invitation)
 }
 
 // Route says through which endpoint an input arrived.
@@ -318,10 +316,9 @@ func parseText(content json.RawMessage) (TextContent, error) {
 	if err := decode(content, &c); err != nil {
 		return c, err
 	}
-	if err := StdBase64("content.encrypted", c.Encrypted, MaxEncrypted); err != nil {
-		return c, err
-	}
-	return c, PublicKey("content.public_key", c.PublicKey)
+	return c, errs.Faults(
+		StdBase64("content.encrypted", c.Encrypted, MaxEncrypted),
+		PublicKey("content.public_key", c.PublicKey))
 }
 
 // EditContent is msg.edit's content.
@@ -359,10 +356,9 @@ func parseEdit(content json.RawMessage) (EditContent, error) {
 	if err := decode(content, &c); err != nil {
 		return c, err
 	}
-	if err := StdBase64("content.new_encrypted", c.NewEncrypted, MaxEncrypted); err != nil {
-		return c, err
-	}
-	return c, PublicKey("content.new_public_key", c.NewPublicKey)
+	return c, errs.Faults(
+		StdBase64("content.new_encrypted", c.NewEncrypted, MaxEncrypted),
+		PublicKey("content.new_public_key", c.NewPublicKey))
 }
 
 func gone(msg string) error {

@@ -19,19 +19,15 @@ type NewKeyShare struct {
 }
 
 func (in NewKeyShare) validate() error {
-	if err := validUUID("box_id", in.BoxID); err != nil {
-		return err
-	}
-	if err := box.URLSafe("other_share_hash", in.OtherShareHash); err != nil {
-		return err
-	}
-	if err := box.StdBase64("share", in.Share, 1024); err != nil {
-		return err
-	}
+	var invitation error
 	if in.EncryptedInvitationKeyShare != "" {
-		return box.StdBase64("encrypted_invitation_key_share", in.EncryptedInvitationKeyShare, 4096)
+		invitation = box.StdBase64("encrypted_invitation_key_share", in.EncryptedInvitationKeyShare, 4096)
 	}
-	return nil
+	return errs.Faults(
+		validUUID("box_id", in.BoxID),
+		box.URLSafe("other_share_hash", in.OtherShareHash),
+		box.StdBase64("share", in.Share, 1024),
+		invitation)
 }
 
 // AddKeyShare records one more invitation link of a box, as a member may

@@ -90,25 +90,21 @@ type NewBox struct {
 }
 
 func (in *NewBox) validate(prefix string) error {
-	title, err := box.Title(prefix+"title", in.Title)
-	if err != nil {
-		return err
-	}
+	title, titleErr := box.Title(prefix+"title", in.Title)
 	in.Title = title
-	if err := box.PublicKey(prefix+"public_key", in.PublicKey); err != nil {
-		return err
-	}
+	var modeErr error
 	switch in.AccessMode {
 	case "":
 		in.AccessMode = box.Limited
 	case box.Limited, box.Public:
 	default:
-		return errs.Field(errs.Body, prefix+"access_mode", errs.Invalid_, "access_mode must be limited or public")
+		modeErr = errs.Field(errs.Body, prefix+"access_mode", errs.Invalid_, "access_mode must be limited or public")
 	}
+	var shareErr error
 	if in.KeyShare != nil {
-		return in.KeyShare.Validate("key_share.")
+		shareErr = in.KeyShare.Validate(prefix + "key_share.")
 	}
-	return nil
+	return errs.Faults(titleErr, box.PublicKey(prefix+"public_key", in.PublicKey), modeErr, shareErr)
 }
 
 // CreateBox creates a box administered by the caller, with its create event.

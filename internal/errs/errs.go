@@ -116,3 +116,32 @@ func CodeOf(err error) Code {
 	}
 	return As(err).Code
 }
+
+// Faults joins the checks of one input so that a client learns of every
+// faulty field at once, as Misakey's reference reports validation. Field
+// errors (Invalid with Fields) merge into one; any other error (a value
+// too large, a refusal) wins alone, the first one in order.
+func Faults(checks ...error) error {
+	var joined *Error
+	for _, err := range checks {
+		if err == nil {
+			continue
+		}
+		e := As(err)
+		if e.Code != Invalid || len(e.Fields) == 0 {
+			return err
+		}
+		if joined == nil {
+			joined = &Error{Code: Invalid, Message: e.Message, Where: e.Where, Fields: map[string]string{}}
+		} else {
+			joined.Message += "; " + e.Message
+		}
+		for f, reason := range e.Fields {
+			joined.Fields[f] = reason
+		}
+	}
+	if joined == nil {
+		return nil
+	}
+	return joined
+}

@@ -73,3 +73,25 @@ func TestWrap(t *testing.T) {
 		t.Fatalf("Error() = %q, want %q", got, want)
 	}
 }
+
+func TestFaultsNameEveryField(t *testing.T) {
+	err := Faults(nil,
+		Field(Body, "title", Required, "title is required"),
+		nil,
+		Field(Body, "public_key", Malformed, "public_key must be url64"))
+	e := As(err)
+	if e.Code != Invalid || e.Where != Body || len(e.Fields) != 2 ||
+		e.Fields["title"] != Required || e.Fields["public_key"] != Malformed {
+		t.Fatalf("Faults = %+v, want title and public_key together", e)
+	}
+	if e.Message != "title is required; public_key must be url64" {
+		t.Fatalf("message = %q", e.Message)
+	}
+	if Faults(nil, nil) != nil {
+		t.Fatal("no faults must be nil")
+	}
+	big := E(TooLarge, "content.encrypted is too large")
+	if got := Faults(Field(Body, "title", Required, "x"), big); got != big {
+		t.Fatalf("a non-field error must win alone, got %v", got)
+	}
+}
