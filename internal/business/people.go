@@ -26,24 +26,22 @@ type UserRow struct {
 	APIAccount *messaging.AccountRef `json:"apiAccount"`
 }
 
-// Users lists every user of the organisation with each API account they
-// reach (a user reaching none appears once, with apiAccount null).
-func (s *Service) Users(ctx context.Context) ([]UserRow, error) {
+// EachUser calls fn for every user of the organisation with each API
+// account they reach (a user reaching none appears once, with apiAccount
+// null), read a chunk at a time.
+func (s *Service) EachUser(ctx context.Context, fn func(UserRow) error) error {
 	m, err := s.member(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	rows, err := s.Store.UserAccounts(ctx, m.OrgID)
-	out := make([]UserRow, 0, len(rows))
-	for _, r := range rows {
+	return s.Store.EachUserAccount(ctx, m.OrgID, func(r store.UserAccount) error {
 		row := UserRow{User: messaging.UserRef{FirstName: r.User.FirstName, LastName: r.User.LastName, UserID: r.User.UserID}}
 		if r.Account.APIAccountid != "" {
 			acc := r.Account
 			row.APIAccount = &acc
 		}
-		out = append(out, row)
-	}
-	return out, err
+		return fn(row)
+	})
 }
 
 // User reads one user of the caller's organisation. Agents see another

@@ -170,23 +170,36 @@ type UserAccount struct {
 	Account messaging.AccountRef
 }
 
-// UserAccounts pairs every user of the organisation with each API account
-// they reach: all of them for admins, their teams' for agents.
-func (s *Store) UserAccounts(ctx context.Context, orgID string) ([]UserAccount, error) {
-	var out []UserAccount
-	err := eachRow(ctx, s.rq, `SELECT `+memberColumns+`, COALESCE(a.name, ''), COALESCE(a.id, '') FROM org_members m
-		JOIN identities i ON i.id = m.identity_id
-		LEFT JOIN api_accounts a ON a.org_id = m.org_id AND (m.role = 'admin' OR a.id IN (`+teamAccountsOf("m.identity_id")+`))
-		WHERE m.org_id = $1 ORDER BY m.first_name, m.last_name, m.identity_id, a.name, a.id`, []any{orgID},
-		func(rows *sql.Rows) error {
-			var ua UserAccount
-			u := &ua.User
-			err := rows.Scan(&u.UserID, &u.OrgID, &u.FirstName, &u.LastName, &u.Email, &u.Role, &ua.Account.Name, &ua.Account.APIAccountid)
-			ua.Account.APIAccountID2 = ua.Account.APIAccountid
-			out = append(out, ua)
-			return err
-		})
-	return out, err
+// userAccountKey is where GET /user's list resumes: its whole order.
+type userAccountKey struct{ first, last, id, accountName, accountID string }
+
+// EachUserAccount calls fn for every user of the organisation paired with
+// each API account they reach (all of them for admins, their teams' for
+// agents), by name, ChunkRows pairs at a time: an organisation of any
+// size is listed in bounded memory.
+func (s *Store) EachUserAccount(ctx context.Context, orgID string, fn func(UserAccount) error) error {
+	return eachChunk(userAccountKey{}, 0, func(after userAccountKey, n int) ([]UserAccount, userAccountKey, error) {
+		list, err := readChunk(ctx, s.rq, "users", `SELECT * FROM (SELECT `+memberColumns+`,
+			COALESCE(a.name, '') AS account_name, COALESCE(a.id, '') AS account_id FROM org_members m
+			JOIN identities i ON i.id = m.identity_id
+			LEFT JOIN api_accounts a ON a.org_id = m.org_id AND (m.role = 'admin' OR a.id IN (`+teamAccountsOf("m.identity_id")+`))
+			WHERE m.org_id = $1) x
+			WHERE (x.first_name, x.last_name, x.identity_id, x.account_name, x.account_id) > ($2, $3, $4, $5, $6)
+			ORDER BY x.first_name, x.last_name, x.identity_id, x.account_name, x.account_id LIMIT $7`,
+			[]any{orgID, after.first, after.last, after.id, after.accountName, after.accountID, n},
+			func(rows *sql.Rows) (UserAccount, error) {
+				var ua UserAccount
+				u := &ua.User
+				err := rows.Scan(&u.UserID, &u.OrgID, &u.FirstName, &u.LastName, &u.Email, &u.Role, &ua.Account.Name, &ua.Account.APIAccountid)
+				ua.Account.APIAccountID2 = ua.Account.APIAccountid
+				return ua, errs.Wrap(err, "scan user")
+			})
+		if len(list) == 0 {
+			return list, after, err
+		}
+		l := list[len(list)-1]
+		return list, userAccountKey{l.User.FirstName, l.User.LastName, l.User.UserID, l.Account.Name, l.Account.APIAccountid}, err
+	}, fn)
 }
 
 // OrgHas reports whether every id names a row of table in the organisation

@@ -73,7 +73,8 @@ func (h *Handler) registerResources(route func(string, http.HandlerFunc)) {
 	route("PUT /team/{id}", updateOf(b.SaveTeam))
 
 	route("GET /user", func(w http.ResponseWriter, r *http.Request) {
-		respond[[]business.UserRow](w, r, http.StatusOK)(b.Users(r.Context()))
+		a := httpx.NewJSONArray(w)
+		a.Finish(r, b.EachUser(r.Context(), func(u business.UserRow) error { return a.Add(u) }), httpx.Problem)
 	})
 	route("GET /user/{id}", getOf(b.User))
 	route("POST /user", createOf(b.CreateUser))
