@@ -364,3 +364,36 @@ func TestUserListStreamsAcrossChunks(t *testing.T) {
 		prev = key
 	}
 }
+
+// TestTeamListStreamsAcrossChunks: GET /team lists teams a few at a time
+// with their members; more teams than one chunk are listed whole, once
+// each, by name. A team larger than the documented bound is refused.
+func TestTeamListStreamsAcrossChunks(t *testing.T) {
+	a := setUpAcme(t)
+	for i := 0; i < 70; i++ {
+		a.admin.call("POST", "/team", map[string]any{"name": fmt.Sprintf("Team %03d", i),
+			"apiAccountIds": []string{a.other}, "userIds": []string{a.agentID}}, 201)
+	}
+	teams := decodeList(t, a.admin.do("GET", "/team", nil).body)
+	if len(teams) != 71 {
+		t.Fatalf("GET /team: %d teams, want 71", len(teams))
+	}
+	for i, tm := range teams[1:] { // after "Lettings team"
+		if want := fmt.Sprintf("Team %03d", i); tm["name"] != want {
+			t.Fatalf("team %d is %v, want %s", i, tm["name"], want)
+		}
+		users, accs := tm["users"].([]any), tm["apiAccounts"].([]any)
+		if len(users) != 1 || users[0].(map[string]any)["userId"] != a.agentID ||
+			len(accs) != 1 || accs[0].(map[string]any)["apiAccountid"] != a.other {
+			t.Fatalf("team %d lost its members: %v", i, tm)
+		}
+	}
+	tooMany := make([]string, 1001)
+	for i := range tooMany {
+		tooMany[i] = a.agentID
+	}
+	a.admin.refused("POST", "/team", map[string]any{"name": "Crowd", "userIds": tooMany}, 400, "userIds")
+	if n := len(decodeList(t, a.admin.do("GET", "/team", nil).body)); n != 71 {
+		t.Fatalf("a refused team was stored: %d teams", n)
+	}
+}

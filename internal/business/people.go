@@ -253,17 +253,13 @@ type TeamInput struct {
 	UserIDs       []string `json:"userIds"`
 }
 
-// Teams lists the organisation's teams.
-func (s *Service) Teams(ctx context.Context) ([]messaging.Team, error) {
+// EachTeam calls fn for the organisation's teams, read a few at a time.
+func (s *Service) EachTeam(ctx context.Context, fn func(messaging.Team) error) error {
 	m, err := s.member(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	teams, err := s.Store.Teams(ctx, m.OrgID, "")
-	if teams == nil {
-		teams = []messaging.Team{}
-	}
-	return teams, err
+	return s.Store.EachTeam(ctx, m.OrgID, fn)
 }
 
 // Team reads one team.
@@ -346,6 +342,9 @@ func checkIDs(ctx context.Context, tx *store.Tx, orgID string, in TeamInput) err
 		table, field string
 		ids          []string
 	}{{"api_accounts", "apiAccountIds", in.APIAccountIDs}, {"org_members", "userIds", in.UserIDs}} {
+		if len(c.ids) > store.MaxTeamRefs {
+			return errs.Field(errs.Body, c.field, errs.TooLong, "a team holds at most %d %s", store.MaxTeamRefs, c.field)
+		}
 		missing, err := tx.OrgHas(ctx, c.table, orgID, c.ids)
 		if err != nil {
 			return err

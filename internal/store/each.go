@@ -19,9 +19,15 @@ const ChunkRows = 256
 // fn for every row, until a chunk comes back short or limit rows (0: no
 // limit) were handed on. read returns the rows and the key of the last.
 func eachChunk[T, K any](first K, limit int, read func(after K, n int) ([]T, K, error), fn func(T) error) error {
+	return eachChunkOf(ChunkRows, first, limit, read, fn)
+}
+
+// eachChunkOf is eachChunk with chunks of size rows, for rows that are
+// larger than one line (a team with its members).
+func eachChunkOf[T, K any](size int, first K, limit int, read func(after K, n int) ([]T, K, error), fn func(T) error) error {
 	after := first
-	for left := limit; limit <= 0 || left > 0; left -= ChunkRows {
-		n := ChunkRows
+	for left := limit; limit <= 0 || left > 0; left -= size {
+		n := size
 		if limit > 0 {
 			n = min(n, left)
 		}

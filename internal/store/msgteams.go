@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"slices"
+	"strings"
 
 	"github.com/google/uuid"
 
@@ -106,37 +107,65 @@ func (t *Tx) setTeamLinks(ctx context.Context, teamID string, userIDs, accountID
 	return nil
 }
 
-// Teams lists the organisation's teams by name, with their users and
-// API accounts; teamID narrows it to one team.
+// TeamChunk is how many teams one read of GET /team's stream holds, each
+// with its users and API accounts (at most MaxTeamRefs of each).
+const TeamChunk = 32
+
+// MaxTeamRefs bounds a team's users and its API accounts, so that a
+// chunk of teams is a bounded amount of memory.
+const MaxTeamRefs = 1000
+
+// Teams reads one team of the organisation with its users and API
+// accounts.
 func (s *Store) Teams(ctx context.Context, orgID, teamID string) ([]messaging.Team, error) {
-	q := &query{from: "teams t"}
-	q.where.WriteString(" WHERE t.org_id = " + arg(&q.args, orgID))
-	q.eq("t.id", teamID)
-	rows, err := s.rq.QueryContext(ctx, `SELECT t.id, t.org_id, t.name, t.description FROM teams t`+q.where.String()+
-		` ORDER BY t.name, t.id`, q.args...)
-	if err != nil {
-		return nil, errs.Wrap(err, "list teams")
+	out, err := s.readTeams(ctx, ` WHERE t.org_id = $1 AND t.id = $2`, []any{orgID, teamID})
+	if err == nil && len(out) == 0 {
+		return nil, errs.E(errs.NotFound, "no such team")
+	}
+	return out, err
+}
+
+// EachTeam calls fn for the organisation's teams by name, with their
+// users and API accounts, TeamChunk teams at a time.
+func (s *Store) EachTeam(ctx context.Context, orgID string, fn func(messaging.Team) error) error {
+	return eachChunkOf(TeamChunk, nameKey{}, 0, func(after nameKey, n int) ([]messaging.Team, nameKey, error) {
+		list, err := s.readTeams(ctx, ` WHERE t.org_id = $1 AND (t.name > $2 OR (t.name = $2 AND t.id > $3))`,
+			[]any{orgID, after.name, after.id}, n)
+		if len(list) == 0 {
+			return list, after, err
+		}
+		last := list[len(list)-1]
+		return list, nameKey{last.Name, last.TeamID}, err
+	}, fn)
+}
+
+// readTeams reads the teams that where picks, by name, at most limit[0]
+// of them, then their API accounts and users.
+func (s *Store) readTeams(ctx context.Context, where string, args []any, limit ...int) ([]messaging.Team, error) {
+	order := ` ORDER BY t.name, t.id`
+	if len(limit) > 0 {
+		order += ` LIMIT ` + itoa(limit[0])
 	}
 	var out []messaging.Team
 	index := map[string]int{}
-	for rows.Next() {
+	err := eachRow(ctx, s.rq, `SELECT t.id, t.org_id, t.name, t.description FROM teams t`+where+order, args, func(rows *sql.Rows) error {
 		tm := messaging.Team{APIAccounts: []messaging.AccountRef{}, Users: []messaging.UserRef{}}
-		if err := rows.Scan(&tm.TeamID, &tm.OrgID, &tm.Name, &tm.Description); err != nil {
-			rows.Close()
-			return nil, errs.Wrap(err, "scan team")
-		}
+		err := rows.Scan(&tm.TeamID, &tm.OrgID, &tm.Name, &tm.Description)
 		index[tm.TeamID] = len(out)
 		out = append(out, tm)
+		return errs.Wrap(err, "scan team")
+	})
+	if err != nil || len(out) == 0 {
+		return out, err
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, errs.Wrap(err, "list teams")
+	ids := make([]any, 0, len(out))
+	in := make([]string, 0, len(out))
+	for _, tm := range out {
+		in = append(in, arg(&ids, tm.TeamID))
 	}
-	if teamID != "" && len(out) == 0 {
-		return nil, errs.E(errs.NotFound, "no such team")
-	}
+	teams := ` WHERE t.id IN (` + strings.Join(in, ", ") + `)`
 	err = eachRow(ctx, s.rq, `SELECT ta.team_id, a.name, a.id FROM team_accounts ta JOIN api_accounts a ON a.id = ta.api_account_id
-		JOIN teams t ON t.id = ta.team_id`+q.where.String()+` ORDER BY a.name, a.id`, q.args, func(rows *sql.Rows) error {
+		JOIN teams t ON t.id = ta.team_id`+teams+` ORDER BY a.name, a.id`, ids, func(rows *sql.Rows) error {
 		var id string
 		var ref messaging.AccountRef
 		err := rows.Scan(&id, &ref.Name, &ref.APIAccountid)
@@ -151,7 +180,7 @@ func (s *Store) Teams(ctx context.Context, orgID, teamID string) ([]messaging.Te
 	}
 	err = eachRow(ctx, s.rq, `SELECT tu.team_id, m.first_name, m.last_name, m.identity_id FROM team_users tu
 		JOIN teams t ON t.id = tu.team_id JOIN org_members m ON m.identity_id = tu.identity_id AND m.org_id = t.org_id`+
-		q.where.String()+` ORDER BY m.first_name, m.last_name, m.identity_id`, q.args, func(rows *sql.Rows) error {
+		teams+` ORDER BY m.first_name, m.last_name, m.identity_id`, ids, func(rows *sql.Rows) error {
 		var id string
 		var ref messaging.UserRef
 		err := rows.Scan(&id, &ref.FirstName, &ref.LastName, &ref.UserID)

@@ -64,7 +64,8 @@ func (h *Handler) registerResources(route func(string, http.HandlerFunc)) {
 	route("POST /broadcast", createOf(b.CreateBroadcast))
 
 	route("GET /team", func(w http.ResponseWriter, r *http.Request) {
-		respond[[]messaging.Team](w, r, http.StatusOK)(b.Teams(r.Context()))
+		a := httpx.NewJSONArray(w)
+		a.Finish(r, b.EachTeam(r.Context(), func(t messaging.Team) error { return a.Add(t) }), httpx.Problem)
 	})
 	route("GET /team/{id}", getOf(b.Team))
 	route("POST /team", createOf(func(ctx context.Context, in business.TeamInput) (messaging.Team, error) {
