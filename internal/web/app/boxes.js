@@ -119,7 +119,7 @@ function eventItem(boxID, k, e, mine) {
   if (m.deleted) { li.append(h('p', { class: 'deleted' }, e.type === 'msg.file' ? 'File deleted' : 'Message deleted')); return li; }
   try {
     if (e.type === 'msg.text') {
-      li.append(h('p', { class: 'text' }, c.decryptText(k.secretKey, m.encrypted)), m.last_edited_at && h('span', { class: 'edited' }, '(edited)'));
+      li.append(h('p', { class: 'text' }, c.decryptText(k.secretKey, m.encrypted)), m.last_edited_at ? h('span', { class: 'edited' }, '(edited)') : '');
     } else {
       const info = c.fileInfo(k.secretKey, m.encrypted);
       li.append(fileItem(m.encrypted_file_id, info));
