@@ -20,6 +20,7 @@ import (
 	"github.com/boxwire/boxwire/internal/business"
 	"github.com/boxwire/boxwire/internal/errs"
 	"github.com/boxwire/boxwire/internal/store"
+	"github.com/boxwire/boxwire/internal/web"
 )
 
 // Deps is what the handler is built from.
@@ -95,10 +96,17 @@ func New(d Deps) *Handler {
 		Hold: d.LongPollHold, Shutdown: d.Live.Shutdown, Viewer: d.Live.Viewer, Quota: d.Live.Quota}).Register(mux.Surface(httpx.Box))
 
 	// Anything else: a JSON 404 rather than the mux's plain text.
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+	notFound := func(w http.ResponseWriter, r *http.Request) {
 		httpx.Problem(w, r, errs.E(errs.NotFound, "no such endpoint: %s %s", r.Method, r.URL.Path))
-	})
-	return &Handler{Handler: d.Proxies.Wrap(httpx.Observe(d.Log, httpx.NewMetrics(d.Registry), d.Bodies.Wrap(mux))), mux: mux}
+	}
+	mux.HandleFunc("/", notFound)
+
+	// The web app: its page at "/" and its files under /app/; every API
+	// route above is more specific, so it keeps precedence.
+	app := web.New()
+	mux.HandleFunc("GET /{$}", app.Page)
+	mux.HandleFunc("GET "+web.Prefix, app.Asset(notFound))
+	return &Handler{Handler: d.Proxies.Wrap(httpx.Observe(d.Log, httpx.NewMetrics(d.Registry), d.Bodies.Wrap(app.Links(mux)))), mux: mux}
 }
 
 // MetricsHandler serves the registry in Prometheus' exposition format.

@@ -30,7 +30,10 @@ func (h *Handler) Register(mux *httpx.Mux) {
 	public("POST /oauth/token", h.token)
 	public("POST /oauth/revoke", h.revoke)
 
-	authn := httpx.Authenticator{Auth: h.Auth}
+	// Browsers (the web app) authenticate with the HttpOnly cookie pair
+	// that /oauth/token sets, so that no script holds the token; unsafe
+	// methods then need X-CSRF-Token, exactly as on the boxes surface.
+	authn := httpx.Authenticator{Auth: h.Auth, Cookies: true}
 	limit := h.Limit
 	if limit == nil {
 		limit = func(next http.Handler) http.Handler { return next }

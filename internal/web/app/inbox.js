@@ -1,0 +1,1 @@
+export function showInbox(view) { view.textContent = 'Inbox'; }

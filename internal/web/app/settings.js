@@ -1,0 +1,1 @@
+export function showSettings(view) { view.textContent = 'Settings'; }
