@@ -131,7 +131,7 @@ func Start(ctx context.Context, cfg Config, logOut io.Writer) (*Server, error) {
 		s.Store.Close()
 		return nil, err
 	}
-	s.Boxes = &boxes.Service{Store: s.Store, Blobs: blobs, MaxFileSize: cfg.MaxFileSize, SelfOrgID: selfOrg}
+	s.Boxes = &boxes.Service{Store: s.Store, Blobs: dirBlobs{blobs}, MaxFileSize: cfg.MaxFileSize, SelfOrgID: selfOrg}
 	s.Hub = realtime.NewHub(s.Store, s.Broker)
 	hub.Store(s.Hub)
 	s.Hub.OnError = func(err error) { s.Log.Error("realtime hub: reading the journal failed; retrying", "error", err) }
