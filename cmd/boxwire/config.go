@@ -57,6 +57,9 @@ type Config struct {
 	// MetricsAddr, if set, serves /metrics there and no longer on Addr,
 	// so the metrics need not be public.
 	MetricsAddr string
+	// Blobs, if set, is an S3-compatible store for files
+	// (s3://BUCKET?endpoint=…&region=…); empty keeps them under Data.
+	Blobs string
 	// NATS, if set, carries journal notices between nodes (nats://…).
 	NATS string
 	// LongPollHold is how long the Box-compatible realtime URL waits
@@ -159,6 +162,7 @@ func (c *Config) flags(fs *flag.FlagSet) {
 		return nil
 	})
 	c.Origins = splitList(env("WS_ORIGINS", ""))
+	fs.StringVar(&c.Blobs, "blobs", env("BLOBS", ""), "S3-compatible file store shared by all nodes (s3://BUCKET?endpoint=HOST:PORT&region=R, keys from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY); empty for DATA/files (env BOXWIRE_BLOBS)")
 	fs.StringVar(&c.NATS, "nats", env("NATS", ""), "NATS URL (nats://host:4222) to wake the other nodes of a cluster; empty for one node (env BOXWIRE_NATS)")
 	fs.DurationVar(&c.LongPollHold, "longpoll-hold", envDuration("LONGPOLL_HOLD", 50*time.Second), "how long a Box-compatible long-poll waits before answering reconnect (env BOXWIRE_LONGPOLL_HOLD)")
 	fs.StringVar(&c.WhatsAppGraphURL, "whatsapp-graph-url", env("WHATSAPP_GRAPH_URL", "https://graph.facebook.com"), "base URL of Meta's Graph API for WhatsApp sends (env BOXWIRE_WHATSAPP_GRAPH_URL)")

@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -24,7 +23,6 @@ import (
 	boxesapi "github.com/boxwire/boxwire/internal/api/boxes"
 	"github.com/boxwire/boxwire/internal/api/httpx"
 	"github.com/boxwire/boxwire/internal/auth"
-	"github.com/boxwire/boxwire/internal/blob"
 	"github.com/boxwire/boxwire/internal/boxes"
 	"github.com/boxwire/boxwire/internal/broker"
 	"github.com/boxwire/boxwire/internal/broker/natsbroker"
@@ -121,7 +119,7 @@ func Start(ctx context.Context, cfg Config, logOut io.Writer) (*Server, error) {
 	if cfg.SMTPURL != "" {
 		s.Verifier.Mail, _ = smtpmail.Parse(cfg.SMTPURL) // Validate checked it
 	}
-	blobs, err := blob.Open(filepath.Join(cfg.Data, "files"))
+	blobs, err := openBlobs(ctx, cfg)
 	if err != nil {
 		s.Store.Close()
 		return nil, err

@@ -104,6 +104,9 @@ func (u *Upload) Keep(id string) error {
 	return syncDir(filepath.Dir(path))
 }
 
+// Len is the upload's size in bytes.
+func (u *Upload) Len() int64 { return u.Size }
+
 // Discard removes an upload that will not be kept.
 func (u *Upload) Discard() { os.Remove(u.tmp) }
 

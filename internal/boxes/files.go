@@ -3,11 +3,10 @@ package boxes
 import (
 	"context"
 	"encoding/json"
-	"os"
+	"io"
 
 	"github.com/google/uuid"
 
-	"github.com/boxwire/boxwire/internal/blob"
 	"github.com/boxwire/boxwire/internal/box"
 	"github.com/boxwire/boxwire/internal/errs"
 	"github.com/boxwire/boxwire/internal/store"
@@ -41,7 +40,7 @@ func (s *Service) CheckUpload(ctx context.Context, boxID string) error {
 // UploadFile keeps a received file and creates its msg.file event. The
 // blob is in place before the commit; if the commit fails it is removed,
 // so no event ever names a missing file.
-func (s *Service) UploadFile(ctx context.Context, boxID string, up *blob.Upload, m FileMessage) (EventView, error) {
+func (s *Service) UploadFile(ctx context.Context, boxID string, up Upload, m FileMessage) (EventView, error) {
 	defer up.Discard()
 	who, err := caller(ctx)
 	if err != nil {
@@ -72,7 +71,7 @@ func (s *Service) UploadFile(ctx context.Context, boxID string, up *blob.Upload,
 		if err := a.state.Writable(); err != nil {
 			return err
 		}
-		if err := tx.InsertFile(ctx, fileID, up.Size); err != nil {
+		if err := tx.InsertFile(ctx, fileID, up.Len()); err != nil {
 			return err
 		}
 		content, _ := json.Marshal(map[string]string{"encrypted": m.EncryptedContent, "public_key": m.PublicKey, "encrypted_file_id": fileID})
@@ -92,7 +91,7 @@ func (s *Service) UploadFile(ctx context.Context, boxID string, up *blob.Upload,
 
 // OpenFile opens an encrypted file for a caller who can read a box that
 // holds it. An unknown file and a forbidden one give the same error.
-func (s *Service) OpenFile(ctx context.Context, fileID string) (*os.File, int64, error) {
+func (s *Service) OpenFile(ctx context.Context, fileID string) (io.ReadSeekCloser, int64, error) {
 	forbidden := errs.E(errs.Forbidden, "no access to this file")
 	boxIDs, size, err := s.Store.FileBoxes(ctx, fileID)
 	if err != nil {

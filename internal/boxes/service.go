@@ -3,12 +3,12 @@ package boxes
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"strings"
 
 	"github.com/google/uuid"
 
 	"github.com/boxwire/boxwire/internal/auth"
-	"github.com/boxwire/boxwire/internal/blob"
 	"github.com/boxwire/boxwire/internal/box"
 	"github.com/boxwire/boxwire/internal/errs"
 	"github.com/boxwire/boxwire/internal/identity"
@@ -20,7 +20,7 @@ import (
 // Service is the boxes service.
 type Service struct {
 	Store *store.Store
-	Blobs *blob.Dir
+	Blobs Blobs
 	// MaxFileSize bounds an encrypted file upload, in bytes.
 	MaxFileSize int64
 	// SelfOrgID is the server's own organisation (Misakey's "self org"):
@@ -29,6 +29,26 @@ type Service struct {
 
 	frames frameCache // rendered realtime frames, shared by connections
 	sights sightCache // who may see which box, shared by connections
+}
+
+// Blobs keeps the bytes of encrypted files. It is an interface so that
+// the local directory (one node) and an object store shared by several
+// nodes can both serve; the service only needs these operations.
+type Blobs interface {
+	// Receive streams r aside, refusing more than limit bytes (named by
+	// field); nothing is visible under an id until Upload.Keep.
+	Receive(r io.Reader, limit int64, field string) (Upload, error)
+	// Open gives a stored blob, or a not_found error.
+	Open(id string) (io.ReadSeekCloser, error)
+	// Remove deletes a blob; a missing one is not an error.
+	Remove(id string) error
+}
+
+// Upload is a received blob not yet kept.
+type Upload interface {
+	Keep(id string) error
+	Discard()
+	Len() int64
 }
 
 func caller(ctx context.Context) (identity.Identity, error) {

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/boxwire/boxwire/internal/api/httpx"
-	"github.com/boxwire/boxwire/internal/blob"
 	"github.com/boxwire/boxwire/internal/box"
 	"github.com/boxwire/boxwire/internal/boxes"
 	"github.com/boxwire/boxwire/internal/errs"
@@ -250,7 +249,7 @@ func (h *Handler) checkUploadSize(r *http.Request) error {
 	return nil
 }
 
-func (h *Handler) readUpload(w http.ResponseWriter, r *http.Request) (*blob.Upload, boxes.FileMessage, error) {
+func (h *Handler) readUpload(w http.ResponseWriter, r *http.Request) (boxes.Upload, boxes.FileMessage, error) {
 	var msg boxes.FileMessage
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "multipart/form-data" {
 		return nil, msg, errs.Field(errs.Headers, "Content-Type", errs.Invalid_, "the body must be multipart/form-data")
@@ -260,8 +259,8 @@ func (h *Handler) readUpload(w http.ResponseWriter, r *http.Request) (*blob.Uplo
 	if err != nil {
 		return nil, msg, errs.Field(errs.Body, "body", errs.Malformed, "the multipart body could not be read")
 	}
-	var up *blob.Upload
-	discard := func(err error) (*blob.Upload, boxes.FileMessage, error) {
+	var up boxes.Upload
+	discard := func(err error) (boxes.Upload, boxes.FileMessage, error) {
 		if up != nil {
 			up.Discard()
 		}
