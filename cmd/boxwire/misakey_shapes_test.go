@@ -410,15 +410,7 @@ func TestMisakeyBatchFaultsNamedTogether(t *testing.T) {
 	alice := ts.user(t, "Alice")
 	id := alice.createBox(t, "Batches", "limited")["id"].(string)
 	path := "/boxes/" + id + "/batch-events"
-	exactly := func(what string, r response, want map[string]string) {
-		t.Helper()
-		if r.status != 400 {
-			t.Fatalf("%s: %d %s, want 400", what, r.status, r.body)
-		}
-		if got := r.fields(t); !reflect.DeepEqual(got, want) {
-			t.Fatalf("%s: details %v, want %v", what, got, want)
-		}
-	}
+	exactly := func(what string, r response, want map[string]string) { t.Helper(); exactFaults(t, what, r, want) }
 	exactly("bad type, no events", alice.do("POST", path, map[string]any{"batch_type": "messages", "events": []any{}}),
 		map[string]string{"batch_type": "malformed", "events": "required"})
 	exactly("nothing", alice.do("POST", path, map[string]any{}),
@@ -438,15 +430,7 @@ func TestMisakeyBatchFaultsNamedTogether(t *testing.T) {
 func TestMisakeyBodyFaultsNamedTogether(t *testing.T) {
 	ts := startServer(t, storeConfig(t))
 	alice := ts.user(t, "Alice")
-	exactly := func(what string, r response, want map[string]string) {
-		t.Helper()
-		if r.status != 400 {
-			t.Fatalf("%s: %d %s, want 400", what, r.status, r.body)
-		}
-		if got := r.fields(t); !reflect.DeepEqual(got, want) {
-			t.Fatalf("%s: details %v, want %v", what, got, want)
-		}
-	}
+	exactly := func(what string, r response, want map[string]string) { t.Helper(); exactFaults(t, what, r, want) }
 	exactly("box without title and key", alice.do("POST", "/boxes", map[string]any{"title": "", "public_key": "not url64!"}),
 		map[string]string{"title": "required", "public_key": "malformed"})
 	if got := alice.getArray(t, "/boxes/joined"); len(got) != 0 {
@@ -459,5 +443,16 @@ func TestMisakeyBodyFaultsNamedTogether(t *testing.T) {
 		map[string]string{"share": "required", "other_share_hash": "required"})
 	if got := alice.getArray(t, "/boxes/"+id+"/events"); len(got) != 1 {
 		t.Fatalf("refused bodies wrote events: %d, want only the create", len(got))
+	}
+}
+
+// exactFaults checks a 400 whose details name exactly the fields of want.
+func exactFaults(t *testing.T, what string, r response, want map[string]string) {
+	t.Helper()
+	if r.status != 400 {
+		t.Fatalf("%s: %d %s, want 400", what, r.status, r.body)
+	}
+	if got := r.fields(t); !reflect.DeepEqual(got, want) {
+		t.Fatalf("%s: details %v, want %v", what, got, want)
 	}
 }
