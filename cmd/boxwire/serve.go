@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -123,6 +124,12 @@ func Start(ctx context.Context, cfg Config, logOut io.Writer) (*Server, error) {
 	if err != nil {
 		s.Store.Close()
 		return nil, err
+	}
+	if cfg.NATS != "" && cfg.Blobs == "" {
+		// Events reach every node through the broker; files do not: one
+		// uploaded here is a 404 on the other nodes.
+		s.Log.Warn("several nodes need a shared blob store: files uploaded to this node stay in its data directory; set --blobs s3://…",
+			"blobs", filepath.Join(cfg.Data, "files"))
 	}
 	selfOrg, err := selfOrgID(ctx, s.Store, cfg.SelfOrgID)
 	if err != nil {
