@@ -55,7 +55,12 @@ func openLive(t *testing.T, ts *testServer, identityID, token string) *live {
 	before := ts.StreamQuota.Open(identityID)
 	l := &live{ends: map[string]streamEnd{}}
 	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
+	// At the end, wait until the node has let go of these streams, so
+	// that the next openLive of this identity counts from a settled number.
+	t.Cleanup(func() {
+		cancel()
+		waitFor(t, 5*time.Second, "the streams let go", func() bool { return ts.StreamQuota.Open(identityID) <= before })
+	})
 	base := ts.URL()
 	auth := http.Header{"Authorization": {"Bearer " + token}}
 
@@ -64,7 +69,7 @@ func openLive(t *testing.T, ts *testServer, identityID, token string) *live {
 	if err != nil {
 		t.Fatalf("websocket: %v", err)
 	}
-	t.Cleanup(func() { conn.Close() })
+	context.AfterFunc(ctx, func() { conn.Close() })
 	go func() {
 		for {
 			f, err := ws.ReadFrame(conn)
