@@ -952,6 +952,12 @@ func benchIdleWS(ctx context.Context, cfg idleConfig) (*idleResult, error) {
 		return nil, fmt.Errorf("none of %d WebSockets opened: %s", cfg.Connections, r.errors.most())
 	}
 
+	// A stream is registered just after its handshake, once its session
+	// is checked: wait until the server holds them all (on a loaded
+	// machine that takes a moment), then settle.
+	if err := benchAwaitStreams(ctx, hc, cfg.Server, r.Before.Streams+int64(r.Opened)); err != nil {
+		return nil, err
+	}
 	if !benchSleep(ctx, cfg.Settle) {
 		return nil, ctx.Err()
 	}
@@ -977,6 +983,26 @@ func benchIdleWS(ctx context.Context, cfg idleConfig) (*idleResult, error) {
 	r.HeapPerConn = per(r.After.HeapInuse, r.Before.HeapInuse)
 	r.GoroutinesPerConn = math.Round(float64(r.After.Goroutines-r.Before.Goroutines)/float64(r.Opened)*100) / 100
 	return r, nil
+}
+
+// benchAwaitStreams polls the server's metrics until it holds want live
+// streams, for at most 30 s; if it never does, the run's own check of the
+// streams held reports it.
+func benchAwaitStreams(ctx context.Context, hc *http.Client, server string, want int64) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		m, err := benchMetrics(ctx, hc, server)
+		if err != nil {
+			return err
+		}
+		if m.Streams >= want {
+			return nil
+		}
+		if !benchSleep(ctx, 100*time.Millisecond) {
+			return ctx.Err()
+		}
+	}
+	return nil
 }
 
 // benchSleep waits d unless ctx ends first; it reports whether it waited.
