@@ -234,18 +234,13 @@ func (c *Client) DownloadFile(ctx context.Context, fileID string) (io.ReadCloser
 	if err != nil {
 		return nil, err
 	}
-	if c.Token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.Token)
-	}
-	res, err := c.HTTP.Do(req)
+	res, err := c.roundTrip(req)
 	if err != nil {
 		return nil, err
 	}
 	if res.StatusCode != http.StatusOK {
 		defer res.Body.Close()
-		e := &Error{Status: res.StatusCode}
-		json.NewDecoder(io.LimitReader(res.Body, 64<<10)).Decode(e)
-		return nil, e
+		return nil, errorOf(res)
 	}
 	return res.Body, nil
 }

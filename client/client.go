@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -23,6 +24,10 @@ type Client struct {
 	// App is sent as X-Calling-Application when signing in.
 	App  string
 	HTTP *http.Client
+	// Renew, if set, is called once when the server answers 401: it
+	// returns a new access token (say, from a refresh token), and the
+	// request is sent again with it. Streamed uploads are not resent.
+	Renew func(ctx context.Context) (string, error)
 }
 
 // New returns a client for the server at baseURL.
@@ -40,10 +45,23 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	if len(e.Details) > 0 {
-		return fmt.Sprintf("%d %s: %s %v", e.Status, e.Code, e.Desc, e.Details)
+	if f := e.Fields(); f != "" {
+		return fmt.Sprintf("%d %s: %s (%s)", e.Status, e.Code, e.Desc, f)
 	}
 	return fmt.Sprintf("%d %s: %s", e.Status, e.Code, e.Desc)
+}
+
+// Fields names the fields at fault, "field: reason, …", in a stable order.
+func (e *Error) Fields() string {
+	names := make([]string, 0, len(e.Details))
+	for k := range e.Details {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for i, k := range names {
+		names[i] = k + ": " + e.Details[k]
+	}
+	return strings.Join(names, ", ")
 }
 
 // Token is the answer of a sign-in.
@@ -57,8 +75,19 @@ type Token struct {
 
 // Login signs in with an e-mail and password and keeps the access token.
 func (c *Client) Login(ctx context.Context, email, password string) (Token, error) {
+	return c.token(ctx, map[string]string{"username": email, "password": password})
+}
+
+// Refresh exchanges a refresh token for new tokens and keeps the access
+// token. The server rotates refresh tokens: keep the new one, as the old
+// one used again ends the session.
+func (c *Client) Refresh(ctx context.Context, refreshToken string) (Token, error) {
+	return c.token(ctx, map[string]string{"grant_type": "refresh_token", "refresh_token": refreshToken})
+}
+
+func (c *Client) token(ctx context.Context, in map[string]string) (Token, error) {
 	var t Token
-	body, _ := json.Marshal(map[string]string{"username": email, "password": password})
+	body, _ := json.Marshal(in)
 	req, err := http.NewRequestWithContext(ctx, "POST", c.BaseURL+"/oauth/token", bytes.NewReader(body))
 	if err != nil {
 		return t, err
@@ -71,8 +100,7 @@ func (c *Client) Login(ctx context.Context, email, password string) (Token, erro
 	}
 	defer res.Body.Close()
 	if res.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(io.LimitReader(res.Body, 64<<10))
-		return t, fmt.Errorf("sign in: %d %s", res.StatusCode, strings.TrimSpace(string(b)))
+		return t, errorOf(res)
 	}
 	if err := json.NewDecoder(res.Body).Decode(&t); err != nil {
 		return t, fmt.Errorf("sign in: %w", err)
@@ -84,6 +112,37 @@ func (c *Client) Login(ctx context.Context, email, password string) (Token, erro
 	}
 	c.Token = t.AccessToken
 	return t, nil
+}
+
+// errorOf reads an error answer: the boxes surface's shape, the
+// messaging surface's problem+json (detail, errors[]), or plain text.
+func errorOf(res *http.Response) *Error {
+	e := &Error{Status: res.StatusCode}
+	b, _ := io.ReadAll(io.LimitReader(res.Body, 64<<10))
+	var problem struct {
+		Title  string `json:"title"`
+		Detail string `json:"detail"`
+		Errors []struct {
+			Field, Reason string
+		} `json:"errors"`
+	}
+	switch {
+	case json.Unmarshal(b, e) == nil && e.Code != "":
+	case json.Unmarshal(b, &problem) == nil && (problem.Detail != "" || problem.Title != ""):
+		e.Code, e.Desc = problem.Title, problem.Detail
+		if e.Desc == "" {
+			e.Desc = problem.Title
+		}
+		for _, f := range problem.Errors {
+			if e.Details == nil {
+				e.Details = map[string]string{}
+			}
+			e.Details[f.Field] = f.Reason
+		}
+	default:
+		e.Desc = strings.TrimSpace(string(b))
+	}
+	return e
 }
 
 // do sends a JSON request and decodes a JSON answer into out (if not nil).
@@ -107,21 +166,13 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) (http
 }
 
 func (c *Client) send(req *http.Request, out any) (http.Header, error) {
-	if c.Token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.Token)
-	}
-	res, err := c.HTTP.Do(req)
+	res, err := c.roundTrip(req)
 	if err != nil {
 		return nil, err
 	}
 	defer res.Body.Close()
 	if res.StatusCode >= 300 {
-		e := &Error{Status: res.StatusCode}
-		b, _ := io.ReadAll(io.LimitReader(res.Body, 64<<10))
-		if json.Unmarshal(b, e) != nil || e.Code == "" {
-			e.Desc = strings.TrimSpace(string(b))
-		}
-		return res.Header, e
+		return res.Header, errorOf(res)
 	}
 	if out != nil && res.StatusCode != http.StatusNoContent {
 		if err := json.NewDecoder(res.Body).Decode(out); err != nil {
@@ -129,6 +180,32 @@ func (c *Client) send(req *http.Request, out any) (http.Header, error) {
 		}
 	}
 	return res.Header, nil
+}
+
+// roundTrip sends req with the access token, renewing it once on a 401
+// when c.Renew is set and the body can be sent again.
+func (c *Client) roundTrip(req *http.Request) (*http.Response, error) {
+	if c.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
+	res, err := c.HTTP.Do(req)
+	if err != nil || res.StatusCode != http.StatusUnauthorized || c.Renew == nil || (req.Body != nil && req.GetBody == nil) {
+		return res, err
+	}
+	res.Body.Close()
+	token, err := c.Renew(req.Context())
+	if err != nil {
+		return nil, err
+	}
+	c.Token = token
+	again := req.Clone(req.Context())
+	if req.GetBody != nil {
+		if again.Body, err = req.GetBody(); err != nil {
+			return nil, err
+		}
+	}
+	again.Header.Set("Authorization", "Bearer "+c.Token)
+	return c.HTTP.Do(again)
 }
 
 func pageQuery(offset, limit int) string {

@@ -44,6 +44,9 @@ const userUsage = `usage: boxwire user add --email E --password P --name "Displa
 // runUser is `boxwire user …`: it works on the same data as a running
 // server (SQLite waits for the write lock; PostgreSQL is shared anyway).
 func runUser(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if groupHelp(args, userUsage, stdout) {
+		return nil
+	}
 	if len(args) > 0 && (args[0] == "verify" || args[0] == "unverify") {
 		return runUserVerify(ctx, args, stdout, stderr)
 	}
@@ -141,6 +144,9 @@ ORG is the organisation's name or id.`
 // runOrg is `boxwire org domain add|remove|list`: the operator grants an
 // organisation the addresses of a domain it owns.
 func runOrg(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if groupHelp(args, orgUsage, stdout) {
+		return nil
+	}
 	want := map[string]int{"add": 2, "remove": 2, "list": 1}
 	if len(args) < 2 || args[0] != "domain" || want[args[1]] == 0 {
 		fmt.Fprintln(stderr, orgUsage)
@@ -191,4 +197,14 @@ func leading(args []string) (pos, rest []string) {
 		}
 	}
 	return args, nil
+}
+
+// groupHelp prints a command group's usage when its first argument asks
+// for help ("boxwire user -h"), and reports that it did.
+func groupHelp(args []string, usage string, stdout io.Writer) bool {
+	if len(args) == 0 || !helpAsked(args[:1]) {
+		return false
+	}
+	fmt.Fprintln(stdout, usage)
+	return true
 }

@@ -29,6 +29,12 @@ func runAPI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs := flag.NewFlagSet("api", flag.ContinueOnError)
 	config := fs.String("config", "", "config directory (env BOXWIRE_CONFIG_DIR)")
 	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprintf(fs.Output(), "%s\n\nFlags:\n", apiUsage); fs.PrintDefaults() }
+	if helpAsked(args) {
+		fs.SetOutput(stdout)
+		fs.Usage()
+		return nil
+	}
 	if err := fs.Parse(interleave(args)); err != nil {
 		return errUsage
 	}
@@ -37,7 +43,7 @@ func runAPI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		fmt.Fprintln(stderr, apiUsage)
 		return errUsage
 	}
-	p, err := signedIn(*config)
+	p, err := signedIn(ctx, *config)
 	if err != nil {
 		return err
 	}
@@ -54,18 +60,40 @@ func runAPI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 func callAPI(ctx context.Context, p *profile, method, path string, body io.Reader, stdout, stderr io.Writer) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, method, p.Server+path, body)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+p.Token)
-	req.Header.Set("X-Calling-Application", "boxwire-cli")
+	var payload []byte
 	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		var err error
+		if payload, err = io.ReadAll(io.LimitReader(body, 64<<20)); err != nil {
+			return err
+		}
 	}
-	res, err := http.DefaultClient.Do(req)
+	send := func() (*http.Response, error) {
+		var in io.Reader
+		if body != nil {
+			in = bytes.NewReader(payload)
+		}
+		req, err := http.NewRequestWithContext(ctx, method, p.Server+path, in)
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("Authorization", "Bearer "+p.Token)
+		req.Header.Set("X-Calling-Application", "boxwire-cli")
+		if body != nil {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		return http.DefaultClient.Do(req)
+	}
+	res, err := send()
+	if err == nil && res.StatusCode == http.StatusUnauthorized {
+		// The server's clock may end a session before ours does.
+		res.Body.Close()
+		if err := p.renew(ctx, true); err != nil {
+			return err
+		}
+		res, err = send()
+	}
 	if err != nil {
-		return err
+		return humanError(p.Server, err)
 	}
 	defer res.Body.Close()
 	var out bytes.Buffer
@@ -74,6 +102,9 @@ func callAPI(ctx context.Context, p *profile, method, path string, body io.Reade
 	}
 	if out.Len() > 0 && !bytes.HasSuffix(out.Bytes(), []byte("\n")) {
 		out.WriteByte('\n')
+	}
+	if res.StatusCode == http.StatusUnauthorized {
+		return p.ended()
 	}
 	if res.StatusCode/100 != 2 {
 		fmt.Fprintf(stderr, "%s %s: %s\n%s", method, path, printable.Escape(res.Status), printable.Escape(out.String()))

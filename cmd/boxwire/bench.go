@@ -75,6 +75,9 @@ func (c *benchConfig) validate() error {
 }
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if groupHelp(args, benchUsage+"\n\n"+benchRealtimeUsage, stdout) {
+		return nil
+	}
 	if len(args) > 0 {
 		switch args[0] {
 		case "fanout":

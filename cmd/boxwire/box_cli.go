@@ -21,45 +21,91 @@ import (
 
 func base64URL(s string) ([]byte, error) { return base64.RawURLEncoding.DecodeString(s) }
 
-const boxUsage = `usage:
-  boxwire box list
-  boxwire box create --title T [--public]
-  boxwire box send BOX "text"
-  boxwire box send-file BOX PATH
-  boxwire box read BOX [--files DIR]
-  boxwire box invite BOX
-  boxwire box join LINK
-(every command takes --config DIR; BOX is a box id)`
+// boxCommand is one `boxwire box` command: its arguments, what it does,
+// the flags it takes beyond --config, and the function that runs it.
+type boxCommand struct {
+	args, about string
+	flags       func(*flag.FlagSet, *boxArgs)
+	run         func(context.Context, *profile, boxArgs, io.Writer, io.Writer) error
+}
+
+var boxCommands = map[string]boxCommand{
+	"list": {"", "list your boxes: id, unread count, title", nil, boxList},
+	"create": {"--title T [--public]", "create an end-to-end encrypted box and print its invitation link", func(fs *flag.FlagSet, a *boxArgs) {
+		fs.StringVar(&a.title, "title", "", "the box's title (seen by the server)")
+		fs.BoolVar(&a.public, "public", false, "any signed-in identity with the link may join; default: only those given access")
+	}, boxCreate},
+	"send":      {`BOX "text"`, "send an encrypted message", nil, boxSend},
+	"send-file": {"BOX PATH", "send an encrypted file", nil, boxSendFile},
+	"read": {"BOX [--files DIR]", "print the conversation, decrypted", func(fs *flag.FlagSet, a *boxArgs) {
+		fs.StringVar(&a.files, "files", "", "save the files sent in the box into this directory")
+	}, boxRead},
+	"invite": {"BOX [--email ADDRESS]...", "print the invitation link (the key share is in its #fragment); --email first gives that person access", func(fs *flag.FlagSet, a *boxArgs) {
+		fs.Func("email", "give this e-mail address access to the box (repeatable; box admins only)", func(v string) error {
+			a.emails = append(a.emails, v)
+			return nil
+		})
+	}, boxInvite},
+	"join": {"LINK", "join a box from an invitation link and keep its key", nil, boxJoin},
+}
+
+var boxOrder = []string{"list", "create", "send", "send-file", "read", "invite", "join"}
+
+func boxUsage() string {
+	var b strings.Builder
+	b.WriteString("usage:\n")
+	for _, name := range boxOrder {
+		c := boxCommands[name]
+		fmt.Fprintf(&b, "  boxwire box %-34s %s\n", strings.TrimSpace(name+" "+c.args), c.about)
+	}
+	b.WriteString("Every command takes --config DIR; BOX is a box id. \"boxwire box COMMAND -h\" shows a command's flags.")
+	return b.String()
+}
 
 // runBox dispatches the people's box commands. Each loads the profile
 // written by `boxwire login`, and does all encryption on this machine.
 func runBox(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprintln(stderr, boxUsage)
+	if len(args) == 0 || helpAsked(args[:1]) {
+		if len(args) > 0 {
+			fmt.Fprintln(stdout, boxUsage())
+			return nil
+		}
+		fmt.Fprintln(stderr, boxUsage())
 		return errUsage
 	}
-	cmds := map[string]func(context.Context, *profile, boxArgs, io.Writer, io.Writer) error{
-		"list": boxList, "create": boxCreate, "send": boxSend, "send-file": boxSendFile, "read": boxRead, "invite": boxInvite, "join": boxJoin,
-	}
-	run, ok := cmds[args[0]]
+	cmd, ok := boxCommands[args[0]]
 	if !ok {
-		fmt.Fprintf(stderr, "unknown box command %q\n%s\n", args[0], boxUsage)
+		fmt.Fprintf(stderr, "unknown box command %q\n%s\n", args[0], boxUsage())
 		return errUsage
 	}
+	var a boxArgs
 	fs := flag.NewFlagSet("box "+args[0], flag.ContinueOnError)
 	config := fs.String("config", "", "config directory (env BOXWIRE_CONFIG_DIR)")
-	title := fs.String("title", "", "box title (create)")
-	public := fs.Bool("public", false, "any signed-in identity may join (create)")
-	files := fs.String("files", "", "save received files into this directory (read)")
+	if cmd.flags != nil {
+		cmd.flags(fs, &a)
+	}
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: boxwire box %s %s\n  %s\n\nFlags:\n", args[0], cmd.args, cmd.about)
+		fs.PrintDefaults()
+	}
+	if helpAsked(args[1:]) {
+		fs.SetOutput(stdout)
+		fs.Usage()
+		return nil
+	}
 	if err := fs.Parse(interleave(args[1:])); err != nil {
 		return errUsage
 	}
-	p, err := signedIn(*config)
+	p, err := signedIn(ctx, *config)
 	if err != nil {
 		return err
 	}
-	return run(ctx, p, boxArgs{pos: fs.Args(), title: *title, public: *public, files: *files}, stdout, stderr)
+	a.pos = fs.Args()
+	if err := cmd.run(ctx, p, a, stdout, stderr); err != nil {
+		return p.explain(err)
+	}
+	return nil
 }
 
 // interleave moves flags before positional arguments, so that
@@ -86,9 +132,10 @@ func interleave(args []string) []string {
 // boxArgs are a box command's positional arguments and the flag values.
 type boxArgs struct {
 	pos    []string
-	title  string // --title (create)
-	public bool   // --public (create)
-	files  string // --files (read)
+	title  string   // --title (create)
+	public bool     // --public (create)
+	files  string   // --files (read)
+	emails []string // --email (invite)
 }
 
 // want checks the number of positional arguments.
@@ -150,8 +197,7 @@ func boxCreate(ctx context.Context, p *profile, a boxArgs, stdout, stderr io.Wri
 	if err != nil {
 		return err
 	}
-	p.Boxes[b.ID] = boxKeys{PublicKey: kp.PublicKey, SecretKey: kp.SecretKey, ShareOne: shares.ShareOne}
-	if err := p.save(); err != nil {
+	if err := p.keep(b.ID, boxKeys{PublicKey: kp.PublicKey, SecretKey: kp.SecretKey, ShareOne: shares.ShareOne}); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "created box %q: %s\ninvitation link: %s\n", b.Title, b.ID, boxclient.InvitationLink(p.Server, b.ID, shares.ShareOne))
@@ -333,7 +379,7 @@ func describeFile(ctx context.Context, c *boxclient.Client, k boxKeys, e boxclie
 }
 
 func boxInvite(ctx context.Context, p *profile, a boxArgs, stdout, stderr io.Writer) error {
-	pos, err := a.want(1, "invite BOX")
+	pos, err := a.want(1, "invite BOX [--email ADDRESS]...")
 	if err != nil {
 		return err
 	}
@@ -341,14 +387,25 @@ func boxInvite(ctx context.Context, p *profile, a boxArgs, stdout, stderr io.Wri
 	if err != nil {
 		return err
 	}
+	if len(a.emails) > 0 {
+		rules := make([]boxclient.NewEvent, len(a.emails))
+		for i, email := range a.emails {
+			rules[i] = boxclient.NewEvent{Type: "access.add", Content: map[string]string{"restriction_type": "identifier", "value": email}}
+		}
+		if _, err := p.client().BatchEvents(ctx, pos[0], "accesses", rules); err != nil {
+			return fmt.Errorf("give access (only the box's admin can): %w", p.explain(err))
+		}
+		for _, email := range a.emails {
+			fmt.Fprintf(stderr, "%s may now join with the link\n", printable.Escape(email))
+		}
+	}
 	if k.ShareOne == "" {
 		shares, err := p.client().RotateInvitation(ctx, pos[0], k.SecretKey)
 		if err != nil {
-			return fmt.Errorf("make a new invitation (only the box's admin can): %w", err)
+			return fmt.Errorf("make a new invitation (only the box's admin can): %w", p.explain(err))
 		}
 		k.ShareOne = shares.ShareOne
-		p.Boxes[pos[0]] = k
-		if err := p.save(); err != nil {
+		if err := p.keep(pos[0], k); err != nil {
 			return err
 		}
 	}
@@ -369,8 +426,7 @@ func boxJoin(ctx context.Context, p *profile, a boxArgs, stdout, stderr io.Write
 	if err != nil {
 		return err
 	}
-	p.Boxes[b.ID] = boxKeys{PublicKey: b.PublicKey, SecretKey: secret, ShareOne: shareOne}
-	if err := p.save(); err != nil {
+	if err := p.keep(b.ID, boxKeys{PublicKey: b.PublicKey, SecretKey: secret, ShareOne: shareOne}); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "joined box %q: %s\n", b.Title, b.ID)

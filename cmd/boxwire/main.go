@@ -40,7 +40,7 @@ Usage:
   boxwire box send BOX "text"                   send an encrypted message
   boxwire box send-file BOX PATH                send an encrypted file
   boxwire box read BOX                          print the conversation, decrypted
-  boxwire box invite BOX                        print an invitation link (the key share is in its #fragment)
+  boxwire box invite BOX [--email E]            print an invitation link (the key share is in its #fragment); --email gives E access
   boxwire box join LINK                         join a box from an invitation link
   boxwire api METHOD PATH [JSON]                call the API as the signed-in user (messaging admin writes)
   boxwire bench append --server URL ...         measure durable event appends

@@ -80,8 +80,8 @@ func TestTwoPeopleTalkFromTwoTerminals(t *testing.T) {
 	}
 	run(anaDir, "ana-password", "login", "--server", ts.URL(), "--email", "ana@example.com")
 	run(benDir, "ben-password", "login", "--server", ts.URL(), "--email", "ben@example.com")
-	if info, err := os.Stat(filepath.Join(anaDir, "profile.json")); err != nil || info.Mode().Perm() != 0o600 {
-		t.Fatalf("profile with the keys must be private: %v %v", info.Mode(), err)
+	if info, err := os.Stat(filepath.Join(anaDir, "session.json")); err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("the session must be private: %v %v", info.Mode(), err)
 	}
 
 	title := secret("title")
