@@ -38,8 +38,13 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 }
 
 const userUsage = `usage: boxwire user add --email E --password P --name "Display Name" [--org NAME --role admin|agent]
+       boxwire user list [--org NAME]     every user: address, name, state, organisations
+       boxwire user passwd --email E      set a new password (asked, or --password); their sessions end
+       boxwire user disable --email E     they cannot sign in; their sessions end (enable: undo)
+       boxwire user delete --email E      erase their account; what they wrote stays, as "Deleted user"
        boxwire user verify --email E      vouch for an address (its owner proved it to you)
-       boxwire user unverify --email E    take that back: the address matches no box access rule`
+       boxwire user unverify --email E    take that back: the address matches no box access rule
+Every command takes the server's --data (or --database).`
 
 // runUser is `boxwire user …`: it works on the same data as a running
 // server (SQLite waits for the write lock; PostgreSQL is shared anyway).
@@ -47,8 +52,15 @@ func runUser(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if groupHelp(args, userUsage, stdout) {
 		return nil
 	}
-	if len(args) > 0 && (args[0] == "verify" || args[0] == "unverify") {
-		return runUserVerify(ctx, args, stdout, stderr)
+	if len(args) > 0 {
+		switch args[0] {
+		case "verify", "unverify":
+			return runUserVerify(ctx, args, stdout, stderr)
+		case "list":
+			return runUserList(ctx, args[1:], stdout, stderr)
+		case "passwd", "disable", "enable", "delete":
+			return runUserChange(ctx, args, stdout, stderr)
+		}
 	}
 	if len(args) == 0 || args[0] != "add" {
 		fmt.Fprintln(stderr, userUsage)
@@ -84,7 +96,7 @@ func runUser(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if u.Org != "" {
 		fmt.Fprintf(stdout, " in %s as %s", u.Org, u.Role)
 	}
-	fmt.Fprintln(stdout)
+	fmt.Fprintf(stdout, "\nwritten to %s\n", s.Description())
 	return nil
 }
 
@@ -101,14 +113,6 @@ func cliError(err error) error {
 		return fmt.Errorf("--%s: %s", field, e.Message)
 	}
 	return fmt.Errorf("%s", e.Message)
-}
-
-// openStore opens the store a command works on.
-func openStore(ctx context.Context, cfg StoreConfig) (*store.Store, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
-	return cfg.Open(ctx, store.Options{})
 }
 
 // runUserVerify is `boxwire user verify|unverify --email E`.
@@ -136,7 +140,9 @@ func runUserVerify(ctx context.Context, args []string, stdout, stderr io.Writer)
 	return nil
 }
 
-const orgUsage = `usage: boxwire org domain add ORG DOMAIN      the org's admins may create verified users at DOMAIN
+const orgUsage = `usage: boxwire org list                          every organisation, with its admins and agents
+       boxwire org create NAME                   a new organisation (then: boxwire user add --org NAME --role admin)
+       boxwire org domain add ORG DOMAIN      the org's admins may create verified users at DOMAIN
        boxwire org domain remove ORG DOMAIN
        boxwire org domain list ORG
 ORG is the organisation's name or id.`
@@ -146,6 +152,12 @@ ORG is the organisation's name or id.`
 func runOrg(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if groupHelp(args, orgUsage, stdout) {
 		return nil
+	}
+	if len(args) > 0 && args[0] == "list" {
+		return runOrgList(ctx, args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "create" {
+		return runOrgCreate(ctx, args[1:], stdout, stderr)
 	}
 	want := map[string]int{"add": 2, "remove": 2, "list": 1}
 	if len(args) < 2 || args[0] != "domain" || want[args[1]] == 0 {

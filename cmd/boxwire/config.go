@@ -330,10 +330,7 @@ func (c *StoreConfig) Open(ctx context.Context, opts store.Options) (*store.Stor
 // (made reports that). A key file given explicitly must exist: making a
 // new one there would only hide a mistyped path.
 func (c *StoreConfig) secretKey(opts *store.Options) (path string, made bool, err error) {
-	path = c.SecretKeyFile
-	if path == "" {
-		path = filepath.Join(c.Data, "secret.key")
-	}
+	path, _, _ = c.secretKeyPath()
 	text, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) && c.SecretKeyFile == "" {
 		text, made, err = makeKeyFile(path)
@@ -345,6 +342,15 @@ func (c *StoreConfig) secretKey(opts *store.Options) (path string, made bool, er
 		return path, made, fmt.Errorf("--secret-key-file %s: %w", path, err)
 	}
 	return path, made, nil
+}
+
+// secretKeyPath is where the secret key is read from; given reports
+// that --secret-key-file named it.
+func (c *StoreConfig) secretKeyPath() (path string, given bool, err error) {
+	if c.SecretKeyFile != "" {
+		return c.SecretKeyFile, true, nil
+	}
+	return filepath.Join(c.Data, "secret.key"), false, nil
 }
 
 // makeKeyFile writes a new key readable by its owner only. It appears

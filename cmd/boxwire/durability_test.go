@@ -82,6 +82,9 @@ func startProcess(t *testing.T, sc StoreConfig, extra ...string) *process {
 func TestAcknowledgedWritesSurviveKill9(t *testing.T) {
 	const writers = 8
 	sc := storeConfig(t)
+	if out, code := runCLI(t, sc, "migrate"); code != 0 {
+		t.Fatalf("migrate: %s", out)
+	}
 	for w := range writers {
 		if out, code := runCLI(t, sc, "user", "add", "--email", fmt.Sprintf("w%d@example.com", w), "--password", "writer-password", "--name", "Writer"); code != 0 {
 			t.Fatalf("user add: %s", out)

@@ -32,8 +32,12 @@ Usage:
   boxwire migrate  [--data DIR] [--database URL]
   boxwire secret-key [--out FILE]                make a key for --secret-key-file
   boxwire user add --email E --password P --name "Display Name" [--org NAME --role admin|agent]
+  boxwire user list|passwd|disable|enable|delete  manage users (boxwire user -h)
   boxwire user verify|unverify --email E        vouch for an address, or take that back
+  boxwire org list|create NAME                  organisations
   boxwire org domain add|remove ORG DOMAIN      let ORG's admins create verified users at DOMAIN
+  boxwire backup DIR                            copy a running server's data (SQLite + files + key)
+  boxwire restore BACKUP --data NEWDIR          bring a backup back into a new directory
   boxwire login --server URL [--email E]        sign in; the token is kept in your config dir
   boxwire box list                              list your boxes (id, unread count, title)
   boxwire box create --title T                  create an end-to-end encrypted box
@@ -67,6 +71,10 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runUser(ctx, args[1:], stdout, stderr)
 	case "org":
 		err = runOrg(ctx, args[1:], stdout, stderr)
+	case "backup":
+		err = runBackup(ctx, args[1:], stdout, stderr)
+	case "restore":
+		err = runRestore(ctx, args[1:], stdout, stderr)
 	case "login":
 		err = runLogin(ctx, args[1:], stdout, stderr)
 	case "box":

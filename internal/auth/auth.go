@@ -147,6 +147,9 @@ func (a *Service) Login(ctx context.Context, username, password, app, addr strin
 		return Tokens{}, errs.E(errs.Unauthorized, "wrong username or password")
 	}
 	a.pairs.Reset(pairKey)
+	if err := refuseDisabled(who); err != nil {
+		return Tokens{}, err
+	}
 
 	var out Tokens
 	err = a.store.Write(ctx, func(ctx context.Context, tx *store.Tx) error {

@@ -36,7 +36,13 @@ type Identity struct {
 	Color         string
 	// ShareEmail: the identity shows its address on its public profile.
 	ShareEmail bool
+	// DisabledAt is when the operator disabled the identity (zero: it is
+	// not): it cannot sign in, and its sessions ended then.
+	DisabledAt time.Time
 }
+
+// Disabled reports whether the operator disabled the identity.
+func (i Identity) Disabled() bool { return !i.DisabledAt.IsZero() }
 
 // Verified reports whether the identity's identifier is proven.
 func (i Identity) Verified() bool { return !i.VerifiedAt.IsZero() }

@@ -13,7 +13,7 @@ import (
 )
 
 const identityColumns = `id, identifier_value, identifier_kind, display_name, avatar_url,
-	password_hash, pubkey, non_identified_pubkey, created_at, identifier_verified_at, notifications, color, share_email`
+	password_hash, pubkey, non_identified_pubkey, created_at, identifier_verified_at, notifications, color, share_email, disabled_at`
 
 // identityColumnsPrefixed are identityColumns of a table aliased i.
 var identityColumnsPrefixed = "i." + strings.ReplaceAll(strings.Join(strings.Fields(identityColumns), " "), ", ", ", i.")
@@ -25,10 +25,10 @@ func scanIdentity(row interface{ Scan(...any) error }, extra ...any) (identity.I
 		avatar, pub, nonIdentified sql.NullString
 		color                      sql.NullString
 		created                    int64
-		verified                   sql.NullInt64
+		verified, disabled         sql.NullInt64
 	)
 	err := row.Scan(append([]any{&i.ID, &i.IdentifierValue, &i.IdentifierKind, &i.DisplayName, &avatar,
-		&i.PasswordHash, &pub, &nonIdentified, &created, &verified, &i.Notifications, &color, &i.ShareEmail}, extra...)...)
+		&i.PasswordHash, &pub, &nonIdentified, &created, &verified, &i.Notifications, &color, &i.ShareEmail, &disabled}, extra...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return i, errs.E(errs.NotFound, "no such identity")
 	}
@@ -37,6 +37,7 @@ func scanIdentity(row interface{ Scan(...any) error }, extra ...any) (identity.I
 	}
 	i.AvatarURL, i.Pubkey, i.NonIdentifiedPubkey = avatar.String, pub.String, nonIdentified.String
 	i.CreatedAt, i.VerifiedAt, i.Color = fromMicros(created), nullMicros(verified), color.String
+	i.DisabledAt = nullMicros(disabled)
 	return i, nil
 }
 
@@ -52,10 +53,10 @@ func (t *Tx) CreateIdentity(ctx context.Context, i *identity.Identity) error {
 		i.Notifications = identity.DefaultNotifications
 	}
 	_, err := t.q.ExecContext(ctx, `INSERT INTO identities (`+identityColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 		i.ID, i.IdentifierValue, i.IdentifierKind, i.DisplayName, nullString(i.AvatarURL),
 		i.PasswordHash, nullString(i.Pubkey), nullString(i.NonIdentifiedPubkey), micros(i.CreatedAt), nullTime(i.VerifiedAt),
-		i.Notifications, nullString(i.Color), i.ShareEmail)
+		i.Notifications, nullString(i.Color), i.ShareEmail, nullTime(i.DisabledAt))
 	if err = t.store.conflict(err, "identifier_value", "an identity with this identifier already exists"); err != nil {
 		return errs.Wrap(err, "create identity")
 	}

@@ -80,7 +80,7 @@ func (t *Tx) RevokeSessions(ctx context.Context, identityID, except string) erro
 func (s *Store) SessionIdentity(ctx context.Context, sessionID, identityID string, now time.Time) (identity.Identity, error) {
 	i, err := scanIdentity(s.rq.QueryRowContext(ctx, `SELECT `+identityColumnsPrefixed+` FROM sessions s
 		JOIN identities i ON i.id = s.identity_id
-		WHERE s.id = $1 AND s.identity_id = $2 AND s.revoked_at IS NULL AND s.expires_at > $3`,
+		WHERE s.id = $1 AND s.identity_id = $2 AND s.revoked_at IS NULL AND s.expires_at > $3 AND i.disabled_at IS NULL`,
 		sessionID, identityID, micros(now)))
 	if errs.CodeOf(err) == errs.NotFound {
 		return i, errs.E(errs.Unauthorized, "the session has ended")
