@@ -46,6 +46,7 @@ Usage:
   boxwire box read BOX                          print the conversation, decrypted
   boxwire box invite BOX [--email E]            print an invitation link (the key share is in its #fragment); --email gives E access
   boxwire box join LINK                         join a box from an invitation link
+  boxwire token create|list|revoke              API tokens for integrations (long-lived, revocable)
   boxwire api METHOD PATH [JSON]                call the API as the signed-in user (messaging admin writes)
   boxwire bench append --server URL ...         measure durable event appends
   boxwire version
@@ -81,6 +82,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runBox(ctx, args[1:], stdout, stderr)
 	case "api":
 		err = runAPI(ctx, args[1:], stdout, stderr)
+	case "token":
+		err = runToken(ctx, args[1:], stdout, stderr)
 	case "bench":
 		err = runBench(ctx, args[1:], stdout, stderr)
 	case "version":

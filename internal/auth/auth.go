@@ -46,11 +46,12 @@ type Service struct {
 	// pairs counts failures per (username, address), addrs per
 	// address: an attacker hammering a username from elsewhere slows
 	// down only itself, never its owner (issue 13.7).
-	pairs    *Throttle
-	addrs    *Throttle
-	dummyPwd string
-	sessions sessionCache
-	tokens   tokenCache
+	pairs     *Throttle
+	addrs     *Throttle
+	dummyPwd  string
+	sessions  sessionCache
+	tokens    tokenCache
+	apiTokens apiTokenCache
 }
 
 // New loads the signing key from the store, creating it on first start,
@@ -196,7 +197,7 @@ func (a *Service) Refresh(ctx context.Context, refreshToken, app string) (Tokens
 		}
 		h := hashSecret(secret)
 		switch {
-		case !sess.RevokedAt.IsZero():
+		case !sess.RevokedAt.IsZero(), sess.TokenName != "": // an API token is never refreshed
 			return unauthorized
 		case h != sess.RefreshHash && sess.PrevRefreshHash != "" && hmac.Equal([]byte(h), []byte(sess.PrevRefreshHash)):
 			reused = true
@@ -230,7 +231,7 @@ func (a *Service) Revoke(ctx context.Context, token string) error {
 			return a.revoke(ctx, tx, c.SessionID, c.Subject)
 		})
 	}
-	sid, secret, ok := strings.Cut(token, ".")
+	sid, secret, ok := strings.Cut(strings.TrimPrefix(token, TokenPrefix), ".")
 	if !ok || uuid.Validate(sid) != nil {
 		return nil
 	}
@@ -303,6 +304,9 @@ func (a *Service) Live(ctx context.Context, c Caller) error {
 // Authenticate returns the caller an access token stands for. Forged,
 // expired and revoked tokens are Unauthorized.
 func (a *Service) Authenticate(ctx context.Context, accessToken string) (Caller, error) {
+	if strings.HasPrefix(accessToken, TokenPrefix) {
+		return a.authenticateAPIToken(ctx, accessToken)
+	}
 	now := a.cfg.Now()
 	c, ok := a.tokens.get(accessToken, now)
 	if !ok {

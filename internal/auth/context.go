@@ -13,7 +13,10 @@ type Caller struct {
 	SessionID string
 	App       string // the X-Calling-Application the session was opened with
 	// ExpiresAt is when the access token expires: live streams end then.
+	// Zero for an API token, which lives until revoked.
 	ExpiresAt time.Time
+	// APIToken: the caller authenticated with an API token.
+	APIToken bool
 }
 
 type callerKey struct{}

@@ -21,28 +21,37 @@ type Session struct {
 	CreatedAt       time.Time
 	ExpiresAt       time.Time
 	RevokedAt       time.Time
+	// TokenName is an API token's name; "" for a sign-in. An API token's
+	// secret hash is RefreshHash, but it is never refreshed.
+	TokenName  string
+	LastUsedAt time.Time // API tokens: the last use, to the minute
 }
 
 // CreateSession inserts s; its CreatedAt is the transaction's time.
 func (t *Tx) CreateSession(ctx context.Context, s *Session) error {
 	s.CreatedAt = t.now
-	_, err := t.q.ExecContext(ctx, `INSERT INTO sessions (id, identity_id, calling_app, refresh_hash, created_at, expires_at)
-		VALUES ($1, $2, $3, $4, $5, $6)`, s.ID, s.IdentityID, s.CallingApp, s.RefreshHash, micros(s.CreatedAt), micros(s.ExpiresAt))
+	_, err := t.q.ExecContext(ctx, `INSERT INTO sessions (id, identity_id, calling_app, refresh_hash, created_at, expires_at, token_name)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, s.ID, s.IdentityID, s.CallingApp, s.RefreshHash, micros(s.CreatedAt), micros(s.ExpiresAt),
+		nullString(s.TokenName))
 	return errs.Wrap(err, "create session")
 }
 
 // SessionByID reads a session inside the write transaction.
 func (t *Tx) SessionByID(ctx context.Context, id string) (Session, error) {
+	return scanSession(t.q.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE id = $1`, id))
+}
+
+const sessionColumns = `id, identity_id, calling_app, refresh_hash, prev_refresh_hash,
+	created_at, expires_at, revoked_at, token_name, last_used_at`
+
+func scanSession(row interface{ Scan(...any) error }) (Session, error) {
 	var (
-		s       Session
-		prev    sql.NullString
-		created int64
-		expires int64
-		revoked sql.NullInt64
+		s                 Session
+		prev, name        sql.NullString
+		created, expires  int64
+		revoked, lastUsed sql.NullInt64
 	)
-	err := t.q.QueryRowContext(ctx, `SELECT id, identity_id, calling_app, refresh_hash, prev_refresh_hash,
-		created_at, expires_at, revoked_at FROM sessions WHERE id = $1`, id).
-		Scan(&s.ID, &s.IdentityID, &s.CallingApp, &s.RefreshHash, &prev, &created, &expires, &revoked)
+	err := row.Scan(&s.ID, &s.IdentityID, &s.CallingApp, &s.RefreshHash, &prev, &created, &expires, &revoked, &name, &lastUsed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return s, errs.E(errs.NotFound, "no such session")
 	}
@@ -50,7 +59,46 @@ func (t *Tx) SessionByID(ctx context.Context, id string) (Session, error) {
 		return s, errs.Wrap(err, "read session")
 	}
 	s.PrevRefreshHash, s.CreatedAt, s.ExpiresAt, s.RevokedAt = prev.String, fromMicros(created), fromMicros(expires), nullMicros(revoked)
+	s.TokenName, s.LastUsedAt = name.String, nullMicros(lastUsed)
 	return s, nil
+}
+
+// Session reads a session outside a transaction (an API token's, on use).
+func (s *Store) Session(ctx context.Context, id string) (Session, error) {
+	return scanSession(s.rq.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE id = $1`, id))
+}
+
+// APITokens lists an identity's live API tokens, oldest first.
+func (s *Store) APITokens(ctx context.Context, identityID string) ([]Session, error) {
+	rows, err := s.rq.QueryContext(ctx, `SELECT `+sessionColumns+` FROM sessions
+		WHERE identity_id = $1 AND token_name IS NOT NULL AND revoked_at IS NULL ORDER BY created_at, id`, identityID)
+	if err != nil {
+		return nil, errs.Wrap(err, "list API tokens")
+	}
+	defer rows.Close()
+	var out []Session
+	for rows.Next() {
+		t, err := scanSession(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, errs.Wrap(rows.Err(), "list API tokens")
+}
+
+// CountAPITokens counts an identity's live API tokens.
+func (t *Tx) CountAPITokens(ctx context.Context, identityID string) (int, error) {
+	var n int
+	err := t.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM sessions WHERE identity_id = $1 AND token_name IS NOT NULL
+		AND revoked_at IS NULL`, identityID).Scan(&n)
+	return n, errs.Wrap(err, "count API tokens")
+}
+
+// TouchAPIToken records an API token's use.
+func (t *Tx) TouchAPIToken(ctx context.Context, id string) error {
+	_, err := t.q.ExecContext(ctx, `UPDATE sessions SET last_used_at = $2 WHERE id = $1`, id, micros(t.now))
+	return errs.Wrap(err, "record API token use")
 }
 
 // RotateRefresh replaces a session's refresh token hash, keeping the old
