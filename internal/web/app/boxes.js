@@ -143,11 +143,13 @@ function eventItem(boxID, k, e, mine) {
   const m = e.content || {};
   const li = h('li', { class: 'msg' + (mine ? ' mine' : ''), dataset: { id: e.id } }, h('div', { class: 'head' }, who, ' ', when));
   if (m.deleted) { li.append(h('p', { class: 'deleted' }, e.type === 'msg.file' ? 'File deleted' : 'Message deleted')); return li; }
+  let what = 'this message'; // how the Delete button names what it deletes
   try {
     if (e.type === 'msg.text') {
       li.append(h('p', { class: 'text' }, c.decryptText(k.secretKey, m.encrypted)), m.last_edited_at ? h('span', { class: 'edited' }, '(edited)') : '');
     } else {
       const info = c.fileInfo(k.secretKey, m.encrypted);
+      what = 'the file ' + info.fileName;
       li.append(fileItem(m.encrypted_file_id, info));
     }
   } catch (err) {
@@ -156,8 +158,8 @@ function eventItem(boxID, k, e, mine) {
   if (mine) {
     li.append(h('div', { class: 'msg-actions' },
       e.type === 'msg.text' && h('button', { type: 'button', class: 'link', 'aria-label': 'Edit this message', onclick: () => editMessage(boxID, k, e, li) }, 'Edit'),
-      h('button', { type: 'button', class: 'link', 'aria-label': 'Delete this message', onclick: async () => {
-        if (!confirm('Delete this message for everyone?')) return;
+      h('button', { type: 'button', class: 'link', 'aria-label': 'Delete ' + what, onclick: async () => {
+        if (!confirm(`Delete ${what} for everyone?`)) return;
         try { await api.post(`/boxes/${boxID}/events`, { type: 'msg.delete', referrer_id: e.id }); await loadEvents(boxID); } catch (err) { fail(err); }
       } }, 'Delete')));
   }

@@ -271,6 +271,25 @@ test('15.6 every box action is reachable with Tab and Enter, with a visible focu
   await chooser.setFiles({ name: 'note.txt', mimeType: 'text/plain', buffer: Buffer.from('keyboard file') });
   await page.locator('#events .file-name', { hasText: 'note.txt' }).waitFor();
   await page.focus('#box-title');
+  await tabTo(page, 'Download note.txt');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.keyboard.press('Enter')]);
+  assert.strictEqual(readFileSync(await download.path(), 'utf8'), 'keyboard file');
+  // Edit a message, then delete the file (confirming with Enter).
+  await page.focus('#box-title');
+  await tabTo(page, 'Edit this message');
+  await page.keyboard.press('Enter');
+  assert.strictEqual((await focused(page)).name, 'Edit message', 'focus moves into the edit field');
+  await page.keyboard.press('End');
+  await page.keyboard.type(', and edited');
+  await tabTo(page, 'Save');
+  await page.keyboard.press('Enter');
+  await page.locator('#events .msg', { hasText: 'typed without a mouse, and edited' }).locator('.edited').waitFor();
+  page.once('dialog', (d) => d.accept());
+  await page.focus('#box-title');
+  await tabTo(page, 'Delete the file note.txt');
+  await page.keyboard.press('Enter');
+  await page.locator('#events .deleted', { hasText: 'File deleted' }).waitFor();
+  await page.focus('#box-title');
   await tabTo(page, 'Invitation link');
   await page.keyboard.press('Enter');
   await page.waitForSelector('#invite-link');
@@ -292,7 +311,13 @@ test('15.6 every box action is reachable with Tab and Enter, with a visible focu
   await tabTo(page, /^Plans/);
   await page.keyboard.press('Enter');
   await page.waitForSelector('h2:has-text("Plans")');
-  secrets.texts.push('typed without a mouse');
+  secrets.texts.push('typed without a mouse, and edited');
+  // Every control on the page has a name a screen reader can say.
+  const unnamed = await page.evaluate(() => [...document.querySelectorAll('a[href], button, input, select, textarea, summary, [role=button], [tabindex]')]
+    .filter((el) => el.getClientRects().length && el.type !== 'file')
+    .filter((el) => !(el.getAttribute('aria-label') || (el.labels && el.labels.length && el.labels[0].textContent.trim()) || el.textContent.trim()))
+    .map((el) => el.outerHTML.slice(0, 80)));
+  assert.deepStrictEqual(unnamed, []);
   assert.deepStrictEqual(page.errors, []);
 });
 
@@ -301,7 +326,9 @@ test('15.6 on a phone the list and an open box are one pane at a time, and nothi
   const overflow = () => page.evaluate(() => document.scrollingElement.scrollWidth - innerWidth);
   // Bo's keys are in his other context; this phone opens the link again.
   await page.goto(link);
-  await page.click('#join');
+  await page.waitForSelector('#join');
+  assert.strictEqual(await page.evaluate(() => document.activeElement.id), 'join', 'the invitation focuses its Join button');
+  await page.keyboard.press('Enter');
   await page.waitForSelector('h2:has-text("Plans")');
   const long = 'A long link from the phone: https://example.com/' + 'x'.repeat(120);
   await send(page, long);
@@ -350,6 +377,21 @@ test('15.6 the first contentful paint comes within a second', async () => {
   }));
   assert.ok(paint['first-paint'] < 1000, `first paint at ${paint['first-paint']} ms`);
   assert.ok(paint['first-contentful-paint'] < 1000, `first contentful paint at ${paint['first-contentful-paint']} ms`);
+  // Signing in and out needs no mouse either; a wrong password is said in words.
+  await page.keyboard.type('al@x.test');
+  await page.keyboard.press('Tab');
+  await page.keyboard.type('wrong password');
+  await page.keyboard.press('Enter');
+  await eventually('the refusal in words', async () => /\w+ \w+/.test(await page.textContent('#alert')));
+  await page.getByLabel('Password').fill('');
+  await page.getByLabel('Password').focus();
+  await page.keyboard.type(password);
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('text=Sign out');
+  await page.focus('body');
+  await tabTo(page, 'Sign out');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('text=You are signed out.');
   await ctx.close();
 });
 
