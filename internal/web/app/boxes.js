@@ -291,8 +291,16 @@ export async function joinFromLink() {
           history.replaceState(null, '', '/#/boxes/' + boxID);
           status(`You joined "${b.title}".`);
           await showBoxes(view, [boxID]);
-        } catch (err) { fail(err); }
-      } }, 'Join the box')));
+        } catch (err) {
+          // Said in words, on the page and to screen readers.
+          const words = err.status === 403
+            ? "You may not join this box: only the people its creator added may. Ask them to add your address."
+            : err.message;
+          clear(view.querySelector('#join-error'), words);
+          fail(new Error(words));
+        }
+      } }, 'Join the box'),
+      h('p', { id: 'join-error', class: 'error' })));
     view.querySelector('#join').focus();
   } catch (err) {
     clear(view, h('section', { class: 'card narrow' }, h('h1', {}, 'This invitation does not open'), h('p', { class: 'error' }, err.message),
