@@ -83,8 +83,8 @@ async function openBox(boxID) {
       h('p', { class: 'meta' }, `Created by ${b.creator.display_name}`, b.lifecycle === 'closed' ? ' · closed' : '',
         ` · ${b.access_mode === 'public' ? 'anyone with the link may join' : 'only people added may join'}`),
       h('div', { class: 'actions' },
-        k && k.shareOne && h('button', { type: 'button', onclick: () => showInvite(b, k) }, 'Invitation link'),
-        h('button', { type: 'button', onclick: () => showPeople(b, admin) }, admin ? 'People and access' : 'People'))),
+        k && k.shareOne && h('button', { type: 'button', 'aria-controls': 'box-extra', 'aria-expanded': 'false', onclick: panel('invite', () => showInvite(b, k)) }, 'Invitation link'),
+        h('button', { type: 'button', 'aria-controls': 'box-extra', 'aria-expanded': 'false', onclick: panel('people', () => showPeople(b, admin)) }, admin ? 'People and access' : 'People'))),
     h('div', { id: 'box-extra' }),
     // New messages from others are read out here, without moving focus.
     h('p', { id: 'box-announce', class: 'visually-hidden', role: 'status', 'aria-live': 'polite' }),
@@ -228,6 +228,20 @@ function composer(b, k) {
   f.append(h('label', { for: 'file-input', class: 'button', tabindex: '0', role: 'button',
     onkeydown: (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); file.click(); } } }, 'Attach a file'), file, bar);
   return f;
+}
+
+// panel makes a box's action button open its panel, or close it when it
+// is the one open, and tells screen readers which is (aria-expanded).
+function panel(name, show) {
+  return (ev) => {
+    const extra = document.getElementById('box-extra');
+    const open = extra.dataset.panel === name;
+    for (const btn of document.querySelectorAll('[aria-controls=box-extra]')) btn.setAttribute('aria-expanded', 'false');
+    if (open) { clear(extra); delete extra.dataset.panel; return; }
+    extra.dataset.panel = name;
+    ev.currentTarget.setAttribute('aria-expanded', 'true');
+    return show();
+  };
 }
 
 function showInvite(b, k) {

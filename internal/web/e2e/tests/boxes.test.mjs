@@ -329,6 +329,7 @@ test('15.6 on a phone the list and an open box are one pane at a time, and nothi
   await page.goto(link);
   await page.waitForSelector('#join');
   assert.strictEqual(await page.evaluate(() => document.activeElement.id), 'join', 'the invitation focuses its Join button');
+  assert.ok(await overflow() <= 0, `no horizontal overflow on the invitation (${await overflow()} px)`);
   await page.keyboard.press('Enter');
   await page.waitForSelector('h2:has-text("Plans")');
   const long = 'A long link from the phone: https://example.com/' + 'x'.repeat(120);
@@ -339,6 +340,8 @@ test('15.6 on a phone the list and an open box are one pane at a time, and nothi
   assert.ok(await page.locator('.list-pane').isVisible(), 'the list shows');
   assert.ok(await page.locator('#box').isHidden(), 'no empty box pane beside or below the list');
   assert.ok(await overflow() <= 0, `no horizontal overflow on the list (${await overflow()} px)`);
+  await page.click('summary:has-text("New box")');
+  assert.ok(await overflow() <= 0, `no horizontal overflow with the new box form (${await overflow()} px)`);
   await page.screenshot({ path: join(tmp, 'box-phone-list.png') });
   await page.click('#box-list a:has-text("Plans")');
   await page.waitForSelector('h2:has-text("Plans")');
@@ -351,6 +354,13 @@ test('15.6 on a phone the list and an open box are one pane at a time, and nothi
   await page.screenshot({ path: join(shots, 'box-phone.png') });
   await page.click('button:has-text("Invitation link")');
   assert.ok(await overflow() <= 0, `no horizontal overflow with the invitation link shown (${await overflow()} px)`);
+  await page.click('button:has-text("People")');
+  await page.locator('#box-extra li', { hasText: 'Cy' }).waitFor();
+  assert.ok(await overflow() <= 0, `no horizontal overflow with the members shown (${await overflow()} px)`);
+  // The same button closes its panel again.
+  await page.click('button:has-text("People")');
+  assert.strictEqual(await page.locator('#box-extra').textContent(), '');
+  assert.strictEqual(await page.getAttribute('button:has-text("People")', 'aria-expanded'), 'false');
   await page.click('a.back');
   await page.waitForSelector('#box-list a');
   assert.ok(await page.locator('#box').isHidden());
