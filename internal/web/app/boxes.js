@@ -25,14 +25,16 @@ onFrame((f) => {
 export async function showBoxes(view, [boxID]) {
   current = boxID || null;
   document.title = 'Boxes · Boxwire';
-  clear(view, h('div', { class: 'split' },
+  // One pane at a time on a phone (style.css): the list when no box is
+  // open, the box (with a back link) when one is.
+  view.classList.remove('has-detail', 'view-list');
+  clear(view, h('div', { class: 'split ' + (boxID ? 'has-detail' : 'view-list') },
     h('aside', { class: 'pane list-pane', 'aria-label': 'Your boxes' },
       h('h1', {}, 'Boxes'),
       newBoxForm(),
       h('ul', { id: 'box-list', class: 'items' })),
     h('section', { id: 'box', class: 'pane main-pane', 'aria-live': 'off' },
       boxID ? h('p', {}, 'Opening…') : h('p', { class: 'empty' }, 'Choose a box, or create one.'))));
-  view.classList.toggle('has-detail', !!boxID);
   await refreshList();
   if (boxID) await openBox(boxID);
 }
@@ -76,17 +78,23 @@ async function openBox(boxID) {
   document.title = `${b.title} · Boxwire`;
   clear(pane,
     h('header', { class: 'box-head' },
-      h('a', { href: '#/boxes', class: 'back' }, '← Boxes'),
-      h('h2', { id: 'box-title' }, b.title),
+      h('a', { href: '#/boxes', class: 'back' }, h('span', { 'aria-hidden': 'true' }, '← '), 'Boxes'),
+      h('h2', { id: 'box-title', tabindex: '-1' }, b.title),
       h('p', { class: 'meta' }, `Created by ${b.creator.display_name}`, b.lifecycle === 'closed' ? ' · closed' : '',
         ` · ${b.access_mode === 'public' ? 'anyone with the link may join' : 'only people added may join'}`),
       h('div', { class: 'actions' },
-        k && k.shareOne && h('button', { type: 'button', onclick: () => showInvite(b, k) }, 'Invitation link'),
-        h('button', { type: 'button', onclick: () => showPeople(b, admin) }, admin ? 'People and access' : 'People'))),
+        k && k.shareOne && h('button', { type: 'button', 'aria-controls': 'box-extra', 'aria-expanded': 'false', onclick: panel('invite', () => showInvite(b, k)) }, 'Invitation link'),
+        h('button', { type: 'button', 'aria-controls': 'box-extra', 'aria-expanded': 'false', onclick: panel('people', () => showPeople(b, admin)) }, admin ? 'People and access' : 'People'))),
     h('div', { id: 'box-extra' }),
+    // New messages from others are read out here, without moving focus.
+    h('p', { id: 'box-announce', class: 'visually-hidden', role: 'status', 'aria-live': 'polite' }),
     !k ? h('p', { class: 'error' }, 'This browser holds no key for this box. Open its invitation link here to read it.')
       : h('ol', { id: 'events', class: 'events', 'aria-label': 'Messages', tabindex: '-1' }),
     k && b.lifecycle !== 'closed' && composer(b, k));
+  // On a phone the list just disappeared with the link that had focus:
+  // take focus to the box, so keyboard and screen reader users follow.
+  const list = document.querySelector('.list-pane');
+  if (list && getComputedStyle(list).display === 'none') document.getElementById('box-title').focus();
   if (k) await loadEvents(boxID);
   api.put(`/boxes/${boxID}/new-events-count/ack`).catch(() => {});
 }
@@ -100,9 +108,27 @@ async function loadEvents(boxID) {
   const me = api.session().id;
   const atBottom = ol.scrollHeight - ol.scrollTop - ol.clientHeight < 40;
   clear(ol, events.map((e) => eventItem(boxID, k, e, e.sender.id === me)));
+  announce(ol, events, me, k);
   if (atBottom || !ol.dataset.loaded) ol.scrollTop = ol.scrollHeight;
   ol.dataset.loaded = '1';
   api.put(`/boxes/${boxID}/new-events-count/ack`).catch(() => {});
+}
+
+// announce reads out the messages from others that arrived since the
+// list was last drawn (not those there when the box opened).
+function announce(ol, events, me, k) {
+  const seen = new Set((ol.dataset.seen || '').split(' '));
+  const fresh = ol.dataset.loaded ? events.filter((e) => !seen.has(e.id) && e.sender.id !== me && e.type.startsWith('msg.')) : [];
+  ol.dataset.seen = events.map((e) => e.id).join(' ');
+  const region = document.getElementById('box-announce');
+  if (!region || fresh.length === 0) return;
+  region.textContent = fresh.map((e) => {
+    try {
+      if (e.type === 'msg.text') return `${e.sender.display_name}: ${c.decryptText(k.secretKey, e.content.encrypted)}`;
+      if (e.type === 'msg.file') return `${e.sender.display_name} sent the file ${c.fileInfo(k.secretKey, e.content.encrypted).fileName}`;
+    } catch { /* shown as an error in the list */ }
+    return `${e.sender.display_name} sent a message`;
+  }).join('. ');
 }
 
 const notices = { create: 'created the box', 'member.join': 'joined', 'member.leave': 'left', 'member.kick': 'was removed',
@@ -117,11 +143,13 @@ function eventItem(boxID, k, e, mine) {
   const m = e.content || {};
   const li = h('li', { class: 'msg' + (mine ? ' mine' : ''), dataset: { id: e.id } }, h('div', { class: 'head' }, who, ' ', when));
   if (m.deleted) { li.append(h('p', { class: 'deleted' }, e.type === 'msg.file' ? 'File deleted' : 'Message deleted')); return li; }
+  let what = 'this message'; // how the Delete button names what it deletes
   try {
     if (e.type === 'msg.text') {
       li.append(h('p', { class: 'text' }, c.decryptText(k.secretKey, m.encrypted)), m.last_edited_at ? h('span', { class: 'edited' }, '(edited)') : '');
     } else {
       const info = c.fileInfo(k.secretKey, m.encrypted);
+      what = 'the file ' + info.fileName;
       li.append(fileItem(m.encrypted_file_id, info));
     }
   } catch (err) {
@@ -130,8 +158,8 @@ function eventItem(boxID, k, e, mine) {
   if (mine) {
     li.append(h('div', { class: 'msg-actions' },
       e.type === 'msg.text' && h('button', { type: 'button', class: 'link', 'aria-label': 'Edit this message', onclick: () => editMessage(boxID, k, e, li) }, 'Edit'),
-      h('button', { type: 'button', class: 'link', 'aria-label': 'Delete this message', onclick: async () => {
-        if (!confirm('Delete this message for everyone?')) return;
+      h('button', { type: 'button', class: 'link', 'aria-label': 'Delete ' + what, onclick: async () => {
+        if (!confirm(`Delete ${what} for everyone?`)) return;
         try { await api.post(`/boxes/${boxID}/events`, { type: 'msg.delete', referrer_id: e.id }); await loadEvents(boxID); } catch (err) { fail(err); }
       } }, 'Delete')));
   }
@@ -169,7 +197,9 @@ function editMessage(boxID, k, e, li) {
 
 function composer(b, k) {
   const bar = h('progress', { max: 100, value: 0, hidden: true, 'aria-label': 'Upload progress' });
-  const file = h('input', { type: 'file', id: 'file-input', class: 'visually-hidden', onchange: async () => {
+  // The label below is the control (focusable, Enter or Space opens the
+  // chooser); the input itself stays out of the Tab order.
+  const file = h('input', { type: 'file', id: 'file-input', class: 'visually-hidden', tabindex: '-1', onchange: async () => {
     const f = file.files[0];
     if (!f) return;
     bar.hidden = false;
@@ -185,7 +215,7 @@ function composer(b, k) {
       await loadEvents(b.id);
     } catch (err) { fail(err); } finally { bar.hidden = true; file.value = ''; }
   } });
-  const f = form([['text', 'Message', { multiline: true, required: true, placeholder: 'Write an encrypted message' }]], 'Send', async (v, el) => {
+  const f = form([['text', 'Message', { multiline: true, rows: 2, required: true, placeholder: 'Write an encrypted message' }]], 'Send', async (v, el) => {
     await api.post(`/boxes/${b.id}/events`, { type: 'msg.text', content: { encrypted: c.encryptText(k.publicKey, v.text), public_key: k.publicKey } });
     el.reset();
     await loadEvents(b.id);
@@ -198,6 +228,20 @@ function composer(b, k) {
   f.append(h('label', { for: 'file-input', class: 'button', tabindex: '0', role: 'button',
     onkeydown: (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); file.click(); } } }, 'Attach a file'), file, bar);
   return f;
+}
+
+// panel makes a box's action button open its panel, or close it when it
+// is the one open, and tells screen readers which is (aria-expanded).
+function panel(name, show) {
+  return (ev) => {
+    const extra = document.getElementById('box-extra');
+    const open = extra.dataset.panel === name;
+    for (const btn of document.querySelectorAll('[aria-controls=box-extra]')) btn.setAttribute('aria-expanded', 'false');
+    if (open) { clear(extra); delete extra.dataset.panel; return; }
+    extra.dataset.panel = name;
+    ev.currentTarget.setAttribute('aria-expanded', 'true');
+    return show();
+  };
 }
 
 function showInvite(b, k) {
@@ -261,8 +305,16 @@ export async function joinFromLink() {
           history.replaceState(null, '', '/#/boxes/' + boxID);
           status(`You joined "${b.title}".`);
           await showBoxes(view, [boxID]);
-        } catch (err) { fail(err); }
-      } }, 'Join the box')));
+        } catch (err) {
+          // Said in words, on the page and to screen readers.
+          const words = err.status === 403
+            ? "You may not join this box: only the people its creator added may. Ask them to add your address."
+            : err.message;
+          clear(view.querySelector('#join-error'), words);
+          fail(new Error(words));
+        }
+      } }, 'Join the box'),
+      h('p', { id: 'join-error', class: 'error' })));
     view.querySelector('#join').focus();
   } catch (err) {
     clear(view, h('section', { class: 'card narrow' }, h('h1', {}, 'This invitation does not open'), h('p', { class: 'error' }, err.message),

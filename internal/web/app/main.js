@@ -48,11 +48,12 @@ function drawNav() {
   if (profile.member) links.push(['#/inbox', 'Inbox']);
   if (profile.member && profile.member.role === 'admin') links.push(['#/settings', 'Settings']);
   const here = location.hash.split('/')[1] || 'boxes';
+  const was = document.getElementById('live'); // the live state outlives a redraw
   clear(nav,
     h('ul', {}, links.map(([href, label]) => h('li', {},
       h('a', { href, 'aria-current': href === '#/' + here ? 'page' : null }, label)))),
     h('span', { class: 'who' }, profile.name),
-    h('span', { id: 'live', class: 'live', role: 'status', 'aria-label': 'live updates' }, ''),
+    h('span', { id: 'live', class: 'live', role: 'status', 'aria-label': 'live updates', dataset: was ? { ...was.dataset } : {} }, was ? was.textContent : ''),
     h('button', { class: 'link', type: 'button', onclick: async () => { live.stop(); await api.signOut(); signInView('You are signed out.'); } }, 'Sign out'));
 }
 
