@@ -110,17 +110,21 @@ function settingsForm(label, controls, submitLabel, onsubmit, more = []) {
       await onsubmit(values(f), f);
     } catch (err) {
       console.error(err);
-      error.textContent = err.message || String(err);
-      error.hidden = false;
       let first = null;
+      const labels = [];
       for (const name of Object.keys(err.fields || {})) {
         const el = f.querySelector(`[name="${CSS.escape(name)}"]`);
         if (!el) continue;
         el.setAttribute('aria-invalid', 'true');
         el.dataset.hint = el.getAttribute('aria-describedby') || '';
         el.setAttribute('aria-describedby', [errID, el.dataset.hint].filter(Boolean).join(' '));
+        const label = el.tagName === 'FIELDSET' ? el.querySelector('legend') : f.querySelector(`label[for="${el.id}"]`);
+        if (label) labels.push(label.textContent);
         first = first || el;
       }
+      // The API's words, after the label of the field they name.
+      error.textContent = (labels.length ? labels.join(', ') + ': ' : '') + (err.message || String(err));
+      error.hidden = false;
       if (first && first.tagName === 'FIELDSET') first = first.querySelector('input') || first;
       if (first && first.focus) first.focus();
       else { error.tabIndex = -1; error.focus(); }
@@ -401,6 +405,7 @@ async function showUsers(again) {
     await again();
   });
   return [
+    h('p', { class: 'note' }, 'Users sign in to the web app with their e-mail and password. Agents answer the conversations of their teams; admins see every one and change these settings.'),
     newForm('New user', create),
     list('Users', users.sort((a, b) => fullName(a).localeCompare(fullName(b))).map((u) => item(
       [fullName(u), ' ', h('span', { class: 'tag' }, u.role || '?'), u.userId === me && h('span', { class: 'tag' }, 'you')],
