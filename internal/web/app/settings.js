@@ -236,14 +236,31 @@ async function showAccounts(again) {
         status(`API account "${v.name}" saved.`);
         await again();
       });
-      return item(a.name, [
+      const li = item(a.name, [
         `${a.phoneNumber} · ${a.channel === 'whatsapp' ? 'WhatsApp' : 'Sandbox'}`,
         a.channel === 'whatsapp' && `Meta callback URL: ${location.origin}/channels/whatsapp/${a.apiAccountId}`,
         `Added ${time(a.datetime)}`,
       ], [], edit, `Edit ${a.name}`);
+      if (a.channel === 'sandbox') li.append(sandboxInbound(a));
+      return li;
     }), 'No API accounts yet: create one to start.'),
     h('p', { class: 'note' }, 'An API account holds its contacts and conversations, so it is not deleted here (see docs/decisions.md).'),
   ];
+}
+
+// sandboxInbound makes a contact write in to a sandbox account, to try
+// the inbox without a phone.
+function sandboxInbound(a) {
+  return h('details', { class: 'edit' }, h('summary', { 'aria-label': `Simulate an incoming message on ${a.name}` }, 'Simulate an incoming message'),
+    settingsForm(`Incoming message on ${a.name}`, [
+      field('mobileNumber', 'From (mobile number)', { type: 'tel', required: true, placeholder: '+447902111123' }),
+      field('name', 'Contact name', { hint: 'Used when the number is new.' }),
+      field('message', 'Message', { multiline: true, required: true }),
+    ], 'Receive it', async (v, f) => {
+      await api.post(`/apiaccount/${a.apiAccountId}/sandbox/inbound`, nonBlank(v, ['mobileNumber', 'name', 'message']));
+      f.reset();
+      status(`Message received on ${a.name}: it is in the inbox.`);
+    }));
 }
 
 // ---- inboxes ----
@@ -379,7 +396,8 @@ async function withRoles(users) {
   const worker = async () => {
     while (next < out.length) {
       const i = next++;
-      const u = await api.get('/user/' + out[i].userId);
+      // One removed meanwhile is listed without them, not an error.
+      const u = await api.get('/user/' + out[i].userId).catch(() => ({}));
       out[i] = { ...out[i], email: u.email, role: u.role };
     }
   };

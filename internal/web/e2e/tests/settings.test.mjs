@@ -69,6 +69,17 @@ test('an admin sets up the organisation; an agent is refused', async () => {
       await p.waitForSelector('.settings-list h3:text-is("Lettings")');
       assert.match(await p.textContent('.settings-list'), /\+447902111100 · Sandbox/);
 
+      // A sandbox account lets the admin make a contact write in.
+      await p.click('summary[aria-label="Simulate an incoming message on Lettings"]');
+      const inbound = p.getByRole('form', { name: 'Incoming message on Lettings' });
+      await inbound.getByLabel('From (mobile number)', { exact: true }).fill('+447902111123');
+      await inbound.getByLabel('Contact name', { exact: true }).fill('Jack');
+      await inbound.getByLabel('Message', { exact: true }).fill('Is the flat still free?');
+      await inbound.getByRole('button', { name: 'Receive it' }).click();
+      await p.waitForSelector('#status:has-text("Message received on Lettings")');
+      const contacts = await p.evaluate(async () => (await (await fetch('/contact')).json()).items.map((c) => `${c.name} ${c.mobileNumber} ${c.status}`));
+      assert.deepStrictEqual(contacts, ['Jack +447902111123 Subscribed']);
+
       // An inbox of that account.
       await tab(p, 'Inboxes');
       await p.click('summary:has-text("New inbox")');
