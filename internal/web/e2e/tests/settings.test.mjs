@@ -80,10 +80,35 @@ test('an admin sets up the organisation; an agent is refused', async () => {
       const contacts = await p.evaluate(async () => (await (await fetch('/contact')).json()).items.map((c) => `${c.name} ${c.mobileNumber} ${c.status}`));
       assert.deepStrictEqual(contacts, ['Jack +447902111123 Subscribed']);
 
+      // A WhatsApp account needs its Cloud API settings: a missing one is
+      // named; once given, its callback URL is shown, and an edit that
+      // leaves the secrets empty keeps them.
+      await p.click('summary:has-text("New API account")');
+      await newAccount.getByLabel('Name', { exact: true }).fill('Support');
+      await newAccount.getByLabel('Phone number', { exact: true }).fill('+447902111101');
+      await newAccount.getByLabel('Channel', { exact: true }).selectOption('whatsapp');
+      await newAccount.getByLabel('Phone number ID', { exact: true }).fill('106540352242923');
+      await newAccount.getByRole('button', { name: 'Create API account' }).click();
+      await p.waitForFunction(() => /Access token: a whatsapp account needs accessToken/.test(document.querySelector('form[aria-label="New API account"] [role=alert]').textContent));
+      assert.strictEqual(await p.evaluate(() => document.activeElement.name), 'accessToken');
+      await newAccount.getByLabel('Access token', { exact: true }).fill('EAA-token');
+      await newAccount.getByLabel('App secret', { exact: true }).fill('app-secret');
+      await newAccount.getByLabel('Verify token', { exact: true }).fill('verify me');
+      await newAccount.getByRole('button', { name: 'Create API account' }).click();
+      await p.waitForSelector('.settings-list h3:text-is("Support")');
+      const support = p.locator('.settings-list li.setting', { has: p.locator('h3:text-is("Support")') });
+      assert.match(await support.textContent(), /Meta callback URL: http:\/\/127\.0\.0\.1:\d+\/channels\/whatsapp\/[0-9a-f-]{36}/);
+      assert.ok(!(await p.content()).includes('EAA-token'));
+      await p.click('summary[aria-label="Edit Support"]');
+      await p.getByRole('form', { name: 'Edit Support' }).getByLabel('Name', { exact: true }).fill('Support desk');
+      await p.getByRole('form', { name: 'Edit Support' }).getByRole('button', { name: 'Save' }).click();
+      await p.waitForSelector('.settings-list h3:text-is("Support desk")');
+
       // An inbox of that account.
       await tab(p, 'Inboxes');
       await p.click('summary:has-text("New inbox")');
       await p.getByRole('form', { name: 'New inbox' }).getByLabel('Name', { exact: true }).fill('Front desk');
+      await p.getByRole('form', { name: 'New inbox' }).getByLabel('API account', { exact: true }).selectOption({ label: 'Lettings (+447902111100)' });
       await p.getByRole('button', { name: 'Create inbox' }).click();
       await p.waitForSelector('.settings-list h3:text-is("Front desk")');
       assert.match(await p.textContent('.settings-list'), /API account: Lettings/);
@@ -92,6 +117,7 @@ test('an admin sets up the organisation; an agent is refused', async () => {
       await tab(p, 'Templates');
       await p.click('summary:has-text("New template")');
       const newTemplate = p.getByRole('form', { name: 'New template' });
+      await newTemplate.getByLabel('API account', { exact: true }).selectOption({ label: 'Lettings (+447902111100)' });
       await newTemplate.getByLabel('Name', { exact: true }).fill('follow_up');
       await newTemplate.getByLabel('Text', { exact: true }).fill('Hi {{1}}, your flat is ready.');
       await newTemplate.getByLabel('Example', { exact: true }).fill('Hi [Jack], your flat is ready.');
@@ -125,11 +151,11 @@ test('an admin sets up the organisation; an agent is refused', async () => {
       await newTeam.getByLabel('Name', { exact: true }).fill('Lettings team');
       await newTeam.getByLabel('Description', { exact: true }).fill('Lets flats');
       await newTeam.getByRole('group', { name: 'Members' }).getByLabel('Bob Agent', { exact: true }).check();
-      await newTeam.getByRole('group', { name: 'API accounts its members answer from' }).getByLabel(/Lettings/).check();
+      await newTeam.getByRole('group', { name: 'API accounts its members answer from' }).getByLabel('Lettings (+447902111100)').check();
       await p.getByRole('button', { name: 'Create team' }).click();
       await p.waitForSelector('.settings-list h3:text-is("Lettings team")');
       assert.match(await p.textContent('.settings-list'), /Members: Bob Agent/);
-      assert.match(await p.textContent('.settings-list'), /API accounts: Lettings/);
+      assert.strictEqual(await p.textContent('.settings-list .meta:has-text("API accounts:")'), 'API accounts: Lettings');
 
       // A webhook to the operator's own network: refused in the API's words.
       await tab(p, 'Webhooks');
