@@ -184,6 +184,13 @@ test('an admin sets up the organisation; an agent is refused', async () => {
       assert.strictEqual(await p.locator('.secret-card').count(), 0);
       assert.ok(!(await p.content()).includes(secret));
       assert.ok(!(await p.content()).includes('whsec_'));
+      // Disabled from its edit form; still no secret.
+      await p.click('summary[aria-label="Edit webhook to https://93.184.215.14/boxwire-hook"]');
+      const editHook = p.getByRole('form', { name: 'Edit webhook to https://93.184.215.14/boxwire-hook' });
+      await editHook.getByLabel('Enabled', { exact: true }).uncheck();
+      await editHook.getByRole('button', { name: 'Save' }).click();
+      await p.waitForSelector('.settings-list .tag:text-is("disabled")');
+      assert.ok(!(await p.content()).includes('whsec_'));
 
       // Delete asks first: dismissed, the inbox stays; accepted, it goes.
       await tab(p, 'Inboxes');
