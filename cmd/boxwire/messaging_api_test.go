@@ -42,6 +42,8 @@ func setUpAcme(t *testing.T, opts ...func(*Config)) *acme {
 
 func TestMessagingAdminWritesAreForAdmins(t *testing.T) {
 	a := setUpAcme(t)
+	inbox := a.admin.call("POST", "/inbox", map[string]any{"apiAccountId": a.account, "name": "Front desk"}, 201)["inboxId"].(string)
+	tpl := a.admin.call("POST", "/template", map[string]any{"apiAccountId": a.account, "name": "hello", "templateText": "Hi {{1}}"}, 201)["templateId"].(string)
 	for _, w := range []struct {
 		method, path string
 		body         map[string]any
@@ -56,15 +58,68 @@ func TestMessagingAdminWritesAreForAdmins(t *testing.T) {
 		{"PUT", "/user/" + a.agentID, map[string]any{"role": "admin"}},
 		{"POST", "/webhook", map[string]any{"type": "message", "targetUrl": "http://127.0.0.1:1/"}},
 		{"POST", "/apiaccount/" + a.account + "/sandbox/inbound", map[string]any{"mobileNumber": "+447902111124", "message": "hi"}},
+		// Every other call the web app's settings make.
+		{"PUT", "/inbox/" + inbox, map[string]any{"name": "X"}},
+		{"DELETE", "/inbox/" + inbox, nil},
+		{"PUT", "/template/" + tpl, map[string]any{"status": "Approved"}},
+		{"DELETE", "/template/" + tpl, nil},
+		{"DELETE", "/team/" + a.teamID, nil},
+		{"DELETE", "/user/" + a.agentID, nil},
+		{"GET", "/webhook", nil},
 	} {
 		a.agent.refused(w.method, w.path, w.body, http.StatusForbidden, "")
 	}
-	// Nothing the agent tried exists.
+	// Nothing the agent tried exists, and nothing it tried to change or
+	// delete changed.
 	if got := len(a.admin.items("/apiaccount")); got != 2 {
 		t.Fatalf("the admin sees %d API accounts, want 2", got)
 	}
+	if x := a.admin.call("GET", "/inbox/"+inbox, nil, 200); x["name"] != "Front desk" {
+		t.Fatalf("the agent changed the inbox: %v", x)
+	}
+	if x := a.admin.call("GET", "/template/"+tpl, nil, 200); x["status"] != "Pending" {
+		t.Fatalf("the agent approved the template: %v", x)
+	}
+	a.admin.call("GET", "/team/"+a.teamID, nil, 200)
 	if u := a.admin.call("GET", "/user/"+a.agentID, nil, 200); u["role"] != "agent" {
 		t.Fatalf("the agent changed their own role: %v", u)
+	}
+}
+
+// TestMessagingAdminDeletes: an admin deletes inboxes, templates and
+// teams (the web app's settings); a template that was broadcast is kept,
+// another organisation's records are not found, and a deleted team's
+// members lose its API accounts.
+func TestMessagingAdminDeletes(t *testing.T) {
+	a := setUpAcme(t)
+	inbox := a.admin.call("POST", "/inbox", map[string]any{"apiAccountId": a.account, "name": "Front desk"}, 201)["inboxId"].(string)
+	a.outsider.refused("DELETE", "/inbox/"+inbox, nil, 404, "")
+	a.admin.refused("DELETE", "/inbox/not-a-uuid", nil, 400, "id")
+	a.admin.call("DELETE", "/inbox/"+inbox, nil, 204)
+	a.admin.refused("GET", "/inbox/"+inbox, nil, 404, "")
+	a.admin.refused("DELETE", "/inboxes/"+inbox, nil, 404, "")
+
+	unused := a.admin.call("POST", "/template", map[string]any{"apiAccountId": a.account, "name": "unused", "templateText": "Hi"}, 201)["templateId"].(string)
+	sent := a.admin.call("POST", "/template", map[string]any{"apiAccountId": a.account, "name": "follow_up", "templateText": "Hi {{1}}"}, 201)["templateId"].(string)
+	a.admin.call("PUT", "/template/"+sent, map[string]any{"status": "Approved"}, 200)
+	a.admin.call("POST", "/broadcast", map[string]any{"apiAccountId": a.account, "contactId": a.contact, "templateId": sent, "message": "Hi Jack"}, 201)
+	a.outsider.refused("DELETE", "/template/"+unused, nil, 404, "")
+	a.admin.call("DELETE", "/template/"+unused, nil, 204)
+	a.admin.refused("GET", "/template/"+unused, nil, 404, "")
+	a.admin.refused("DELETE", "/template/"+sent, nil, 409, "id")
+	if got := a.admin.items("/template"); len(got) != 1 || got[0]["templateId"] != sent {
+		t.Fatalf("templates after the deletes: %v", got)
+	}
+
+	if got := a.agent.items("/apiaccount"); len(got) != 1 {
+		t.Fatalf("the agent reaches %v before the team goes", got)
+	}
+	a.outsider.refused("DELETE", "/team/"+a.teamID, nil, 404, "")
+	a.admin.call("DELETE", "/team/"+a.teamID, nil, 204)
+	a.admin.refused("GET", "/team/"+a.teamID, nil, 404, "")
+	a.admin.refused("DELETE", "/team/"+a.teamID, nil, 404, "")
+	if got := a.agent.items("/apiaccount"); len(got) != 0 {
+		t.Fatalf("the agent still reaches %v after their team was deleted", got)
 	}
 }
 

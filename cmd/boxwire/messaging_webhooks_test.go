@@ -302,6 +302,11 @@ func TestWebhookTypes(t *testing.T) {
 	a.admin.call("PUT", "/template/"+tpl["templateId"].(string), map[string]any{"status": "Approved"}, 200)
 	b := a.agent.call("POST", "/broadcast", map[string]any{"apiAccountId": a.account, "contactId": a.contact,
 		"templateId": tpl["templateId"], "message": "Hello Jack"}, 201)
+	// Deleted inboxes and templates reach their hooks too, as they were.
+	spare := a.admin.call("POST", "/inbox", map[string]any{"apiAccountId": a.account, "name": "Spare"}, 201)
+	a.admin.call("DELETE", "/inbox/"+spare["inboxId"].(string), nil, 204)
+	unused := a.admin.call("POST", "/template", map[string]any{"apiAccountId": a.account, "name": "unused", "templateText": "Bye"}, 201)
+	a.admin.call("DELETE", "/template/"+unused["templateId"].(string), nil, 204)
 
 	wait("message", "message.created", is("messageId", in["messageId"]))
 	wait("message", "message.updated", func(m map[string]any) bool { return m["broadcastId"] == b["broadcastId"] && m["isRead"] == true })
@@ -313,6 +318,8 @@ func TestWebhookTypes(t *testing.T) {
 	wait("apiaccount", "apiaccount.updated", is("name", "Support desk"))
 	wait("template", "template.created", is("status", "Pending"))
 	wait("template", "template.updated", is("status", "Approved"))
+	wait("inbox", "inbox.deleted", is("inboxId", spare["inboxId"]))
+	wait("template", "template.deleted", is("templateId", unused["templateId"]))
 	wait("broadcast", "broadcast.created", is("status", "Queued"))
 	wait("broadcast", "broadcast.updated", is("status", "Read"))
 
@@ -328,7 +335,7 @@ func TestWebhookTypes(t *testing.T) {
 	// so entries of other types (conversations included) would be here.
 	for typ, h := range hooks {
 		for _, e := range h.receiver.events(t, h.secret) {
-			if e.Type != typ+".created" && e.Type != typ+".updated" {
+			if e.Type != typ+".created" && e.Type != typ+".updated" && e.Type != typ+".deleted" {
 				t.Errorf("the %s hook received %s: %s", typ, e.Type, e.Data)
 			}
 		}

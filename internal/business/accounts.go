@@ -235,3 +235,23 @@ func list[T any](ctx context.Context, s *Service, f store.Filter, page int,
 	items, n, err := read(ctx, store.ReachOf(m), f)
 	return messaging.NewPage(items, n), err
 }
+
+// DeleteInbox removes an inbox (admins). The conversations are the API
+// account's and stay; the deletion is journaled with the inbox as it was,
+// so hooks of type inbox and live streams learn of it.
+func (s *Service) DeleteInbox(ctx context.Context, id string) error {
+	m, err := s.admin(ctx)
+	if err != nil {
+		return err
+	}
+	return s.Store.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+		x, err := tx.Inbox(ctx, store.ReachOf(m), id)
+		if err != nil {
+			return err
+		}
+		if err := tx.DeleteInbox(ctx, m.OrgID, id); err != nil {
+			return err
+		}
+		return record(ctx, tx, m.OrgID, m.UserID, messaging.EntryInboxDeleted, x.InboxID, x)
+	})
+}

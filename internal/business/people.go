@@ -329,6 +329,34 @@ func (s *Service) SaveTeam(ctx context.Context, id string, in TeamInput) (messag
 	return s.team(ctx, m.OrgID, t.TeamID) // the caller was checked above
 }
 
+// DeleteTeam removes a team (admins). Its conversations are left
+// unassigned, and its members lose the API accounts it gave them at once:
+// their live streams end and reconnect with what they may see now.
+func (s *Service) DeleteTeam(ctx context.Context, id string) error {
+	m, err := s.admin(ctx)
+	if err != nil {
+		return err
+	}
+	return s.Store.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+		if _, _, err := tx.TeamNames(ctx, m.OrgID, id); err != nil {
+			return err
+		}
+		losing, err := tx.TeamLosers(ctx, id, []string{}, []string{})
+		if err != nil {
+			return err
+		}
+		if err := tx.DeleteTeam(ctx, m.OrgID, id); err != nil {
+			return err
+		}
+		for _, u := range losing {
+			if err := auth.AccessChanged(ctx, tx, u); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 func description(v string) (string, error) {
 	if utf8.RuneCountInString(v) > 1000 || !validText(v) {
 		return "", errs.Field(errs.Body, "description", errs.Invalid_, "description must be text of at most 1000 characters")

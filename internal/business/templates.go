@@ -2,6 +2,7 @@ package business
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/boxwire/boxwire/internal/channel"
 	"github.com/boxwire/boxwire/internal/errs"
@@ -69,6 +70,35 @@ func (s *Service) SaveTemplate(ctx context.Context, id string, in TemplateInput)
 		return record(ctx, tx, m.OrgID, m.UserID, typ, t.TemplateID, t)
 	})
 	return t, err
+}
+
+// DeleteTemplate removes a template (admins). One that broadcasts were
+// sent with is kept, as they name it: deleting it would take them, and
+// their history, with it. The deletion is journaled with the template as
+// it was.
+func (s *Service) DeleteTemplate(ctx context.Context, id string) error {
+	m, err := s.admin(ctx)
+	if err != nil {
+		return err
+	}
+	return s.Store.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+		t, err := tx.TemplateIn(ctx, store.ReachOf(m), id)
+		if err != nil {
+			return err
+		}
+		n, err := tx.TemplateBroadcasts(ctx, id)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			return &errs.Error{Code: errs.Conflict, Where: errs.Path, Fields: map[string]string{"id": errs.Conflicts},
+				Message: fmt.Sprintf("template %s was sent in %d broadcasts, which keep it: it cannot be deleted", t.Name, n)}
+		}
+		if err := tx.DeleteTemplate(ctx, m.OrgID, id); err != nil {
+			return err
+		}
+		return record(ctx, tx, m.OrgID, m.UserID, messaging.EntryTemplateDeleted, t.TemplateID, t)
+	})
 }
 
 // apply validates the input over t, a template of a channel's account.

@@ -247,19 +247,21 @@ func NewPage[T any](items []T, recordCount int) Page[T] {
 }
 
 // Journal entry types of the messaging records, scoped to the
-// organisation ("org:<id>"). A webhook of type T receives T.created and
-// T.updated entries.
+// organisation ("org:<id>"). A webhook of type T receives every T.*
+// entry: T.created, T.updated, and T.deleted for inboxes and templates.
 const (
 	EntryAPIAccountCreated   = "apiaccount.created"
 	EntryAPIAccountUpdated   = "apiaccount.updated"
 	EntryInboxCreated        = "inbox.created"
 	EntryInboxUpdated        = "inbox.updated"
+	EntryInboxDeleted        = "inbox.deleted"
 	EntryContactCreated      = "contact.created"
 	EntryContactUpdated      = "contact.updated"
 	EntryMessageCreated      = "message.created"
 	EntryMessageUpdated      = "message.updated"
 	EntryTemplateCreated     = "template.created"
 	EntryTemplateUpdated     = "template.updated"
+	EntryTemplateDeleted     = "template.deleted"
 	EntryBroadcastCreated    = "broadcast.created"
 	EntryBroadcastUpdated    = "broadcast.updated"
 	EntryConversationCreated = "conversation.created"

@@ -93,6 +93,12 @@ func (t *Tx) UpdateInbox(ctx context.Context, in messaging.Inbox) error {
 	return errs.Wrap(err, "update inbox")
 }
 
+// DeleteInbox removes an inbox of the organisation. The conversations
+// belong to the API account, not to the inbox, and stay.
+func (t *Tx) DeleteInbox(ctx context.Context, orgID, id string) error {
+	return deleted(t.q.ExecContext(ctx, `DELETE FROM inboxes WHERE org_id = $1 AND id = $2`, orgID, id))("inbox")
+}
+
 // inboxes are reached through their API account.
 var inboxes = table[messaging.Inbox]{from: "inboxes x", alias: "x.", accountCol: "x.api_account_id",
 	cols: inboxCols, order: "x.created_at, x.id", what: "inbox", scan: scanInbox}

@@ -112,6 +112,18 @@ func (t *Tx) UpdateTemplate(ctx context.Context, tv messaging.TemplateView) erro
 	return errs.Wrap(t.store.conflict(err, "name", "a template with this name already exists on the API account"), "update template")
 }
 
+// TemplateBroadcasts counts the broadcasts sent with a template.
+func (t *Tx) TemplateBroadcasts(ctx context.Context, id string) (int, error) {
+	var n int
+	err := t.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM broadcasts WHERE template_id = $1`, id).Scan(&n)
+	return n, errs.Wrap(err, "count broadcasts")
+}
+
+// DeleteTemplate removes a template of the organisation.
+func (t *Tx) DeleteTemplate(ctx context.Context, orgID, id string) error {
+	return deleted(t.q.ExecContext(ctx, `DELETE FROM templates WHERE org_id = $1 AND id = $2`, orgID, id))("template")
+}
+
 // templates are reached through their API account.
 var templates = table[messaging.TemplateView]{from: "templates t", alias: "t.", accountCol: "t.api_account_id",
 	cols: templateCols, order: "t.created_at, t.id", what: "template", scan: scanTemplate}

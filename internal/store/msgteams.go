@@ -268,3 +268,24 @@ func (t *Tx) TeamHasAccount(ctx context.Context, orgID, teamID, accountID string
 		WHERE tm.org_id = $1 AND tm.id = $2 AND ta.api_account_id = $3`, orgID, teamID, accountID).Scan(&n)
 	return n > 0, errs.Wrap(err, "check team")
 }
+
+// DeleteTeam removes a team of the organisation: its links to users and
+// API accounts go with it, and its conversations are left unassigned.
+func (t *Tx) DeleteTeam(ctx context.Context, orgID, id string) error {
+	return deleted(t.q.ExecContext(ctx, `DELETE FROM teams WHERE org_id = $1 AND id = $2`, orgID, id))("team")
+}
+
+// deleted turns a DELETE's result into NotFound when it removed nothing.
+func deleted(res sql.Result, err error) func(what string) error {
+	return func(what string) error {
+		if err != nil {
+			return errs.Wrap(err, "delete %s", what)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return errs.Wrap(err, "delete %s", what)
+		} else if n == 0 {
+			return errs.E(errs.NotFound, "no such %s", what)
+		}
+		return nil
+	}
+}

@@ -35,6 +35,7 @@ func (h *Handler) registerResources(route func(string, http.HandlerFunc)) {
 			return b.SaveInbox(ctx, "", in)
 		}))
 		route("PUT "+p+"/{id}", updateOf(b.SaveInbox))
+		route("DELETE "+p+"/{id}", deleteOf(b.DeleteInbox))
 	}
 
 	route("GET /contact", listOf(func(ctx context.Context, f store.Filter, page int) (any, error) { return b.Contacts(ctx, f, page) }))
@@ -58,6 +59,7 @@ func (h *Handler) registerResources(route func(string, http.HandlerFunc)) {
 		return b.SaveTemplate(ctx, "", in)
 	}))
 	route("PUT /template/{id}", updateOf(b.SaveTemplate))
+	route("DELETE /template/{id}", deleteOf(b.DeleteTemplate))
 
 	route("GET /broadcast", listOf(func(ctx context.Context, f store.Filter, page int) (any, error) { return b.Broadcasts(ctx, f, page) }))
 	route("GET /broadcast/{id}", getOf(b.Broadcast))
@@ -72,6 +74,7 @@ func (h *Handler) registerResources(route func(string, http.HandlerFunc)) {
 		return b.SaveTeam(ctx, "", in)
 	}))
 	route("PUT /team/{id}", updateOf(b.SaveTeam))
+	route("DELETE /team/{id}", deleteOf(b.DeleteTeam))
 
 	route("GET /user", func(w http.ResponseWriter, r *http.Request) {
 		a := httpx.NewJSONArray(w)
@@ -80,17 +83,22 @@ func (h *Handler) registerResources(route func(string, http.HandlerFunc)) {
 	route("GET /user/{id}", getOf(b.User))
 	route("POST /user", createOf(b.CreateUser))
 	route("PUT /user/{id}", updateOf(b.UpdateUser))
-	route("DELETE /user/{id}", func(w http.ResponseWriter, r *http.Request) {
+	route("DELETE /user/{id}", deleteOf(b.RemoveUser))
+}
+
+// deleteOf serves a DELETE of the record at the path id: 204.
+func deleteOf(remove func(context.Context, string) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
 		id, err := httpx.PathUUID(r, "id")
 		if err == nil {
-			err = b.RemoveUser(r.Context(), id)
+			err = remove(r.Context(), id)
 		}
 		if err != nil {
 			httpx.Problem(w, r, err)
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)
-	})
+	}
 }
 
 // respond renders a service call's result with status, or its error.

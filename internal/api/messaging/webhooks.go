@@ -17,7 +17,7 @@ func (h *Handler) registerWebhooks(route func(string, http.HandlerFunc)) {
 		route("POST "+base, createOf(b.CreateWebhook))
 		route("GET "+base+"/{id}", getOf(b.Webhook))
 		route("PUT "+base+"/{id}", updateOf(b.UpdateWebhook))
-		route("DELETE "+base+"/{id}", h.deleteWebhook)
+		route("DELETE "+base+"/{id}", deleteOf(b.DeleteWebhook))
 	}
 }
 
@@ -29,16 +29,4 @@ func (h *Handler) listWebhooks(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	respond[messaging.Page[messaging.Webhook]](w, r, http.StatusOK)(h.Business.Webhooks(r.Context(), page))
-}
-
-func (h *Handler) deleteWebhook(w http.ResponseWriter, r *http.Request) {
-	id, err := httpx.PathUUID(r, "id")
-	if err == nil {
-		err = h.Business.DeleteWebhook(r.Context(), id)
-	}
-	if err != nil {
-		httpx.Problem(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
 }
