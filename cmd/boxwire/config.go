@@ -2,15 +2,18 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -116,6 +119,16 @@ type Config struct {
 	// SelfOrgID is the organisation id boxes get when their creator names
 	// none; empty: one generated on first start and stored.
 	SelfOrgID string
+	// TLSCert and TLSKey serve HTTPS with the operator's certificate;
+	// TLSDomains with certificates from Let's Encrypt (ACME TLS-ALPN-01),
+	// cached under Data/certs.
+	TLSCert, TLSKey string
+	TLSDomains      []string
+	// LogLevel is the least level logged: debug, info, warn or error.
+	LogLevel string
+	// CORSOrigins are the browser origins (https://app.example.com) whose
+	// scripts may call the API with a bearer token.
+	CORSOrigins []string
 }
 
 func env(name, def string) string {
@@ -177,7 +190,43 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.TestClock, "test-clock", env("TEST_CLOCK", "") == "1", "TESTING ONLY: let POST /_test/clock move the messaging clock (env BOXWIRE_TEST_CLOCK=1)")
 	fs.StringVar(&c.SMTPURL, "smtp-url", env("SMTP_URL", ""), "SMTP server for e-mail verification codes: smtp://[user:password@]host[:port]?from=ADDRESS, or smtps://; empty: only the operator verifies addresses (env BOXWIRE_SMTP_URL)")
 	fs.StringVar(&c.SelfOrgID, "self-org-id", env("SELF_ORG_ID", ""), "organisation id (a UUID) shown as owner_org_id of the boxes; empty: one generated on first start and stored (env BOXWIRE_SELF_ORG_ID)")
-	fs.StringVar(&c.PublicURL, "public-url", env("PUBLIC_URL", ""), "URL clients reach this server at; default http://ADDR (env BOXWIRE_PUBLIC_URL)")
+	fs.StringVar(&c.PublicURL, "public-url", env("PUBLIC_URL", ""), "URL clients reach this server at; default http://ADDR (https:// with TLS) (env BOXWIRE_PUBLIC_URL)")
+	fs.StringVar(&c.TLSCert, "tls-cert", "", "serve HTTPS with this certificate (PEM, with its chain); needs --tls-key (env BOXWIRE_TLS_CERT)")
+	fs.StringVar(&c.TLSKey, "tls-key", "", "the private key of --tls-cert (PEM) (env BOXWIRE_TLS_KEY)")
+	fs.Func("tls-domain", "serve HTTPS with certificates from Let's Encrypt for these comma-separated names (ACME TLS-ALPN-01: --addr must be reachable as port 443 of each name); kept in DATA/certs (env BOXWIRE_TLS_DOMAIN)", func(v string) error {
+		c.TLSDomains = splitList(v)
+		return nil
+	})
+	fs.StringVar(&c.LogLevel, "log-level", "info", "least level logged: debug (also health checks), info (requests), warn or error (env BOXWIRE_LOG_LEVEL)")
+	fs.Func("cors-origins", "comma-separated browser origins (https://app.example.com) whose scripts may call the API with a bearer token; cookies are never sent cross-site (env BOXWIRE_CORS_ORIGINS)", func(v string) error {
+		c.CORSOrigins = splitList(v)
+		return nil
+	})
+}
+
+// envNamed finds the environment variable a flag's help names, as in
+// "(env BOXWIRE_ADDR)" or "(env BOXWIRE_TEST_CLOCK=1)".
+var envNamed = regexp.MustCompile(`\(env (BOXWIRE_[A-Z0-9_]+)`)
+
+// fromEnv sets each flag whose help names a BOXWIRE_* variable that is
+// set, through the flag's own parser: a value it refuses stops the
+// command with the variable's name, as a bad flag would, instead of
+// falling back to the default unnoticed. Flags on the command line are
+// parsed after, and win.
+func fromEnv(fs *flag.FlagSet) error {
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		m := envNamed.FindStringSubmatch(f.Usage)
+		if m == nil || err != nil {
+			return
+		}
+		if v, ok := os.LookupEnv(m[1]); ok {
+			if serr := fs.Set(f.Name, v); serr != nil {
+				err = fmt.Errorf("%s=%q: %v (it sets --%s)", m[1], v, serr, f.Name)
+			}
+		}
+	})
+	return err
 }
 
 // Validate checks the configuration and fills in derived defaults.
@@ -249,7 +298,42 @@ func (c *Config) Validate() error {
 	if c.WhatsAppGraphURL == "" {
 		c.WhatsAppGraphURL = "https://graph.facebook.com"
 	}
+	if _, err := logLevel(c.LogLevel); err != nil {
+		return err
+	}
+	for _, o := range c.CORSOrigins {
+		if u, err := url.Parse(o); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+			return fmt.Errorf("--cors-origins: %q is not an origin like https://app.example.com", o)
+		}
+	}
+	return c.validateTLS()
+}
+
+// validateTLS checks the TLS flags go together and the files load.
+func (c *Config) validateTLS() error {
+	switch {
+	case (c.TLSCert == "") != (c.TLSKey == ""):
+		return errors.New("--tls-cert and --tls-key go together: give both, or neither")
+	case c.TLSCert != "" && len(c.TLSDomains) > 0:
+		return errors.New("--tls-domain gets certificates itself: give it, or --tls-cert/--tls-key, not both")
+	case c.TLSCert != "":
+		if _, err := tls.LoadX509KeyPair(c.TLSCert, c.TLSKey); err != nil {
+			return fmt.Errorf("--tls-cert/--tls-key: %w", err)
+		}
+	}
 	return nil
+}
+
+// logLevel parses --log-level.
+func logLevel(v string) (slog.Level, error) {
+	var l slog.Level
+	if v == "" {
+		return slog.LevelInfo, nil
+	}
+	if err := l.UnmarshalText([]byte(v)); err != nil {
+		return l, fmt.Errorf("--log-level %q must be debug, info, warn or error", v)
+	}
+	return l, nil
 }
 
 // parseTrustedProxies adds the ranges of --trusted-proxies.
@@ -384,6 +468,9 @@ func makeKeyFile(path string) ([]byte, bool, error) {
 // parse parses a command's flags; -h prints them and is not an error.
 func parse(fs *flag.FlagSet, args []string, stderr io.Writer) error {
 	fs.SetOutput(stderr)
+	if err := fromEnv(fs); err != nil {
+		return err
+	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil

@@ -87,7 +87,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "bench":
 		err = runBench(ctx, args[1:], stdout, stderr)
 	case "version":
-		fmt.Fprintln(stdout, "boxwire", version)
+		fmt.Fprintln(stdout, "boxwire", versionString())
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 	default:
@@ -103,5 +103,3 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	return 0
 }
-
-var version = "dev"

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -19,6 +20,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	acmeproto "golang.org/x/crypto/acme"
+	"golang.org/x/crypto/acme/autocert"
 
 	"github.com/boxwire/boxwire/internal/api"
 	boxesapi "github.com/boxwire/boxwire/internal/api/boxes"
@@ -78,7 +81,8 @@ func Start(ctx context.Context, cfg Config, logOut io.Writer) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	s := &Server{Config: cfg, Log: slog.New(slog.NewJSONHandler(logOut, nil)), served: make(chan error, 1)}
+	level, _ := logLevel(cfg.LogLevel) // Validate checked it
+	s := &Server{Config: cfg, Log: slog.New(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: level})), served: make(chan error, 1)}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	var err error
@@ -159,6 +163,9 @@ func Start(ctx context.Context, cfg Config, logOut io.Writer) (*Server, error) {
 			s.poller.Close()
 		}
 	}
+	if err == nil {
+		err = s.serveTLS()
+	}
 	if err == nil && cfg.MetricsAddr != "" {
 		if s.metricsL, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
 			s.listener.Close()
@@ -176,7 +183,16 @@ func Start(ctx context.Context, cfg Config, logOut io.Writer) (*Server, error) {
 	s.StreamQuota = &realtime.Quota{Max: cfg.MaxStreamsPerIdentity}
 	routes := s.startMessaging(ctx)
 	if s.Config.PublicURL == "" {
-		s.Config.PublicURL = "http://" + s.listener.Addr().String()
+		s.Config.PublicURL = s.URL()
+		if len(cfg.TLSDomains) > 0 {
+			s.Config.PublicURL = "https://" + cfg.TLSDomains[0]
+		}
+		if host, _, _ := net.SplitHostPort(cfg.Addr); host == "" || net.ParseIP(host) != nil && net.ParseIP(host).IsUnspecified() {
+			// Links and long-poll URLs would name an address no client
+			// can reach.
+			s.Log.Warn("--addr listens on every interface but --public-url is not set: invitation links and realtime URLs will name "+s.Config.PublicURL+"; set --public-url to the address clients use",
+				"addr", cfg.Addr)
+		}
 	}
 	s.http = &http.Server{
 		Handler: api.New(api.Deps{Auth: s.Auth, Verifier: s.Verifier, Store: s.Store, Boxes: s.Boxes, Log: s.Log, Registry: reg,
@@ -187,7 +203,7 @@ func Start(ctx context.Context, cfg Config, logOut io.Writer) (*Server, error) {
 			SecureCookies: strings.HasPrefix(s.Config.PublicURL, "https://"),
 			PublicURL:     s.Config.PublicURL, LongPollHold: s.Config.LongPollHold,
 			Business: s.Business, RateLimit: rateLimit(cfg), Routes: routes, MetricsElsewhere: s.metricsL != nil,
-			Proxies: cfg.TrustedProxies}),
+			Proxies: cfg.TrustedProxies, CORSOrigins: cfg.CORSOrigins}),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.Log.Handler(), slog.LevelWarn),
@@ -215,8 +231,45 @@ func (s *Server) MetricsAddr() string {
 	return s.metricsL.Addr().String()
 }
 
-// URL is the server's base URL.
-func (s *Server) URL() string { return "http://" + s.Addr() }
+// URL is the server's base URL on its listener.
+func (s *Server) URL() string {
+	if s.Config.TLSCert != "" || len(s.Config.TLSDomains) > 0 {
+		return "https://" + s.Addr()
+	}
+	return "http://" + s.Addr()
+}
+
+// serveTLS puts TLS on the listener when --tls-cert or --tls-domain ask
+// for it. HTTP/1.1 only: WebSockets need it, and an API gains little from
+// HTTP/2 behind the connection reuse clients already do.
+func (s *Server) serveTLS() error {
+	cfg := s.Config
+	var tc *tls.Config
+	switch {
+	case cfg.TLSCert != "":
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			return fmt.Errorf("--tls-cert/--tls-key: %w", err)
+		}
+		tc = &tls.Config{Certificates: []tls.Certificate{cert}}
+	case len(cfg.TLSDomains) > 0:
+		m := &autocert.Manager{Prompt: autocert.AcceptTOS, HostPolicy: autocert.HostWhitelist(cfg.TLSDomains...),
+			Cache: autocert.DirCache(filepath.Join(cfg.Data, "certs"))}
+		tc = m.TLSConfig()
+	default:
+		return nil
+	}
+	tc.MinVersion = tls.VersionTLS12
+	protos := []string{"http/1.1"}
+	for _, p := range tc.NextProtos {
+		if p == acmeproto.ALPNProto {
+			protos = append(protos, p) // the TLS-ALPN-01 challenge
+		}
+	}
+	tc.NextProtos = protos
+	s.listener = tls.NewListener(s.listener, tc)
+	return nil
+}
 
 // Close stops taking requests, lets the ones in flight finish (their
 // writes are committed, never cut off), then closes the store.
@@ -261,8 +314,7 @@ func waitGroup(ctx context.Context, wg *sync.WaitGroup) {
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cfg Config
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	cfg.flags(fs)
+	fs := newServeFlags(&cfg)
 	if err := parse(fs, args, stderr); err != nil || helpAsked(args) {
 		return err
 	}
@@ -271,8 +323,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "boxwire %s listening on http://%s (public URL %s), store: %s, ready in %s\n",
-		version, s.Addr(), s.Config.PublicURL, s.Store.Description(), time.Since(started).Round(time.Millisecond))
+	fmt.Fprintf(stdout, "boxwire %s listening on %s (public URL %s), store: %s, ready in %s\n",
+		versionString(), s.URL(), s.Config.PublicURL, s.Store.Description(), time.Since(started).Round(time.Millisecond))
 	select {
 	case <-ctx.Done():
 	case err := <-s.served:
@@ -287,6 +339,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	fmt.Fprintln(stdout, "boxwire: stopped")
 	return nil
+}
+
+// newServeFlags defines serve's flags into cfg.
+func newServeFlags(cfg *Config) *flag.FlagSet {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	cfg.flags(fs)
+	return fs
 }
 
 func helpAsked(args []string) bool {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/rs/cors"
 
 	boxesapi "github.com/boxwire/boxwire/internal/api/boxes"
 	"github.com/boxwire/boxwire/internal/api/httpx"
@@ -51,6 +52,8 @@ type Deps struct {
 	// MetricsElsewhere says /metrics has a listener of its own
 	// (--metrics-addr), so this public handler must not serve it.
 	MetricsElsewhere bool
+	// CORSOrigins may call the API from their pages' scripts (--cors-origins).
+	CORSOrigins []string
 }
 
 // Handler is the server's handler. Its routes are all registered
@@ -106,7 +109,26 @@ func New(d Deps) *Handler {
 	app := web.New()
 	mux.HandleFunc("GET /{$}", app.Page)
 	mux.HandleFunc("GET "+web.Prefix, app.Asset(notFound))
-	return &Handler{Handler: d.Proxies.Wrap(httpx.Observe(d.Log, httpx.NewMetrics(d.Registry), d.Bodies.Wrap(app.Links(mux)))), mux: mux}
+	return &Handler{Handler: d.Proxies.Wrap(httpx.Observe(d.Log, httpx.NewMetrics(d.Registry), crossOrigin(d.CORSOrigins, d.Bodies.Wrap(app.Links(mux))))), mux: mux}
+}
+
+// crossOrigin lets the pages of the configured origins call the API from
+// their scripts (rs/cors answers the preflights). It allows the bearer
+// header but not credentials: cookies stay same-site, so a page elsewhere
+// never acts with a signed-in browser's session. The Box-compatible
+// OPTIONS /2.0/events is no preflight (it has no
+// Access-Control-Request-Method) and reaches its handler.
+func crossOrigin(origins []string, next http.Handler) http.Handler {
+	if len(origins) == 0 {
+		return next
+	}
+	return cors.New(cors.Options{
+		AllowedOrigins: origins,
+		AllowedMethods: []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete},
+		AllowedHeaders: []string{"Authorization", "Content-Type", "X-Calling-Application", "X-Request-Id"},
+		ExposedHeaders: []string{"X-Request-Id", "X-Total-Count", "Retry-After", "Location"},
+		MaxAge:         600,
+	}).Handler(next)
 }
 
 // MetricsHandler serves the registry in Prometheus' exposition format.

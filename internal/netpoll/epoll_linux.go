@@ -43,7 +43,7 @@ func New() (*Poller, error) {
 func (p *Poller) Watch(c net.Conn, onRead OnRead) (stop func(), err error) {
 	sc, ok := c.(syscall.Conn)
 	if !ok {
-		return nil, errors.New("netpoll: not a socket")
+		return readOnGoroutine(c, onRead), nil
 	}
 	raw, err := sc.SyscallConn()
 	if err != nil {

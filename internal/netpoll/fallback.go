@@ -2,10 +2,7 @@
 
 package netpoll
 
-import (
-	"net"
-	"sync/atomic"
-)
+import "net"
 
 // Poller, outside Linux, reads each watched connection on a goroutine.
 type Poller struct{}
@@ -16,24 +13,7 @@ func New() (*Poller, error) { return &Poller{}, nil }
 // Watch calls onRead with what c receives until onRead returns false, the
 // returned stop is called, or c is closed. Call stop before closing c.
 func (p *Poller) Watch(c net.Conn, onRead OnRead) (stop func(), err error) {
-	var stopped atomic.Bool
-	go func() {
-		buf := make([]byte, 512)
-		for {
-			n, err := c.Read(buf)
-			if stopped.Load() {
-				return
-			}
-			if n > 0 && !onRead(buf[:n], nil) {
-				return
-			}
-			if err != nil {
-				onRead(nil, err)
-				return
-			}
-		}
-	}()
-	return func() { stopped.Store(true) }, nil
+	return readOnGoroutine(c, onRead), nil
 }
 
 // Close does nothing: the readers end with their connections.

@@ -81,11 +81,20 @@ func Observe(log *slog.Logger, m *Metrics, next http.Handler) http.Handler {
 		}
 		m.requests.WithLabelValues(route, strconv.Itoa(sw.status)).Inc()
 		m.duration.WithLabelValues(route).Observe(elapsed.Seconds())
-		reqLog.LogAttrs(ctx, slog.LevelInfo, "request",
+		level := slog.LevelInfo
+		if quiet[route] && sw.status < 400 {
+			level = slog.LevelDebug // probes every few seconds would drown the requests
+		}
+		reqLog.LogAttrs(ctx, level, "request",
 			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", sw.status),
-			slog.Int64("bytes", sw.bytes), slog.Duration("duration", elapsed), slog.String("client", ClientAddr(r)), slog.String("remote", r.RemoteAddr))
+			slog.Int64("bytes", sw.bytes), slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000),
+			slog.String("client", ClientAddr(r)), slog.String("remote", r.RemoteAddr))
 	})
 }
+
+// quiet are the routes of health checks and scrapes, logged at debug level
+// when they succeed.
+var quiet = map[string]bool{"GET /healthz": true, "GET /readyz": true, "GET /metrics": true}
 
 func validRequestID(id string) bool {
 	if id == "" || len(id) > 64 {
