@@ -127,7 +127,7 @@ func (h *Handler) ws(w http.ResponseWriter, r *http.Request) {
 	}
 	// Over the quota, a 429 before the upgrade: a client library reports
 	// a refused handshake's status, not a close frame's reason.
-	release, err := h.Live.Quota.Take(who.ID)
+	release, err := h.Live.Quota.Take(who.ID, realtime.WebSocket)
 	if err != nil {
 		fail(w, r, err)
 		return
@@ -198,7 +198,7 @@ func (h *Handler) sse(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, err)
 		return
 	}
-	release, err := h.Live.Quota.Take(who.ID)
+	release, err := h.Live.Quota.Take(who.ID, realtime.SSE)
 	if err != nil {
 		fail(w, r, err)
 		return

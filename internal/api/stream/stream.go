@@ -187,7 +187,7 @@ func (h *Handler) longPoll(w http.ResponseWriter, r *http.Request) {
 		// Past the quota, 429 with Retry-After (the official SDK retries
 		// at once, so be sparing).
 		c, _ := auth.CallerFrom(r.Context())
-		release, err = h.Quota.Take(c.Identity.ID)
+		release, err = h.Quota.Take(c.Identity.ID, realtime.LongPoll)
 	}
 	if err != nil {
 		httpx.Box(w, r, err)
