@@ -43,4 +43,5 @@ func (h *Handler) Register(mux *httpx.Mux) {
 	}
 	h.registerResources(route)
 	h.registerWebhooks(route)
+	h.registerMedia(route)
 }

@@ -50,7 +50,7 @@ func (h *Handler) registerResources(route func(string, http.HandlerFunc)) {
 
 	route("GET /message", listOf(func(ctx context.Context, f store.Filter, page int) (any, error) { return b.Messages(ctx, f, page) }))
 	route("GET /message/{id}", getOf(b.Message))
-	route("POST /message", createOf(b.SendMessage))
+	route("POST /message", h.sendMessage)
 
 	route("GET /template", listOf(func(ctx context.Context, f store.Filter, page int) (any, error) { return b.Templates(ctx, f, page) }))
 	route("GET /template/{id}", getOf(b.Template))
