@@ -19,6 +19,7 @@ import (
 	"strings"
 
 	"github.com/boxwire/boxwire/internal/channel"
+	"github.com/boxwire/boxwire/internal/netguard"
 )
 
 var _ channel.MediaFetcher = (*Client)(nil)
@@ -96,6 +97,11 @@ func (c *Client) download(ctx context.Context, a channel.Account, info mediaInfo
 		}
 	}
 	resp, err := hc.Do(req)
+	var forbidden *netguard.Forbidden
+	if errors.As(err, &forbidden) {
+		// The URL leads inside the server's network: no retry changes that.
+		return channel.Download{}, &channel.Error{Message: "the media URL is refused: " + forbidden.Error(), Permanent: true}
+	}
 	if err != nil {
 		return channel.Download{}, fmt.Errorf("whatsapp: downloading media: %w", err)
 	}
