@@ -433,3 +433,34 @@ func TestMessagingSendMediaSandbox(t *testing.T) {
 		t.Fatalf("%d uploads left in tmp/", n)
 	}
 }
+
+// TestMessagingMultipartTextTheStoresDisagreeOn: the text fields of a
+// multipart POST /message or POST /media holding a NUL byte or invalid
+// UTF-8 get a 400 naming the field, as a JSON body's would, on both
+// engines (PostgreSQL would answer 500 where the text reached it).
+func TestMessagingMultipartTextTheStoresDisagreeOn(t *testing.T) {
+	a := setUpAcme(t)
+	a.admin.call("POST", "/apiaccount/"+a.account+"/sandbox/inbound", map[string]any{"mobileNumber": "+447902111123", "message": "hi"}, 201)
+	file := part{field: "file", name: "p.png", contentType: "image/png", data: pngFile}
+	for _, bad := range []string{"a\x00b", "\xff"} {
+		for _, field := range []string{"apiAccountId", "contactId", "message", "fileLocation"} {
+			parts := []part{{field: "apiAccountId", value: a.account}, {field: "contactId", value: a.contact}}
+			for i := range parts {
+				if parts[i].field == field {
+					parts[i].value = bad
+				}
+			}
+			if field == "message" || field == "fileLocation" {
+				parts = append(parts, part{field: field, value: bad})
+			}
+			if field != "fileLocation" {
+				parts = append(parts, file)
+			}
+			a.admin.refusedForm("/message", 400, field, parts...)
+		}
+		a.admin.refusedForm("/media", 400, "apiAccountId", part{field: "apiAccountId", value: bad}, file)
+	}
+	if n := keptFiles(t, a.ts.store.Data); n != 0 {
+		t.Fatalf("%d files kept", n)
+	}
+}

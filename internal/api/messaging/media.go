@@ -12,6 +12,7 @@ import (
 	"github.com/boxwire/boxwire/internal/business"
 	"github.com/boxwire/boxwire/internal/errs"
 	"github.com/boxwire/boxwire/internal/messaging"
+	"github.com/boxwire/boxwire/internal/printable"
 )
 
 // registerMedia mounts the files of messages: upload, download, and
@@ -145,6 +146,11 @@ func smallPart(r io.Reader, field string, limit int) (string, error) {
 	if len(b) > limit {
 		return "", &errs.Error{Code: errs.TooLarge, Message: field + " is too large", Where: errs.Body,
 			Fields: map[string]string{field: "too_large"}}
+	}
+	// What JSON decoding refuses in any string, a form field must not
+	// bring in: PostgreSQL stores no NUL, and invalid UTF-8 is not text.
+	if why := printable.Storable(string(b)); why != "" {
+		return "", errs.Field(errs.Body, field, errs.Invalid_, "%s %s", field, why)
 	}
 	return string(b), nil
 }
