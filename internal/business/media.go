@@ -112,8 +112,11 @@ func (s *Service) OpenMedia(ctx context.Context, id string) (messaging.Media, io
 		return messaging.Media{}, nil, err
 	}
 	md, err := s.Store.Media(ctx, store.ReachOf(m), id)
-	if err != nil || s.Media == nil {
-		return md, nil, errors.Join(err, errs.E(errs.NotFound, "no such file"))
+	if err != nil {
+		return md, nil, err
+	}
+	if s.Media == nil {
+		return md, nil, errs.E(errs.NotFound, "no such file")
 	}
 	f, err := s.Media.Open(id)
 	return md, f, err
