@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"io/fs"
 	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
 	"net/textproto"
 	"os"
 	"path/filepath"
@@ -462,5 +464,43 @@ func TestMessagingMultipartTextTheStoresDisagreeOn(t *testing.T) {
 	}
 	if n := keptFiles(t, a.ts.store.Data); n != 0 {
 		t.Fatalf("%d files kept", n)
+	}
+}
+
+// TestWhatsAppCallbackDoesNotWaitForTheFile: Meta's callback is answered
+// while the file's download is still hanging; the message is there,
+// pending, and gets its file once the download completes.
+func TestWhatsAppCallbackDoesNotWaitForTheFile(t *testing.T) {
+	fake := whatsapptest.New()
+	t.Cleanup(fake.Close)
+	w := setUpWhatsAppVia(t, fake, fake.URL, allowPrivateHooks)
+	release := make(chan struct{})
+	slow := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+			rw.Write(pngFile)
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(slow.Close)
+	t.Cleanup(func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+	})
+	fake.MediaURL(func(string) string { return slow.URL + "/file" })
+	id := fake.AddMedia(waPhoneNumberID, "image/png", pngFile)
+	body, _ := fake.InboundMedia(waPhoneNumberID, "+447700900127", "Eve", "image", id, "slow one", "")
+	w.deliver(body) // fails the test unless answered 200
+	msg := w.admin.items("/message?apiAccountId=" + w.account)[0]
+	if msg["mediaStatus"] != "pending" || msg["fileLocation"] != "" || msg["bodyText"] != "slow one" {
+		t.Fatalf("while the download hangs: %v", msg)
+	}
+	close(release)
+	got := w.admin.waitField("/message/"+msg["messageId"].(string), "mediaStatus", "ready")
+	if r := w.admin.download(w.ts.URL(), got["fileLocation"].(string)); r.status != 200 || !bytes.Equal(r.body, pngFile) {
+		t.Fatalf("download: %d", r.status)
 	}
 }
