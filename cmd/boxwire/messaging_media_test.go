@@ -403,7 +403,29 @@ func TestMessagingSendMediaSandbox(t *testing.T) {
 		t.Fatalf("the other organisation downloads Acme's file: %d", got.status)
 	}
 
+	// The sandbox's customer sends a file too (admins inject it).
+	inbound := "/apiaccount/" + a.account + "/sandbox/inbound"
+	r = a.admin.postForm(inbound, part{field: "mobileNumber", value: "+447902111123"},
+		part{field: "file", name: "scan.pdf", contentType: "application/pdf", data: pdfFile})
+	if r.status != 201 {
+		t.Fatalf("sandbox inbound with a file: %d %s", r.status, r.body)
+	}
+	scan := r.json(t)
+	if scan["messageDirection"] != "incoming" || scan["mediaType"] != "document" || scan["mediaStatus"] != "ready" || scan["bodyText"] != "" {
+		t.Fatalf("the incoming file: %v", scan)
+	}
+	if got := a.agent.download(base, scan["fileLocation"].(string)); got.status != 200 || !bytes.Equal(got.body, pdfFile) {
+		t.Fatalf("the agent downloads the customer's file: %d", got.status)
+	}
+
 	messages, files := len(a.admin.items("/message")), keptFiles(t, a.ts.store.Data)
+	r = a.agent.postForm(inbound, part{field: "mobileNumber", value: "+447902111123"},
+		part{field: "file", name: "scan.pdf", contentType: "application/pdf", data: pdfFile})
+	if r.status != 403 {
+		t.Fatalf("an agent injects a file: %d %s", r.status, r.body)
+	}
+	a.admin.refusedForm(inbound, 400, "mobileNumber", part{field: "file", name: "scan.pdf", contentType: "application/pdf", data: pdfFile})
+	a.admin.refusedForm(inbound, 400, "message", part{field: "mobileNumber", value: "+447902111123"})
 	body := func(extra map[string]any) map[string]any {
 		m := map[string]any{"apiAccountId": a.account, "contactId": a.contact}
 		for k, v := range extra {

@@ -164,16 +164,20 @@ func (s *Service) addMessage(ctx context.Context, tx *store.Tx, c messaging.Cont
 }
 
 // InboundInput is the body of POST /apiaccount/{id}/sandbox/inbound.
+// A multipart body may add a File, as a customer's photo or document;
+// Message is then its caption and may be empty.
 type InboundInput struct {
 	MobileNumber string `json:"mobileNumber"`
 	Message      string `json:"message"`
 	Name         string `json:"name"`
+	File         *File  `json:"-"`
 }
 
 // SandboxInbound makes a contact write in on a sandbox API account, as a
 // channel would report it (admins): the contact is created if new, and
 // its session window opens.
 func (s *Service) SandboxInbound(ctx context.Context, accountID string, in InboundInput) (messaging.Message, error) {
+	defer in.File.Discard()
 	m, err := s.admin(ctx)
 	if err != nil {
 		return messaging.Message{}, err
@@ -189,7 +193,11 @@ func (s *Service) SandboxInbound(ctx context.Context, accountID string, in Inbou
 	if err != nil {
 		return messaging.Message{}, err
 	}
-	text, err := messageText("message", in.Message)
+	var file *messaging.Media
+	if in.File != nil {
+		file = &messaging.Media{MediaType: in.File.Kind}
+	}
+	text, err := captionOrText(file, in.Message)
 	if err != nil {
 		return messaging.Message{}, err
 	}
@@ -198,13 +206,29 @@ func (s *Service) SandboxInbound(ctx context.Context, accountID string, in Inbou
 			return messaging.Message{}, err
 		}
 	}
-	msg, _, err := s.receive(ctx, a, channel.Inbound{From: mobile, Name: strings.TrimSpace(in.Name), Text: text})
+	if in.File != nil {
+		md, err := s.keep(in.File, a)
+		if err != nil {
+			return messaging.Message{}, err
+		}
+		file = &md
+	}
+	msg, _, err := s.receiveWith(ctx, a, channel.Inbound{From: mobile, Name: strings.TrimSpace(in.Name), Text: text}, file)
+	if err != nil && file != nil {
+		s.Media.Remove(file.MediaID)
+	}
 	return msg, err
 }
 
 // receive stores a message a contact wrote. A channel message id already
 // stored is a redelivery: the stored message is returned, dup set.
 func (s *Service) receive(ctx context.Context, a messaging.APIAccount, in channel.Inbound) (msg messaging.Message, dup bool, err error) {
+	return s.receiveWith(ctx, a, in, nil)
+}
+
+// receiveWith is receive, with a file already kept (the sandbox's), which
+// is recorded with the message.
+func (s *Service) receiveWith(ctx context.Context, a messaging.APIAccount, in channel.Inbound, file *messaging.Media) (msg messaging.Message, dup bool, err error) {
 	now := writtenAt(s.now(), in.At)
 	err = s.Store.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
 		if in.ChannelMessageID != "" {
@@ -228,6 +252,13 @@ func (s *Service) receive(ctx context.Context, a messaging.APIAccount, in channe
 			ChannelMessageID: in.ChannelMessageID, BodyText: in.Text, MessageDirection: messaging.Incoming, DateTime: now}}
 		if in.Media != nil {
 			s.pendingMedia(&n, in.Media)
+		}
+		if file != nil {
+			if err := tx.CreateMedia(ctx, *file, ""); err != nil {
+				return err
+			}
+			n.MediaType, n.MediaID, n.FileName = file.MediaType, file.MediaID, file.FileName
+			n.FileLocation, n.MediaStatus = file.FileLocation, messaging.MediaReady
 		}
 		msg, err = s.addMessage(ctx, tx, c, "", n)
 		return err

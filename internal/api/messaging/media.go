@@ -51,6 +51,27 @@ func (h *Handler) sendMessage(w http.ResponseWriter, r *http.Request) {
 	respond[messaging.Message](w, r, http.StatusCreated)(h.Business.SendMessage(r.Context(), in))
 }
 
+// sandboxInbound is POST /apiaccount/{id}/sandbox/inbound: JSON, or
+// multipart with the same fields and a file the contact "sends".
+func (h *Handler) sandboxInbound(w http.ResponseWriter, r *http.Request) {
+	if !isMultipart(r) {
+		withIDOf(http.StatusCreated, h.Business.SandboxInbound)(w, r)
+		return
+	}
+	id, err := httpx.PathUUID(r, "id")
+	if err != nil {
+		httpx.Problem(w, r, err)
+		return
+	}
+	var in business.InboundInput
+	in.File, err = h.readForm(w, r, map[string]*string{"mobileNumber": &in.MobileNumber, "message": &in.Message, "name": &in.Name})
+	if err != nil {
+		httpx.Problem(w, r, err)
+		return
+	}
+	respond[messaging.Message](w, r, http.StatusCreated)(h.Business.SandboxInbound(r.Context(), id, in))
+}
+
 // uploadMedia is POST /media: multipart with apiAccountId and file; 201
 // with the file's record, whose fileLocation a later POST /message names.
 func (h *Handler) uploadMedia(w http.ResponseWriter, r *http.Request) {
