@@ -9,6 +9,7 @@ import (
 	"net/textproto"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -524,5 +525,31 @@ func TestWhatsAppCallbackDoesNotWaitForTheFile(t *testing.T) {
 	got := w.admin.waitField("/message/"+msg["messageId"].(string), "mediaStatus", "ready")
 	if r := w.admin.download(w.ts.URL(), got["fileLocation"].(string)); r.status != 200 || !bytes.Equal(r.body, pngFile) {
 		t.Fatalf("download: %d", r.status)
+	}
+}
+
+// TestMediaOnS3KeepsItsOwnPrefix: with --blobs s3://…, messages' files go
+// to the same bucket under media/, apart from the boxes' files, and
+// download from there.
+func TestMediaOnS3KeepsItsOwnPrefix(t *testing.T) {
+	blobs, backend := s3Server(t)
+	a := setUpAcme(t, func(c *Config) { c.Blobs = blobs })
+	a.admin.call("POST", "/apiaccount/"+a.account+"/sandbox/inbound", map[string]any{"mobileNumber": "+447902111123", "message": "hi"}, 201)
+	r := a.agent.postForm("/message", part{field: "apiAccountId", value: a.account}, part{field: "contactId", value: a.contact},
+		part{field: "file", name: "plan.png", contentType: "image/png", data: pngFile})
+	if r.status != 201 {
+		t.Fatalf("POST /message with a file: %d %s", r.status, r.body)
+	}
+	loc := r.json(t)["fileLocation"].(string)
+	if got := a.agent.download(a.ts.URL(), loc); got.status != 200 || !bytes.Equal(got.body, pngFile) {
+		t.Fatalf("download from S3: %d", got.status)
+	}
+	id := loc[strings.LastIndex(loc, "/")+1:]
+	keys := objects(t, backend)
+	if !slices.Contains(keys, "media/"+id) {
+		t.Fatalf("the bucket holds %v, want media/%s", keys, id)
+	}
+	if n := keptFiles(t, a.ts.store.Data); n != 0 {
+		t.Fatalf("%d files in the local media directory", n)
 	}
 }
