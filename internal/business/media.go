@@ -66,9 +66,9 @@ func (s *Service) fileLocation(mediaID string) string {
 	return strings.TrimRight(s.PublicURL, "/") + "/media/" + mediaID
 }
 
-// keep stores f under a new id, for the API account a (by the member
-// createdBy), and returns its record; the caller creates it in its
-// transaction, and removes the blob if that fails.
+// keep stores f's bytes under a new id, for the API account a, and
+// returns its record; the caller records it in its transaction, and
+// removes the blob if that fails.
 func (s *Service) keep(f *File, a messaging.APIAccount) (messaging.Media, error) {
 	id := uuid.NewString()
 	if err := f.up.Keep(id); err != nil {
