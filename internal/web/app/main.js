@@ -52,7 +52,8 @@ function drawNav() {
     h('ul', {}, links.map(([href, label]) => h('li', {},
       h('a', { href, 'aria-current': href === '#/' + here ? 'page' : null }, label)))),
     h('span', { class: 'who' }, profile.name),
-    h('span', { id: 'live', class: 'live', role: 'status', 'aria-label': 'live updates' }, ''),
+    // The live indicator is kept across redraws: live.js sets its state.
+    document.getElementById('live') || h('span', { id: 'live', class: 'live', role: 'status', 'aria-label': 'live updates' }, ''),
     h('button', { class: 'link', type: 'button', onclick: async () => { live.stop(); await api.signOut(); signInView('You are signed out.'); } }, 'Sign out'));
 }
 
@@ -61,6 +62,7 @@ export function route() {
   const parts = location.hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
   drawNav();
   const section = parts[0] || 'boxes';
+  view.classList.remove('has-detail', 'view-list'); // each view sets the ones it needs
   try {
     if (section === 'inbox' && profile.member) return showInbox(view, parts.slice(1));
     if (section === 'settings') {
