@@ -130,6 +130,7 @@ test('an agent answers a contact, then sends a template once the window is close
       await sent.locator('.ticks[data-state=read]').waitFor({ timeout: 10000 });
       assert.strictEqual(await sent.locator('.tag').textContent(), 'template');
 
+      await p.screenshot({ path: join(dir, 'inbox-template.png') });
       // Filed as spam, it leaves the inbox.
       await p.click('button:has-text("Move to Spam")');
       await p.waitForSelector('#conv-head >> text=in Spam');
@@ -137,6 +138,7 @@ test('an agent answers a contact, then sends a template once the window is close
       // A phone-sized screen shows one pane with a way back.
       await p.setViewportSize({ width: 390, height: 780 });
       assert.ok(await p.locator('#conv-list').isHidden(), 'the list beside the conversation on a phone');
+      await p.screenshot({ path: join(dir, 'inbox-phone-conversation.png'), fullPage: true });
       await p.click('text=← Conversations');
       await p.waitForSelector('#conv-list >> text=Jack');
       assert.strictEqual(await p.locator('#conv-list >> text=Mia').count(), 0, 'a spam conversation in the inbox');
