@@ -52,11 +52,22 @@ onFrame((f) => {
     scheduleList();
   } else if (f.type.startsWith('contact.')) {
     st.contacts.set(o.contactId, o);
-    if (st.contact && o.contactId === st.contact.contactId) { st.contact = o; drawContact(); }
+    if (st.contact && o.contactId === st.contact.contactId) { st.contact = o; drawContact(); drawWindow(); }
     scheduleList();
-  } else if (f.type.startsWith('template.') && st.conv) {
-    drawWindow();
   }
+});
+
+// Keyboard: "j" and "k" open the next and previous conversation of the
+// list, as in mail clients; Tab and Enter reach everything else.
+document.addEventListener('keydown', (e) => {
+  if (!inInbox() || e.target.matches('input, textarea, select') || e.ctrlKey || e.metaKey || e.altKey) return;
+  if (e.key !== 'j' && e.key !== 'k') return;
+  const links = [...document.querySelectorAll('#conv-list a.item')];
+  if (links.length === 0) return;
+  const at = links.findIndex((a) => a.getAttribute('aria-current') === 'true');
+  const next = e.key === 'j' ? Math.min(at + 1, links.length - 1) : Math.max(at - 1, 0);
+  location.hash = links[next].getAttribute('href');
+  e.preventDefault();
 });
 
 function newer(a, b) { return !a || new Date(b.dateTime) >= new Date(a.dateTime) ? b : a; }
@@ -83,9 +94,12 @@ export async function showInbox(view, parts) {
       st.open ? h('p', {}, 'Opening…') : h('p', { class: 'empty' }, 'Choose a conversation.'))));
   view.classList.toggle('has-detail', !!st.open);
   view.classList.toggle('view-list', !st.open); // a phone shows the list alone
-  if (!st.people || st.people.me !== api.session().id) st.people = await loadPeople();
-  await loadList();
-  if (st.open) await openConversation(st.open, changed);
+  try {
+    // Read again on every visit: teams and users change.
+    st.people = await loadPeople();
+    await loadList();
+    if (st.open) await openConversation(st.open, changed);
+  } catch (err) { fail(err); }
 }
 
 const href = (folder, who, id) => `#/inbox/${folder}/${who}` + (id ? '/' + id : '');
@@ -330,13 +344,22 @@ function drawWindow(closedByServer) {
   const open = !closedByServer && at && Date.now() - at.getTime() < WINDOW_MS;
   clearTimeout(windowTimer);
   if (open) windowTimer = setTimeout(() => drawWindow(), at.getTime() + WINDOW_MS - Date.now() + 1000);
-  if (st.contact.status === 'Unsubscribed') {
+  const mode = st.contact.status === 'Unsubscribed' ? 'unsubscribed' : open ? 'open' : 'closed';
+  const until = open && `You can reply until ${time(new Date(at.getTime() + WINDOW_MS).toISOString())} (24 hours after their last message).`;
+  // A new message in an open window moves its end, and must not wipe a
+  // reply being written.
+  if (el.dataset.mode === mode && mode !== 'closed') {
+    if (open) el.querySelector('.window-open').textContent = until;
+    return;
+  }
+  el.dataset.mode = mode;
+  if (mode === 'unsubscribed') {
     clear(el, h('p', { class: 'window-closed', role: 'note' }, `${contactName(st.contact)} has unsubscribed: no message can be sent to them.`));
     return;
   }
   if (open) {
     clear(el,
-      h('p', { class: 'meta window-open' }, `You can reply until ${time(new Date(at.getTime() + WINDOW_MS).toISOString())} (24 hours after their last message).`),
+      h('p', { class: 'meta window-open' }, until),
       composer(),
       h('details', { class: 'new' }, h('summary', {}, 'Send a template instead'), templateForm()));
     return;

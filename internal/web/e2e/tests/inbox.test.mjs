@@ -93,9 +93,13 @@ test('an agent answers a contact, then sends a template once the window is close
       await reply.locator('.ticks[data-state=read]').waitFor({ timeout: 10000 });
       assert.strictEqual((await reply.locator('.tick-words').textContent()), 'Read');
 
-      // Jack answers: the message appears without a reload.
+      // Jack answers while the agent is typing: the message appears
+      // without a reload, and the reply being written is kept.
+      await p.getByLabel('Reply', { exact: true }).fill('Let me check the');
       await inbound({ mobileNumber: '+447902111123', message: 'Saturday morning, please.' });
       await p.waitForSelector('#messages >> text=Saturday morning, please.');
+      assert.strictEqual(await p.getByLabel('Reply', { exact: true }).inputValue(), 'Let me check the');
+      await p.getByLabel('Reply', { exact: true }).fill('');
 
       // Assign the conversation to himself, and tag the contact.
       await p.getByLabel('Assign to').selectOption({ label: 'Me (Bob Agent)' });
@@ -111,9 +115,12 @@ test('an agent answers a contact, then sends a template once the window is close
       await p.screenshot({ path: join(root, 'docs/screenshots/inbox.png') });
 
       // Mia's window is closed: no reply box, a clear note, and the API
-      // refuses a session message.
+      // refuses a session message. ("j" opens the next conversation of the list.)
       await p.click('.filters >> text=All');
-      await p.click('#conv-list >> text=Mia');
+      await p.waitForSelector('#conv-list >> text=Mia');
+      await p.locator('#conv-title').focus();
+      await p.keyboard.press('j');
+      await p.waitForSelector('#conv-title >> text=Mia');
       await p.waitForSelector('text=The 24-hour window is closed');
       assert.strictEqual(await p.getByLabel('Reply', { exact: true }).count(), 0, 'a reply box while the window is closed');
       const agent = await apiAs(base, 'bob@acme.test', 'battery staple');
