@@ -64,7 +64,8 @@ test('an agent answers a contact, then sends a template once the window is close
 
     const b = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
     try {
-      const p = await b.newPage({ viewport: { width: 1280, height: 820 } });
+      const ctx = await b.newContext({ viewport: { width: 1280, height: 820 } });
+      const p = await ctx.newPage();
       const errors = [];
       p.on('pageerror', (e) => errors.push(e.message));
       await p.goto(base + '/');
@@ -123,6 +124,17 @@ test('an agent answers a contact, then sends a template once the window is close
       await p.waitForSelector('#conv-title >> text=Mia');
       await p.waitForSelector('text=The 24-hour window is closed');
       assert.strictEqual(await p.getByLabel('Reply', { exact: true }).count(), 0, 'a reply box while the window is closed');
+      // A browser whose clock is two days behind takes Mia's window for
+      // open; the server refuses the reply, and the view says why in
+      // words and switches to the template form.
+      const behind = await ctx.newPage();
+      await behind.clock.setFixedTime(new Date(Date.now() - 47 * 3600e3));
+      await behind.goto(p.url());
+      await behind.getByLabel('Reply', { exact: true }).fill('Still interested?');
+      await behind.keyboard.press('Enter');
+      await behind.waitForSelector('text=The 24-hour window is closed');
+      assert.match(await behind.textContent('#alert'), /24-hour session window is closed/);
+      await behind.close();
       const agent = await apiAs(base, 'bob@acme.test', 'battery staple');
       const mia = (await agent('GET', '/contact?mobileNumber=%2B447902111124', undefined, 200)).body.items[0];
       const refused = await agent('POST', '/message', { apiAccountId: acc, contactId: mia.contactId, message: 'Still interested?' });
