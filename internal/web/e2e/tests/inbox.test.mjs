@@ -109,6 +109,10 @@ test('an agent answers a contact, then sends a template once the window is close
       await p.getByLabel('New tag').fill('viewing');
       await p.click('button:has-text("Add tag")');
       await p.waitForSelector('#contact .tag-list >> text=viewing');
+      await p.click('#contact summary:has-text("Edit details")');
+      await p.getByLabel('E-mail', { exact: true }).fill('jack@example.test');
+      await p.click('#contact button:has-text("Save")');
+      await p.waitForSelector('#contact dd >> text=jack@example.test');
       await p.click('.filters >> text=Mine');
       await p.waitForSelector('#conv-list >> text=Jack');
       assert.strictEqual(await p.locator('#conv-list >> text=Mia').count(), 0, 'Mia is not assigned to Bob');
@@ -150,6 +154,16 @@ test('an agent answers a contact, then sends a template once the window is close
       assert.strictEqual(await sent.locator('.tag').textContent(), 'template');
 
       await p.screenshot({ path: join(dir, 'inbox-template.png') });
+      // Handed to the agent's team, it shows under "My teams".
+      await p.getByLabel('Assign to').selectOption({ label: 'Lettings team' });
+      await p.click('button:has-text("Assign")');
+      await p.waitForSelector('#conv-head >> text=assigned to the team Lettings team');
+      await p.click('.filters >> text=My teams');
+      await p.waitForSelector('#conv-list >> text=Mia');
+      assert.strictEqual(await p.locator('#conv-list >> text=Jack').count(), 0, 'Jack is assigned to Bob, not to the team');
+      await p.click('.filters >> text=All');
+      await p.waitForSelector('#conv-list >> text=Jack');
+
       // Filed as spam, it leaves the inbox.
       await p.click('button:has-text("Move to Spam")');
       await p.waitForSelector('#conv-head >> text=in Spam');
