@@ -20,7 +20,7 @@ const WINDOW_MS = 24 * 3600 * 1000;
 // state of the view shown: the list's filter and the open conversation.
 const st = {
   folder: 'inbox', who: 'all', open: null,
-  people: null, // { me, users, teams, myTeams, accounts } loaded once per view
+  people: null, // { me, users, teams, myTeams, accounts } read on every visit
   contacts: new Map(), conversations: [], last: new Map(), // conversationId -> last message
   conv: null, contact: null, messages: new Map(), // of the open conversation
 };
@@ -84,6 +84,7 @@ export async function showInbox(view, parts) {
   st.who = WHO.some(([w]) => w === who) ? who : 'all';
   const changed = st.open !== (convID || null);
   st.open = convID || null;
+  if (!st.open) { st.conv = null; st.contact = null; }
   document.title = 'Inbox · Boxwire';
   clear(view, h('div', { class: 'split inbox' },
     h('aside', { class: 'pane list-pane', 'aria-labelledby': 'inbox-title' },
