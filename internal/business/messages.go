@@ -165,12 +165,36 @@ func (s *Service) addMessage(ctx context.Context, tx *store.Tx, c messaging.Cont
 
 // InboundInput is the body of POST /apiaccount/{id}/sandbox/inbound.
 // A multipart body may add a File, as a customer's photo or document;
-// Message is then its caption and may be empty.
+// Message is then its caption and may be empty. DateTime, optional, is
+// when the contact wrote (RFC 3339), as Meta's callbacks carry a
+// timestamp: a message written more than a day ago leaves the window
+// closed, as it would on WhatsApp.
 type InboundInput struct {
 	MobileNumber string `json:"mobileNumber"`
 	Message      string `json:"message"`
 	Name         string `json:"name"`
 	File         *File  `json:"-"`
+	DateTime     string `json:"dateTime"`
+}
+
+// inboundSkew is how far ahead of the server's clock a sandbox message's
+// dateTime may be: a client's clock a little fast is not an error.
+const inboundSkew = time.Minute
+
+// writtenTime reads an inbound message's optional dateTime: zero when
+// absent, refused when malformed or in the future.
+func writtenTime(v string) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return t, errs.Field(errs.Body, "dateTime", errs.Malformed, "dateTime must be an RFC 3339 date-time such as 2024-04-30T14:03:25Z")
+	}
+	if time.Until(t) > inboundSkew {
+		return t, errs.Field(errs.Body, "dateTime", errs.Invalid_, "dateTime is in the future: a contact cannot have written then yet")
+	}
+	return t, nil
 }
 
 // SandboxInbound makes a contact write in on a sandbox API account, as a
@@ -206,6 +230,10 @@ func (s *Service) SandboxInbound(ctx context.Context, accountID string, in Inbou
 			return messaging.Message{}, err
 		}
 	}
+	at, err := writtenTime(in.DateTime)
+	if err != nil {
+		return messaging.Message{}, err
+	}
 	if in.File != nil {
 		md, err := s.keep(in.File, a)
 		if err != nil {
@@ -213,7 +241,7 @@ func (s *Service) SandboxInbound(ctx context.Context, accountID string, in Inbou
 		}
 		file = &md
 	}
-	msg, _, err := s.receiveWith(ctx, a, channel.Inbound{From: mobile, Name: strings.TrimSpace(in.Name), Text: text}, file)
+	msg, _, err := s.receiveWith(ctx, a, channel.Inbound{From: mobile, Name: strings.TrimSpace(in.Name), Text: text, At: at}, file)
 	if err != nil && file != nil {
 		s.Media.Remove(file.MediaID)
 	}

@@ -64,7 +64,7 @@ func (h *Handler) sandboxInbound(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var in business.InboundInput
-	in.File, err = h.readForm(w, r, map[string]*string{"mobileNumber": &in.MobileNumber, "message": &in.Message, "name": &in.Name})
+	in.File, err = h.readForm(w, r, map[string]*string{"mobileNumber": &in.MobileNumber, "message": &in.Message, "name": &in.Name, "dateTime": &in.DateTime})
 	if err != nil {
 		httpx.Problem(w, r, err)
 		return
