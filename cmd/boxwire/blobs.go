@@ -57,3 +57,41 @@ func (d s3Blobs) Receive(r io.Reader, limit int64, field string) (boxes.Upload, 
 	}
 	return up, nil
 }
+
+// openMediaBlobs is where messages' files are kept: DATA/media, or the
+// same S3 bucket as the boxes' files under media/. Apart from the boxes'
+// files, so that what cleans those never sees a message's file.
+func openMediaBlobs(ctx context.Context, cfg Config, files boxes.Blobs) (boxes.Blobs, error) {
+	if cfg.Blobs != "" {
+		return prefixed{files, "media/"}, nil
+	}
+	d, err := blob.Open(filepath.Join(cfg.Data, "media"))
+	if err != nil {
+		return nil, err
+	}
+	return dirBlobs{d}, nil
+}
+
+// prefixed keeps blobs under a key prefix of another store.
+type prefixed struct {
+	boxes.Blobs
+	prefix string
+}
+
+func (p prefixed) Receive(r io.Reader, limit int64, field string) (boxes.Upload, error) {
+	up, err := p.Blobs.Receive(r, limit, field)
+	if err != nil {
+		return nil, err
+	}
+	return prefixedUpload{up, p.prefix}, nil
+}
+
+func (p prefixed) Open(id string) (io.ReadSeekCloser, error) { return p.Blobs.Open(p.prefix + id) }
+func (p prefixed) Remove(id string) error                    { return p.Blobs.Remove(p.prefix + id) }
+
+type prefixedUpload struct {
+	boxes.Upload
+	prefix string
+}
+
+func (u prefixedUpload) Keep(id string) error { return u.Upload.Keep(u.prefix + id) }

@@ -63,6 +63,12 @@ type Config struct {
 	// Blobs, if set, is an S3-compatible store for files
 	// (s3://BUCKET?endpoint=…&region=…); empty keeps them under Data.
 	Blobs string
+	// MaxMediaSize caps a message's file below WhatsApp's limit for its
+	// kind (0: those limits, 5 MB for images up to 100 MB for documents).
+	MaxMediaSize int64
+	// MediaFetchAttempts bounds the tries to fetch an incoming file (0: 8);
+	// tests lower it.
+	MediaFetchAttempts int
 	// NATS, if set, carries journal notices between nodes (nats://…).
 	NATS string
 	// LongPollHold is how long the Box-compatible realtime URL waits
@@ -176,6 +182,7 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	})
 	c.Origins = splitList(env("WS_ORIGINS", ""))
 	fs.StringVar(&c.Blobs, "blobs", env("BLOBS", ""), "S3-compatible file store shared by all nodes (s3://BUCKET?endpoint=HOST:PORT&region=R, keys from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY); empty for DATA/files (env BOXWIRE_BLOBS)")
+	fs.Int64Var(&c.MaxMediaSize, "max-media-size", envInt("MAX_MEDIA_SIZE", 0), "largest file of a message, in bytes; 0 for WhatsApp's limits by kind (5 MB images … 100 MB documents) (env BOXWIRE_MAX_MEDIA_SIZE)")
 	fs.StringVar(&c.NATS, "nats", env("NATS", ""), "NATS URL (nats://host:4222) to wake the other nodes of a cluster; empty for one node (env BOXWIRE_NATS)")
 	fs.DurationVar(&c.LongPollHold, "longpoll-hold", envDuration("LONGPOLL_HOLD", 50*time.Second), "how long a Box-compatible long-poll waits before answering reconnect (env BOXWIRE_LONGPOLL_HOLD)")
 	fs.StringVar(&c.WhatsAppGraphURL, "whatsapp-graph-url", env("WHATSAPP_GRAPH_URL", "https://graph.facebook.com"), "base URL of Meta's Graph API for WhatsApp sends (env BOXWIRE_WHATSAPP_GRAPH_URL)")
@@ -262,6 +269,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxFileSize < 0 {
 		return errors.New("--max-file-size must be positive")
+	}
+	if c.MaxMediaSize < 0 {
+		return errors.New("--max-media-size must be 0 or positive")
 	}
 	if c.BodyTimeout == 0 {
 		c.BodyTimeout = 30 * time.Second

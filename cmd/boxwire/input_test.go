@@ -35,6 +35,7 @@ func TestEveryRouteRefusesTextTheStoresDisagreeOn(t *testing.T) {
 	// are tried.
 	noJSON := map[string]string{
 		"POST /boxes/{id}/encrypted-files": "multipart upload",
+		"POST /media":                      "multipart upload (TestMessagingMultipartTextTheStoresDisagreeOn)",
 		"POST /channels/whatsapp/{id}":     "Meta's signed callback, read raw (TestWhatsAppCallbackWithABadMessage)",
 		"POST /_test/clock":                "test clock, off here",
 	}

@@ -452,3 +452,28 @@ func TestTeamListStreamsAcrossChunks(t *testing.T) {
 		t.Fatalf("a refused team was stored: %d teams", n)
 	}
 }
+
+// TestMessagingSandboxInboundWrittenEarlier checks the sandbox's
+// dateTime, Meta's timestamp: a message a contact wrote two days ago is
+// stored at that time and leaves the window closed; a future or
+// malformed time is a 400 naming dateTime that stores nothing.
+func TestMessagingSandboxInboundWrittenEarlier(t *testing.T) {
+	a := setUpAcme(t)
+	path := "/apiaccount/" + a.account + "/sandbox/inbound"
+	for _, bad := range []string{"yesterday", time.Now().Add(time.Hour).UTC().Format(time.RFC3339)} {
+		a.admin.refused("POST", path, map[string]any{"mobileNumber": "+447902111123", "message": "hello", "dateTime": bad}, 400, "dateTime")
+	}
+	if got := a.admin.items("/message?fromDate=2000-01-01"); len(got) != 0 {
+		t.Fatalf("a refused inbound message was stored: %v", got)
+	}
+	written := time.Now().Add(-48 * time.Hour).UTC().Truncate(time.Second)
+	in := a.admin.call("POST", path, map[string]any{"mobileNumber": "+447902111123", "message": "hello", "dateTime": written.Format(time.RFC3339)}, 201)
+	at, err := time.Parse(time.RFC3339Nano, in["dateTime"].(string))
+	if err != nil || at.Sub(written).Abs() > time.Minute {
+		t.Fatalf("the message's dateTime is %v, want about %v", in["dateTime"], written)
+	}
+	a.agent.refused("POST", "/message", map[string]any{"apiAccountId": a.account, "contactId": a.contact, "message": "hi"}, 409, "contactId")
+	// Writing now opens it.
+	a.admin.call("POST", path, map[string]any{"mobileNumber": "+447902111123", "message": "still there?"}, 201)
+	a.agent.call("POST", "/message", map[string]any{"apiAccountId": a.account, "contactId": a.contact, "message": "yes"}, 201)
+}

@@ -50,9 +50,9 @@ func setUpWhatsApp(t *testing.T) *waAcme {
 
 // setUpWhatsAppVia is setUpWhatsApp with the Graph API at graphURL, a
 // proxy in front of fake.
-func setUpWhatsAppVia(t *testing.T, fake *whatsapptest.Fake, graphURL string) *waAcme {
+func setUpWhatsAppVia(t *testing.T, fake *whatsapptest.Fake, graphURL string, opts ...func(*Config)) *waAcme {
 	fake.AddNumber(waPhoneNumberID, waAccessToken)
-	a := setUpAcme(t, func(c *Config) { c.WhatsAppGraphURL = graphURL })
+	a := setUpAcme(t, append([]func(*Config){func(c *Config) { c.WhatsAppGraphURL = graphURL }}, opts...)...)
 	w := &waAcme{acme: a, fake: fake, meta: newClient(t, a.ts.URL())}
 	w.account = createWhatsAppAccount(a.admin)
 	a.admin.call("POST", "/team", map[string]any{"name": "WhatsApp team", "apiAccountIds": []string{w.account},

@@ -55,6 +55,8 @@ type Server struct {
 	// Business is the messaging service; Webhooks deliver its changes.
 	Business *business.Service
 	Webhooks *webhook.Dispatcher
+	// mediaBlobs keeps messages' files, apart from the boxes' files.
+	mediaBlobs boxes.Blobs
 
 	stopWorkers context.CancelFunc // the sender and the webhook dispatcher
 	workers     sync.WaitGroup
@@ -129,6 +131,10 @@ func Start(ctx context.Context, cfg Config, logOut io.Writer) (*Server, error) {
 		s.Store.Close()
 		return nil, err
 	}
+	if s.mediaBlobs, err = openMediaBlobs(ctx, cfg, blobs); err != nil {
+		s.Store.Close()
+		return nil, err
+	}
 	if cfg.NATS != "" && cfg.Blobs == "" {
 		// Events reach every node through the broker; files do not: one
 		// uploaded here is a 404 on the other nodes.
@@ -181,7 +187,6 @@ func Start(ctx context.Context, cfg Config, logOut io.Writer) (*Server, error) {
 		return nil, err
 	}
 	s.StreamQuota = &realtime.Quota{Max: cfg.MaxStreamsPerIdentity}
-	routes := s.startMessaging(ctx)
 	if s.Config.PublicURL == "" {
 		s.Config.PublicURL = s.URL()
 		if len(cfg.TLSDomains) > 0 {
@@ -194,6 +199,7 @@ func Start(ctx context.Context, cfg Config, logOut io.Writer) (*Server, error) {
 				"addr", cfg.Addr)
 		}
 	}
+	routes := s.startMessaging(ctx) // after the public URL: files' fileLocation starts with it
 	s.http = &http.Server{
 		Handler: api.New(api.Deps{Auth: s.Auth, Verifier: s.Verifier, Store: s.Store, Boxes: s.Boxes, Log: s.Log, Registry: reg,
 			Live: boxesapi.Realtime{Hub: s.Hub, Origins: cfg.Origins, Shutdown: s.shutdown,

@@ -37,11 +37,16 @@ func (s *Server) startMessaging(ctx context.Context) map[string]http.Handler {
 		Policy: netguard.Policy{AllowPrivate: cfg.WebhookAllowPrivate, Allow: cfg.WebhookAllowCIDRs}}
 	// The Graph API's URL is the operator's setting, not a user's, so
 	// the WhatsApp client is not guarded: tests point it at a local fake.
+	// Incoming files are downloaded from a URL Meta's answer names: that
+	// URL is data, so its connections go through the same guard.
+	mediaHTTP := guard.Client()
+	mediaHTTP.Timeout = 5 * time.Minute
 	s.Business = &business.Service{Store: s.Store, Now: clock, Log: s.Log, Verifier: s.Verifier, WebhookTargets: guard,
 		Channels: map[string]channel.Sender{
 			messaging.ChannelSandbox:  sandboxChannel{},
-			messaging.ChannelWhatsApp: &whatsapp.Client{BaseURL: cfg.WhatsAppGraphURL},
-		}}
+			messaging.ChannelWhatsApp: &whatsapp.Client{BaseURL: cfg.WhatsAppGraphURL, MediaHTTP: mediaHTTP},
+		},
+		Media: s.mediaBlobs, PublicURL: s.Config.PublicURL, MaxMediaSize: cfg.MaxMediaSize, MaxFetchAttempts: cfg.MediaFetchAttempts}
 	s.Webhooks = &webhook.Dispatcher{Store: s.Store, MaxFailures: cfg.WebhookMaxFailures, Log: s.Log, Guard: guard}
 	if cfg.WebhookBackoff > 0 {
 		s.Webhooks.Backoff = func(int) time.Duration { return cfg.WebhookBackoff }
@@ -50,6 +55,7 @@ func (s *Server) startMessaging(ctx context.Context) map[string]http.Handler {
 	wctx, s.stopWorkers = context.WithCancel(context.WithoutCancel(ctx))
 	s.background(wctx, func(ctx context.Context) { s.Business.RunSender(ctx, s.Log) })
 	s.background(wctx, s.Webhooks.Run)
+	s.background(wctx, func(ctx context.Context) { s.Business.RunMediaFetcher(ctx, s.Log) })
 	s.background(wctx, s.wakeWebhooks)
 	wa := whatsapp.Callbacks[messaging.APIAccount]{Account: s.whatsappAccount, Apply: s.Business.ChannelEvents, Log: s.Log}
 	routes["GET /channels/whatsapp/{id}"] = http.HandlerFunc(wa.Verify)

@@ -34,7 +34,7 @@ func (s *Service) ChannelEvents(ctx context.Context, a messaging.APIAccount, ev 
 			continue
 		}
 		in.From = mobile
-		if in.Text == "" {
+		if in.Text == "" && in.Media == nil {
 			in.Text = "[empty message]"
 		}
 		if _, _, err := s.receive(ctx, a, in); err != nil {

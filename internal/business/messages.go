@@ -26,17 +26,22 @@ func (s *Service) Message(ctx context.Context, id string) (messaging.Message, er
 	return one(ctx, s, id, s.Store.Message)
 }
 
-// MessageInput is the body of POST /message.
+// MessageInput is the body of POST /message. A file comes as File (a
+// multipart part, received with ReceiveFile) or as the FileLocation of a
+// file kept before; Message is then its caption, and may be empty.
 type MessageInput struct {
 	APIAccountID string `json:"apiAccountId"`
 	ContactID    string `json:"contactId"`
 	Message      string `json:"message"`
+	FileLocation string `json:"fileLocation"`
+	File         *File  `json:"-"`
 }
 
 // SendMessage queues a session message to a contact. It is refused
 // outside the contact's 24-hour session window, where only a template
 // broadcast may be sent.
 func (s *Service) SendMessage(ctx context.Context, in MessageInput) (messaging.Message, error) {
+	defer in.File.Discard()
 	m, err := s.member(ctx)
 	if err != nil {
 		return messaging.Message{}, err
@@ -45,7 +50,11 @@ func (s *Service) SendMessage(ctx context.Context, in MessageInput) (messaging.M
 	if err != nil {
 		return messaging.Message{}, err
 	}
-	text, err := messageText("message", in.Message)
+	file, err := s.attachment(ctx, m, c.APIAccountID, in)
+	if err != nil {
+		return messaging.Message{}, err
+	}
+	text, err := captionOrText(file, in.Message)
 	if err != nil {
 		return messaging.Message{}, err
 	}
@@ -53,16 +62,55 @@ func (s *Service) SendMessage(ctx context.Context, in MessageInput) (messaging.M
 	if err := messaging.CheckSessionWindow(c.LastIncoming, now); err != nil {
 		return messaging.Message{}, err
 	}
+	msg := messaging.Message{BodyText: text, MessageDirection: messaging.Outgoing, DateTime: now}
+	var kept string // a file received with this request, kept under this id
+	if in.File != nil {
+		a, err := s.Store.APIAccount(ctx, store.ReachOf(m), c.APIAccountID)
+		if err != nil {
+			return messaging.Message{}, err
+		}
+		md, err := s.keep(in.File, a)
+		if err != nil {
+			return messaging.Message{}, err
+		}
+		file, kept = &md, md.MediaID
+	}
+	if file != nil {
+		msg.MediaType, msg.MediaID, msg.FileName = file.MediaType, file.MediaID, file.FileName
+		msg.FileLocation, msg.MediaStatus = file.FileLocation, messaging.MediaReady
+	}
 	var out messaging.Message
 	err = s.Store.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
-		out, err = s.addMessage(ctx, tx, c, m.UserID, store.NewMessage{Queued: true, SenderID: m.UserID,
-			Message: messaging.Message{BodyText: text, MessageDirection: messaging.Outgoing, DateTime: now}})
+		if kept != "" {
+			if err := tx.CreateMedia(ctx, *file, m.UserID); err != nil {
+				return err
+			}
+		}
+		out, err = s.addMessage(ctx, tx, c, m.UserID, store.NewMessage{Queued: true, SenderID: m.UserID, Message: msg})
 		return err
 	})
+	if err != nil && kept != "" {
+		s.Media.Remove(kept)
+	}
 	if err == nil {
 		s.wake()
 	}
 	return out, err
+}
+
+// captionOrText checks the text of a message: required without a file,
+// optional with one, and refused with a kind of file WhatsApp sends bare.
+func captionOrText(file *messaging.Media, v string) (string, error) {
+	if file == nil {
+		return messageText("message", v)
+	}
+	if strings.TrimSpace(v) == "" {
+		return "", nil
+	}
+	if !messaging.TakesCaption(file.MediaType) {
+		return "", errs.Field(errs.Body, "message", errs.Invalid_, "a %s is sent without a caption: leave message empty", file.MediaType)
+	}
+	return messageText("message", v)
 }
 
 // addressee reads the contact a message or broadcast goes to, checking
@@ -116,16 +164,44 @@ func (s *Service) addMessage(ctx context.Context, tx *store.Tx, c messaging.Cont
 }
 
 // InboundInput is the body of POST /apiaccount/{id}/sandbox/inbound.
+// A multipart body may add a File, as a customer's photo or document;
+// Message is then its caption and may be empty. DateTime, optional, is
+// when the contact wrote (RFC 3339), as Meta's callbacks carry a
+// timestamp: a message written more than a day ago leaves the window
+// closed, as it would on WhatsApp.
 type InboundInput struct {
 	MobileNumber string `json:"mobileNumber"`
 	Message      string `json:"message"`
 	Name         string `json:"name"`
+	File         *File  `json:"-"`
+	DateTime     string `json:"dateTime"`
+}
+
+// inboundSkew is how far ahead of the server's clock a sandbox message's
+// dateTime may be: a client's clock a little fast is not an error.
+const inboundSkew = time.Minute
+
+// writtenTime reads an inbound message's optional dateTime: zero when
+// absent, refused when malformed or in the future.
+func writtenTime(v string) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return t, errs.Field(errs.Body, "dateTime", errs.Malformed, "dateTime must be an RFC 3339 date-time such as 2024-04-30T14:03:25Z")
+	}
+	if time.Until(t) > inboundSkew {
+		return t, errs.Field(errs.Body, "dateTime", errs.Invalid_, "dateTime is in the future: a contact cannot have written then yet")
+	}
+	return t, nil
 }
 
 // SandboxInbound makes a contact write in on a sandbox API account, as a
 // channel would report it (admins): the contact is created if new, and
 // its session window opens.
 func (s *Service) SandboxInbound(ctx context.Context, accountID string, in InboundInput) (messaging.Message, error) {
+	defer in.File.Discard()
 	m, err := s.admin(ctx)
 	if err != nil {
 		return messaging.Message{}, err
@@ -141,7 +217,11 @@ func (s *Service) SandboxInbound(ctx context.Context, accountID string, in Inbou
 	if err != nil {
 		return messaging.Message{}, err
 	}
-	text, err := messageText("message", in.Message)
+	var file *messaging.Media
+	if in.File != nil {
+		file = &messaging.Media{MediaType: in.File.Kind}
+	}
+	text, err := captionOrText(file, in.Message)
 	if err != nil {
 		return messaging.Message{}, err
 	}
@@ -150,13 +230,33 @@ func (s *Service) SandboxInbound(ctx context.Context, accountID string, in Inbou
 			return messaging.Message{}, err
 		}
 	}
-	msg, _, err := s.receive(ctx, a, channel.Inbound{From: mobile, Name: strings.TrimSpace(in.Name), Text: text})
+	at, err := writtenTime(in.DateTime)
+	if err != nil {
+		return messaging.Message{}, err
+	}
+	if in.File != nil {
+		md, err := s.keep(in.File, a)
+		if err != nil {
+			return messaging.Message{}, err
+		}
+		file = &md
+	}
+	msg, _, err := s.receiveWith(ctx, a, channel.Inbound{From: mobile, Name: strings.TrimSpace(in.Name), Text: text, At: at}, file)
+	if err != nil && file != nil {
+		s.Media.Remove(file.MediaID)
+	}
 	return msg, err
 }
 
 // receive stores a message a contact wrote. A channel message id already
 // stored is a redelivery: the stored message is returned, dup set.
 func (s *Service) receive(ctx context.Context, a messaging.APIAccount, in channel.Inbound) (msg messaging.Message, dup bool, err error) {
+	return s.receiveWith(ctx, a, in, nil)
+}
+
+// receiveWith is receive, with a file already kept (the sandbox's), which
+// is recorded with the message.
+func (s *Service) receiveWith(ctx context.Context, a messaging.APIAccount, in channel.Inbound, file *messaging.Media) (msg messaging.Message, dup bool, err error) {
 	now := writtenAt(s.now(), in.At)
 	err = s.Store.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
 		if in.ChannelMessageID != "" {
@@ -176,11 +276,35 @@ func (s *Service) receive(ctx context.Context, a messaging.APIAccount, in channe
 		if err := s.contactWrote(ctx, tx, c, now); err != nil {
 			return err
 		}
-		msg, err = s.addMessage(ctx, tx, c, "", store.NewMessage{Message: messaging.Message{
-			ChannelMessageID: in.ChannelMessageID, BodyText: in.Text, MessageDirection: messaging.Incoming, DateTime: now}})
+		n := store.NewMessage{Message: messaging.Message{
+			ChannelMessageID: in.ChannelMessageID, BodyText: in.Text, MessageDirection: messaging.Incoming, DateTime: now}}
+		if in.Media != nil {
+			s.pendingMedia(&n, in.Media)
+		}
+		if file != nil {
+			if err := tx.CreateMedia(ctx, *file, ""); err != nil {
+				return err
+			}
+			n.MediaType, n.MediaID, n.FileName = file.MediaType, file.MediaID, file.FileName
+			n.FileLocation, n.MediaStatus = file.FileLocation, messaging.MediaReady
+		}
+		msg, err = s.addMessage(ctx, tx, c, "", n)
 		return err
 	})
+	if err == nil && !dup && in.Media != nil {
+		s.wakeFetcher()
+	}
 	return msg, dup, err
+}
+
+// pendingMedia marks an incoming message's file to be fetched, or failed
+// at once when this server keeps no files.
+func (s *Service) pendingMedia(n *store.NewMessage, ref *channel.MediaRef) {
+	n.MediaType, n.FileName, n.MediaSource, n.MediaMIME = ref.Kind, messaging.FileName(ref.FileName), ref.ID, ref.MimeType
+	n.MediaStatus = messaging.MediaPending
+	if s.Media == nil {
+		n.MediaStatus, n.MediaError = messaging.MediaFailed, "this server keeps no message files"
+	}
 }
 
 // writtenAt is when an incoming message was written, on the messaging

@@ -105,6 +105,10 @@ func (s *Service) outgoing(ctx context.Context, id string) (messaging.Message, m
 		return msg, a, channel.Outgoing{}, err
 	}
 	out := channel.Outgoing{To: msg.Contact.MobileNumber, Text: msg.BodyText}
+	if msg.MediaID != "" {
+		out.Media, err = s.mediaSend(ctx, msg)
+		return msg, a, out, err
+	}
 	if msg.BroadcastID == "" {
 		return msg, a, out, nil
 	}

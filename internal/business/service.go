@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/boxwire/boxwire/internal/auth"
+	"github.com/boxwire/boxwire/internal/boxes"
 	"github.com/boxwire/boxwire/internal/channel"
 	"github.com/boxwire/boxwire/internal/errs"
 	"github.com/boxwire/boxwire/internal/journal"
@@ -42,9 +43,23 @@ type Service struct {
 	// delivery's connection). Nil checks IP literals and localhost only,
 	// resolving nothing.
 	WebhookTargets TargetChecker
+	// Media keeps messages' files (a blob store apart from the boxes'
+	// files); nil keeps none: files are refused and incoming ones fail.
+	Media boxes.Blobs
+	// PublicURL is the server's URL, the base of files' fileLocation.
+	PublicURL string
+	// MaxMediaSize caps every file below WhatsApp's limit for its kind; 0
+	// leaves those limits.
+	MaxMediaSize int64
+	// MaxFetchAttempts bounds the tries to fetch an incoming file; then
+	// the message keeps an empty fileLocation and says why. Default 8.
+	MaxFetchAttempts int
 
 	kickOnce sync.Once
 	kick     chan struct{} // a send was queued
+
+	fetchOnce sync.Once
+	fetchKick chan struct{} // an incoming file is to fetch
 }
 
 // now is the messaging clock's time, to the microsecond the store keeps.

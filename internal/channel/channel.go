@@ -7,6 +7,7 @@ package channel
 import (
 	"context"
 	"fmt"
+	"io"
 	"time"
 )
 
@@ -19,11 +20,24 @@ type Account struct {
 	AccessToken   string
 }
 
-// Outgoing is one message to send. Exactly one of Text and Template is set.
+// Outgoing is one message to send: Text, a Template, or Media (with
+// Text as its caption, which may be empty).
 type Outgoing struct {
 	To       string // E.164
 	Text     string
 	Template *TemplateSend
+	Media    *MediaSend
+}
+
+// MediaSend is a file to send: its kind (image, video, audio, document,
+// sticker), type and name, and how to read it. Open may be called once
+// per attempt.
+type MediaSend struct {
+	Kind        string
+	ContentType string
+	FileName    string
+	Size        int64
+	Open        func() (io.ReadCloser, error)
 }
 
 // TemplateSend is a template message: the approved template's name and
@@ -64,8 +78,34 @@ type Inbound struct {
 	ChannelMessageID string
 	From             string // E.164
 	Name             string // the contact's profile name, if the channel gives one
-	Text             string
+	Text             string // for a file, its caption
 	At               time.Time
+	Media            *MediaRef // a file the channel holds, to fetch
+}
+
+// MediaRef names a file a channel holds for an incoming message.
+type MediaRef struct {
+	ID       string // the channel's media id
+	Kind     string // image, video, audio, document, sticker
+	MimeType string // as the channel announced it
+	FileName string // a document's name
+}
+
+// MediaFetcher is a channel from which incoming files are fetched.
+type MediaFetcher interface {
+	// FetchMedia opens the file ref names. Errors are as Sender.Send's:
+	// a permanent *Error will not clear up (the file is gone, the token
+	// is refused); others may.
+	FetchMedia(ctx context.Context, a Account, ref MediaRef) (Download, error)
+}
+
+// Download is an incoming file being read from its channel.
+type Download struct {
+	// Body is the file; a read fails if the bytes do not match what the
+	// channel announced (a checksum).
+	Body        io.ReadCloser
+	ContentType string
+	Size        int64 // as announced; -1 unknown
 }
 
 // Status is a delivery status of an outgoing message.

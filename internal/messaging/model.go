@@ -163,8 +163,18 @@ type Message struct {
 	SenderFirstName   string     `json:"senderFirstName"`
 	SenderLastName    string     `json:"senderLastName"`
 	BroadcastID       string     `json:"broadcastId,omitempty"`
+	// A message with a file: its kind (image, video, audio, document,
+	// sticker), name, and state. FileLocation is empty until the file is
+	// kept (pending), and stays empty when it could not be (failed, with
+	// MediaError saying why).
+	MediaType   string `json:"mediaType,omitempty"`
+	FileName    string `json:"fileName,omitempty"`
+	MediaStatus string `json:"mediaStatus,omitempty"`
+	MediaError  string `json:"mediaError,omitempty"`
 	// ChannelMessageID is the channel's id (wamid…), internal.
 	ChannelMessageID string `json:"-"`
+	// MediaID is the kept file's id, internal.
+	MediaID string `json:"-"`
 }
 
 // WithDelivery is m with the flags and failure reason of d.

@@ -88,14 +88,16 @@ const messageFrom = `messages m JOIN contacts mc ON mc.id = m.contact_id
 const messageCols = `m.id, m.org_id, m.body_text, m.api_account_id, m.created_at, m.conversation_id, m.direction,
 	m.is_template, m.is_sent, m.is_delivered, m.is_read, m.failed_reason, COALESCE(m.channel_message_id, ''),
 	COALESCE(m.broadcast_id, ''), mc.id, mc.mobile_number, mc.name, mc.status,
-	COALESCE(ms.first_name, ''), COALESCE(ms.last_name, '')`
+	COALESCE(ms.first_name, ''), COALESCE(ms.last_name, ''),
+	m.media_type, COALESCE(m.media_id, ''), m.file_name, m.file_location, m.media_status, m.media_error`
 
 func scanMessage(row scanner, m *messaging.Message) error {
 	var created int64
 	c := &m.Contact
 	err := row.Scan(&m.MessageID, &m.OrgID, &m.BodyText, &m.APIAccountID, &created, &m.ConversationID, &m.MessageDirection,
 		&m.IsTemplateMessage, &m.IsSent, &m.IsDelivered, &m.IsRead, &m.FailedReason, &m.ChannelMessageID,
-		&m.BroadcastID, &c.ContactID, &c.MobileNumber, &c.Name, &c.Status, &m.SenderFirstName, &m.SenderLastName)
+		&m.BroadcastID, &c.ContactID, &c.MobileNumber, &c.Name, &c.Status, &m.SenderFirstName, &m.SenderLastName,
+		&m.MediaType, &m.MediaID, &m.FileName, &m.FileLocation, &m.MediaStatus, &m.MediaError)
 	m.DateTime = fromMicros(created)
 	c.APIAccountID = m.APIAccountID
 	return err
@@ -107,6 +109,10 @@ type NewMessage struct {
 	ContactID string
 	SenderID  string
 	Queued    bool // outgoing, to be sent by the channel sender
+	// MediaSource is the channel's id of an incoming file still to fetch
+	// (MediaStatus pending), MediaMIME the type the channel announced.
+	MediaSource string
+	MediaMIME   string
 }
 
 // CreateMessage stores a message and returns it as read back. A channel
@@ -119,10 +125,13 @@ func (t *Tx) CreateMessage(ctx context.Context, n NewMessage) (messaging.Message
 		state = "queued"
 	}
 	_, err := t.q.ExecContext(ctx, `INSERT INTO messages (id, org_id, api_account_id, conversation_id, contact_id, body_text,
-		direction, is_template, send_state, channel_message_id, sender_id, broadcast_id, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		direction, is_template, send_state, channel_message_id, sender_id, broadcast_id, created_at,
+		media_type, media_id, file_name, file_location, media_status, media_error, media_source, media_mime, media_next_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)`,
 		id, n.OrgID, n.APIAccountID, n.ConversationID, n.ContactID, n.BodyText, n.MessageDirection, n.IsTemplateMessage,
-		state, nullString(n.ChannelMessageID), nullString(n.SenderID), nullString(n.BroadcastID), micros(n.DateTime))
+		state, nullString(n.ChannelMessageID), nullString(n.SenderID), nullString(n.BroadcastID), micros(n.DateTime),
+		n.MediaType, nullString(n.MediaID), n.FileName, n.FileLocation, n.MediaStatus, n.MediaError, n.MediaSource, n.MediaMIME,
+		0)
 	if err = t.store.conflict(err, "messageId", "this channel message is already stored"); err != nil {
 		return messaging.Message{}, errs.Wrap(err, "create message")
 	}

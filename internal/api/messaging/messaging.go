@@ -44,4 +44,5 @@ func (h *Handler) Register(mux *httpx.Mux) {
 	h.registerResources(route)
 	h.registerWebhooks(route)
 	h.registerAPITokens(route)
+	h.registerMedia(route)
 }

@@ -26,7 +26,7 @@ func (h *Handler) registerResources(route func(string, http.HandlerFunc)) {
 	route("GET /apiaccount/{id}", getOf(b.APIAccount))
 	route("POST /apiaccount", createOf(b.CreateAPIAccount))
 	route("PUT /apiaccount/{id}", updateOf(b.UpdateAPIAccount))
-	route("POST /apiaccount/{id}/sandbox/inbound", withIDOf(http.StatusCreated, b.SandboxInbound))
+	route("POST /apiaccount/{id}/sandbox/inbound", h.sandboxInbound)
 
 	for _, p := range []string{"/inbox", "/inboxes"} {
 		route("GET "+p, listOf(func(ctx context.Context, f store.Filter, page int) (any, error) { return b.Inboxes(ctx, f, page) }))
@@ -51,7 +51,7 @@ func (h *Handler) registerResources(route func(string, http.HandlerFunc)) {
 
 	route("GET /message", listOf(func(ctx context.Context, f store.Filter, page int) (any, error) { return b.Messages(ctx, f, page) }))
 	route("GET /message/{id}", getOf(b.Message))
-	route("POST /message", createOf(b.SendMessage))
+	route("POST /message", h.sendMessage)
 
 	route("GET /template", listOf(func(ctx context.Context, f store.Filter, page int) (any, error) { return b.Templates(ctx, f, page) }))
 	route("GET /template/{id}", getOf(b.Template))

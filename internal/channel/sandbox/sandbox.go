@@ -5,6 +5,7 @@ package sandbox
 
 import (
 	"context"
+	"io"
 	"time"
 
 	"github.com/google/uuid"
@@ -53,6 +54,10 @@ func check(m channel.Outgoing) error {
 	switch {
 	case m.To == "":
 		return refuse("the recipient is missing")
+	case m.Media != nil && m.Template != nil:
+		return refuse("the message has both a file and a template")
+	case m.Media != nil:
+		return checkMedia(m.Media)
 	case m.Text == "" && m.Template == nil:
 		return refuse("the message has neither text nor template")
 	case m.Text != "" && m.Template != nil:
@@ -64,3 +69,24 @@ func check(m channel.Outgoing) error {
 }
 
 func refuse(msg string) error { return &channel.Error{Message: msg, Permanent: true} }
+
+// checkMedia "delivers" a file the way a phone would receive it: the
+// whole file is read, so a file that cannot be read fails the send.
+func checkMedia(m *channel.MediaSend) error {
+	if m.Kind == "" || m.Open == nil {
+		return refuse("the file has no kind or cannot be read")
+	}
+	f, err := m.Open()
+	if err != nil {
+		return err // passing: the store may be back on the next attempt
+	}
+	defer f.Close()
+	n, err := io.Copy(io.Discard, f)
+	if err != nil {
+		return err
+	}
+	if m.Size >= 0 && n != m.Size {
+		return refuse("the file is not the size it was kept with")
+	}
+	return nil
+}

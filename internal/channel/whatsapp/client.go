@@ -39,6 +39,11 @@ type Client struct {
 	BaseURL string       // default DefaultBaseURL
 	Version string       // default DefaultVersion
 	HTTP    *http.Client // default: a client with a 30s timeout
+	// MediaHTTP downloads incoming files from the URL Meta's answer
+	// names: that URL is data, not the operator's setting, so this
+	// client should refuse the server's own network (a guarded client).
+	// Default: HTTP.
+	MediaHTTP *http.Client
 }
 
 var _ channel.Sender = (*Client)(nil)
@@ -63,6 +68,15 @@ func (c *Client) Send(ctx context.Context, a channel.Account, m channel.Outgoing
 	if err := checkAccount(a); err != nil {
 		return "", err
 	}
+	if m.Media != nil {
+		id, err := c.upload(ctx, a, m.Media)
+		if err != nil {
+			return "", err
+		}
+		if payload, err = mediaMessage(payload, m.Media, id, m.Text); err != nil {
+			return "", err
+		}
+	}
 	body, err := json.Marshal(payload)
 	if err != nil {
 		return "", fmt.Errorf("whatsapp: encoding message: %w", err)
@@ -77,28 +91,43 @@ func (c *Client) Send(ctx context.Context, a channel.Account, m channel.Outgoing
 }
 
 func (c *Client) do(req *http.Request) (string, error) {
+	raw, err := c.call(req)
+	if err != nil {
+		return "", err
+	}
+	return messageID(raw)
+}
+
+// call makes a Graph API request and returns the answer of a 2xx, or
+// the refusal.
+func (c *Client) call(req *http.Request) ([]byte, error) {
 	hc := c.HTTP
 	if hc == nil {
 		hc = defaultHTTP
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return "", fmt.Errorf("whatsapp: sending: %w", err)
+		return nil, fmt.Errorf("whatsapp: sending: %w", err)
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
 	if err != nil {
 		// The answer was cut short: whether Meta took the message is
 		// unknown, and not knowing is not a refusal.
-		return "", fmt.Errorf("whatsapp: reading the answer: %w", err)
+		return nil, fmt.Errorf("whatsapp: reading the answer: %w", err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return "", refusal(resp.StatusCode, raw)
+		return nil, refusal(resp.StatusCode, raw)
 	}
-	return messageID(raw)
+	return raw, nil
 }
 
 func (c *Client) messagesURL(phoneNumberID string) string {
+	return c.graphURL(phoneNumberID + "/messages")
+}
+
+// graphURL is the Graph API's URL of path (which the caller has checked).
+func (c *Client) graphURL(path string) string {
 	base, version := c.BaseURL, c.Version
 	if base == "" {
 		base = DefaultBaseURL
@@ -106,7 +135,7 @@ func (c *Client) messagesURL(phoneNumberID string) string {
 	if version == "" {
 		version = DefaultVersion
 	}
-	return strings.TrimRight(base, "/") + "/" + version + "/" + phoneNumberID + "/messages"
+	return strings.TrimRight(base, "/") + "/" + version + "/" + path
 }
 
 // sendResponse is Meta's answer to a successful send.

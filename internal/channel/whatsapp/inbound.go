@@ -24,6 +24,8 @@ type inbound struct {
 	Image    *media `json:"image"`
 	Video    *media `json:"video"`
 	Document *media `json:"document"`
+	Audio    *media `json:"audio"`
+	Sticker  *media `json:"sticker"`
 	Button   *struct {
 		Text string `json:"text"`
 	} `json:"button"`
@@ -49,9 +51,27 @@ type inbound struct {
 	} `json:"system"`
 }
 
+// media is the file of an image, video, audio, document or sticker
+// message: Meta keeps it under ID for 30 days, to be fetched.
 type media struct {
+	ID       string `json:"id"`
+	MimeType string `json:"mime_type"`
+	SHA256   string `json:"sha256"`
 	Caption  string `json:"caption"`
 	Filename string `json:"filename"`
+}
+
+// file is m's media object, with its kind, when m carries a file.
+func (m inbound) file() (*media, string) {
+	for _, c := range []struct {
+		md   *media
+		kind string
+	}{{m.Image, "image"}, {m.Video, "video"}, {m.Audio, "audio"}, {m.Document, "document"}, {m.Sticker, "sticker"}} {
+		if m.Type == c.kind && c.md != nil && c.md.ID != "" {
+			return c.md, c.kind
+		}
+	}
+	return nil, ""
 }
 
 func (m inbound) toInbound() (channel.Inbound, error) {
@@ -68,6 +88,14 @@ func (m inbound) toInbound() (channel.Inbound, error) {
 		From:             "+" + m.From,
 		Text:             m.text(),
 		At:               time.Time(m.Timestamp),
+	}
+	if md, kind := m.file(); md != nil {
+		// The file is fetched later; its caption is the text.
+		in.Text = md.Caption
+		in.Media = &channel.MediaRef{ID: md.ID, Kind: kind, MimeType: md.MimeType, FileName: md.Filename}
+		if !isMediaID(md.ID) {
+			return channel.Inbound{}, fmt.Errorf("message %s: media id %q is not Meta's", m.ID, md.ID)
+		}
 	}
 	// A NUL (\u0000) cannot be stored as text on PostgreSQL: such a
 	// message is left out, so that the others of the callback are kept
@@ -123,6 +151,10 @@ func (m inbound) content() string {
 	}
 	return ""
 }
+
+// isMediaID reports a media id as Meta writes them, digits; it goes into
+// a URL's path, so nothing else is taken.
+func isMediaID(id string) bool { return isDigits(id) && len(id) <= 64 }
 
 func (m inbound) caption() string {
 	for _, md := range []*media{m.Image, m.Video, m.Document} {

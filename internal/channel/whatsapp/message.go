@@ -15,6 +15,18 @@ type message struct {
 	Type             string    `json:"type"`
 	Text             *text     `json:"text,omitempty"`
 	Template         *template `json:"template,omitempty"`
+	Image            *mediaOut `json:"image,omitempty"`
+	Video            *mediaOut `json:"video,omitempty"`
+	Audio            *mediaOut `json:"audio,omitempty"`
+	Document         *mediaOut `json:"document,omitempty"`
+	Sticker          *mediaOut `json:"sticker,omitempty"`
+}
+
+// mediaOut is the file of a media message, by the id the upload gave.
+type mediaOut struct {
+	ID       string `json:"id"`
+	Caption  string `json:"caption,omitempty"`
+	Filename string `json:"filename,omitempty"`
 }
 
 type text struct {
@@ -54,6 +66,10 @@ func buildMessage(m channel.Outgoing) (message, error) {
 	}
 	msg := message{MessagingProduct: "whatsapp", RecipientType: "individual", To: to}
 	switch {
+	case m.Media != nil && m.Template != nil:
+		return message{}, invalid("the message has both a file and a template")
+	case m.Media != nil:
+		return msg, nil // media: mediaMessage fills it once the file is uploaded
 	case m.Text != "" && m.Template != nil:
 		return message{}, invalid("the message has both text and template")
 	case m.Text != "":
@@ -98,4 +114,32 @@ func recipient(e164 string) (string, error) {
 		return "", invalid("the recipient is not an E.164 phone number")
 	}
 	return digits, nil
+}
+
+// mediaMessage makes msg the media message of kind for the file Meta
+// stored as id, with caption (and a document's file name).
+func mediaMessage(msg message, m *channel.MediaSend, id, caption string) (message, error) {
+	out := &mediaOut{ID: id, Caption: caption}
+	msg.Type = m.Kind
+	switch m.Kind {
+	case "image":
+		msg.Image = out
+	case "video":
+		msg.Video = out
+	case "document":
+		out.Filename = m.FileName
+		msg.Document = out
+	case "audio", "sticker":
+		if caption != "" {
+			return message{}, invalid("WhatsApp sends no caption with " + m.Kind)
+		}
+		if m.Kind == "audio" {
+			msg.Audio = out
+		} else {
+			msg.Sticker = out
+		}
+	default:
+		return message{}, invalid("WhatsApp sends no file of kind " + m.Kind)
+	}
+	return msg, nil
 }

@@ -224,10 +224,6 @@ func TestParseNonTextMessagesAreNotDropped(t *testing.T) {
 	const head = `"from":"16505551234","id":"wamid.X","timestamp":"1749416383",`
 	for want, msg := range map[string]string{
 		"look at this":              `{` + head + `"type":"image","image":{"caption":"look at this","mime_type":"image/jpeg","id":"1"}}`,
-		"[image]":                   `{` + head + `"type":"image","image":{"mime_type":"image/jpeg","id":"1"}}`,
-		"[document: invoice.pdf]":   `{` + head + `"type":"document","document":{"filename":"invoice.pdf","id":"1"}}`,
-		"[audio]":                   `{` + head + `"type":"audio","audio":{"id":"1","voice":true}}`,
-		"[sticker]":                 `{` + head + `"type":"sticker","sticker":{"id":"1","animated":false}}`,
 		"Yes, please":               `{` + head + `"type":"button","button":{"payload":"YES","text":"Yes, please"}}`,
 		"Tuesday":                   `{` + head + `"type":"interactive","interactive":{"type":"list_reply","list_reply":{"id":"t","title":"Tuesday"}}}`,
 		"Confirm":                   `{` + head + `"type":"interactive","interactive":{"type":"button_reply","button_reply":{"id":"c","title":"Confirm"}}}`,
@@ -243,6 +239,44 @@ func TestParseNonTextMessagesAreNotDropped(t *testing.T) {
 				t.Fatalf("events %+v, want one message %q from Ada", ev, want)
 			}
 		})
+	}
+}
+
+// A media message carries its caption as text and the file to fetch
+// (issue 16.3): Meta's id, kind, type and a document's name.
+func TestParseMediaMessages(t *testing.T) {
+	const head = `"from":"16505551234","id":"wamid.X","timestamp":"1749416383",`
+	for _, tc := range []struct {
+		msg, text, kind, mime, name string
+	}{
+		{`{` + head + `"type":"image","image":{"caption":"look","mime_type":"image/jpeg","sha256":"x","id":"1001"}}`, "look", "image", "image/jpeg", ""},
+		{`{` + head + `"type":"image","image":{"mime_type":"image/png","id":"1002"}}`, "", "image", "image/png", ""},
+		{`{` + head + `"type":"video","video":{"caption":"clip","mime_type":"video/mp4","id":"1003"}}`, "clip", "video", "video/mp4", ""},
+		{`{` + head + `"type":"document","document":{"filename":"invoice.pdf","mime_type":"application/pdf","id":"1004"}}`, "", "document", "application/pdf", "invoice.pdf"},
+		{`{` + head + `"type":"audio","audio":{"id":"1005","mime_type":"audio/ogg; codecs=opus","voice":true}}`, "", "audio", "audio/ogg; codecs=opus", ""},
+		{`{` + head + `"type":"sticker","sticker":{"id":"1006","mime_type":"image/webp","animated":false}}`, "", "sticker", "image/webp", ""},
+	} {
+		t.Run(tc.kind+tc.text, func(t *testing.T) {
+			ev := parse(t, inboundOf(tc.msg))
+			if len(ev.Messages) != 1 {
+				t.Fatalf("events %+v, want one message", ev)
+			}
+			m := ev.Messages[0]
+			if m.Text != tc.text || m.Media == nil || m.Media.Kind != tc.kind || m.Media.MimeType != tc.mime ||
+				m.Media.FileName != tc.name || m.Media.ID == "" {
+				t.Errorf("message %+v media %+v, want text %q, %s %s %q", m, m.Media, tc.text, tc.kind, tc.mime, tc.name)
+			}
+		})
+	}
+	// A media id goes into a URL's path: anything but digits is refused.
+	ev, err := whatsapp.ParseWebhook(inboundOf(`{` + head + `"type":"image","image":{"mime_type":"image/png","id":"../../me"}}`))
+	if err == nil || len(ev.Messages) != 0 {
+		t.Errorf("a media id with a path was read: %+v, %v", ev, err)
+	}
+	// Without an id there is no file to fetch: a marker, as before.
+	ev = parse(t, inboundOf(`{`+head+`"type":"image","image":{"mime_type":"image/png"}}`))
+	if len(ev.Messages) != 1 || ev.Messages[0].Media != nil || ev.Messages[0].Text != "[image]" {
+		t.Errorf("image without id: %+v", ev)
 	}
 }
 

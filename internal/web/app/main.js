@@ -62,6 +62,7 @@ export function route() {
   const parts = location.hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
   drawNav();
   const section = parts[0] || 'boxes';
+  view.classList.remove('has-detail', 'view-list'); // each view sets the ones it needs
   try {
     if (section === 'inbox' && profile.member) return showInbox(view, parts.slice(1));
     if (section === 'settings') {

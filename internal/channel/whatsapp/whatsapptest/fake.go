@@ -35,6 +35,11 @@ type Send struct {
 	Body          []byte // the request body as received
 	Status        int    // the HTTP status the fake answered
 	ID            string // the wamid answered; empty when refused
+	// A media message (Type image, video, audio, document or sticker):
+	// the uploaded file's id, its caption and a document's filename.
+	MediaID  string
+	Caption  string
+	Filename string
 }
 
 // Fake is a running fake Graph API. Create it with New and Close it
@@ -53,6 +58,12 @@ type Fake struct {
 	sends    []Send
 	failures []refusal
 	closed   map[string]bool // recipients (digits) outside the 24-hour window
+
+	media         map[string]storedMedia // media id → file
+	uploads       []Upload
+	downloads     int // downloads served
+	failDownloads int // the next downloads answer 500
+	mediaURL      func(id string) string
 }
 
 // refusal is an error answer: an HTTP status and Meta's error object.
@@ -69,9 +80,13 @@ func New() *Fake {
 		BusinessAccountID: "102290129340398",
 		tokens:            map[string]string{},
 		closed:            map[string]bool{},
+		media:             map[string]storedMedia{},
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /{version}/{phone}/messages", f.serveSend)
+	mux.HandleFunc("POST /{version}/{phone}/media", f.serveUpload)
+	mux.HandleFunc("GET /{version}/{media}", f.serveMediaInfo)
+	mux.HandleFunc("GET /whatsapp_business/attachments/", f.serveDownload)
 	f.srv = httptest.NewServer(mux)
 	f.URL = f.srv.URL
 	return f
@@ -213,6 +228,26 @@ type sendRequest struct {
 			} `json:"parameters"`
 		} `json:"components"`
 	} `json:"template"`
+	Image    *mediaObject `json:"image"`
+	Video    *mediaObject `json:"video"`
+	Audio    *mediaObject `json:"audio"`
+	Document *mediaObject `json:"document"`
+	Sticker  *mediaObject `json:"sticker"`
+}
+
+// mediaObject is the file of a media message: an uploaded file's id (or
+// a link, which the fake does not serve).
+type mediaObject struct {
+	ID       string `json:"id"`
+	Link     string `json:"link"`
+	Caption  string `json:"caption"`
+	Filename string `json:"filename"`
+}
+
+// file is the media object of the message's type, if it has one.
+func (r sendRequest) file() *mediaObject {
+	return map[string]*mediaObject{"image": r.Image, "video": r.Video, "audio": r.Audio,
+		"document": r.Document, "sticker": r.Sticker}[r.Type]
 }
 
 // parseRequest fills s from its body and returns what is wrong with the
@@ -228,6 +263,9 @@ func parseRequest(s *Send) (problem string) {
 	s.To, s.Type = req.To, req.Type
 	if req.Text != nil {
 		s.Text = req.Text.Body
+	}
+	if m := req.file(); m != nil {
+		s.MediaID, s.Caption, s.Filename = m.ID, m.Caption, m.Filename
 	}
 	if t := req.Template; t != nil {
 		s.Template, s.Language = t.Name, t.Language.Code
@@ -252,8 +290,35 @@ func checkRequest(req sendRequest) string {
 		return "a text message needs text.body and nothing else"
 	case req.Type == "template":
 		return checkTemplate(req)
+	case mediaKinds[req.Type]:
+		return checkMedia(req)
 	case req.Type != "text":
-		return "type must be text or template"
+		return "type must be text, template, image, video, audio, document or sticker"
+	}
+	return ""
+}
+
+var mediaKinds = map[string]bool{"image": true, "video": true, "audio": true, "document": true, "sticker": true}
+
+// checkMedia checks a media message: one object, of its type, naming a
+// file by id; no caption on audio or stickers, a filename only on documents.
+func checkMedia(req sendRequest) string {
+	n := 0
+	for _, m := range []*mediaObject{req.Image, req.Video, req.Audio, req.Document, req.Sticker} {
+		if m != nil {
+			n++
+		}
+	}
+	m := req.file()
+	switch {
+	case m == nil || n != 1 || req.Text != nil || req.Template != nil:
+		return "a " + req.Type + " message needs " + req.Type + " and nothing else"
+	case m.ID == "" || m.Link != "":
+		return req.Type + ".id is required (the fake serves no links)"
+	case m.Caption != "" && (req.Type == "audio" || req.Type == "sticker"):
+		return req.Type + " takes no caption"
+	case m.Filename != "" && req.Type != "document":
+		return "only a document has a filename"
 	}
 	return ""
 }

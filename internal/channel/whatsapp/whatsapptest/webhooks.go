@@ -1,6 +1,8 @@
 package whatsapptest
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"strconv"
 	"strings"
@@ -135,4 +137,35 @@ func (f *Fake) recipientOf(wamid string) string {
 		}
 	}
 	return ""
+}
+
+// InboundMedia builds the webhook delivery of a media message of kind
+// ("image", "video", "audio", "document" or "sticker") that from sent to
+// phoneNumberID, naming the file mediaID (see AddMedia) with its type,
+// SHA-256, and the caption and filename given (Meta sends a caption only
+// with images, videos and documents, a filename only with documents).
+func (f *Fake) InboundMedia(phoneNumberID, from, name, kind, mediaID, caption, filename string) (body []byte, msgID string) {
+	waID := strings.TrimPrefix(from, "+")
+	msgID = newWamid()
+	f.mu.Lock()
+	m := f.media[mediaID]
+	f.mu.Unlock()
+	sum := sha256.Sum256(m.data)
+	file := obj{"id": mediaID, "mime_type": m.mimeType, "sha256": hex.EncodeToString(sum[:])}
+	if caption != "" {
+		file["caption"] = caption
+	}
+	if filename != "" {
+		file["filename"] = filename
+	}
+	switch kind {
+	case "audio":
+		file["voice"] = false
+	case "sticker":
+		file["animated"] = false
+	}
+	value := f.messagesValue(phoneNumberID)
+	value["contacts"] = []any{obj{"profile": obj{"name": name}, "wa_id": waID}}
+	value["messages"] = []any{obj{"from": waID, "id": msgID, "timestamp": f.timestamp(), "type": kind, kind: file}}
+	return f.delivery("messages", value), msgID
 }

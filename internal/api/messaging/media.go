@@ -1,0 +1,209 @@
+package messaging
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"time"
+
+	"github.com/boxwire/boxwire/internal/api/httpx"
+	"github.com/boxwire/boxwire/internal/business"
+	"github.com/boxwire/boxwire/internal/errs"
+	"github.com/boxwire/boxwire/internal/messaging"
+	"github.com/boxwire/boxwire/internal/printable"
+)
+
+// registerMedia mounts the files of messages: upload, download, and
+// POST /message with a file.
+func (h *Handler) registerMedia(route func(string, http.HandlerFunc)) {
+	route("POST /media", h.uploadMedia)
+	route("GET /media/{id}", h.downloadMedia)
+}
+
+// multipartOverhead is what a body may hold besides its file: the other
+// fields, part headers and boundaries.
+const multipartOverhead = 1 << 20
+
+// isMultipart reports a multipart/form-data body.
+func isMultipart(r *http.Request) bool {
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return mt == "multipart/form-data"
+}
+
+// sendMessage is POST /message: JSON as the seed has it, or multipart
+// with the same fields and a file part.
+func (h *Handler) sendMessage(w http.ResponseWriter, r *http.Request) {
+	if !isMultipart(r) {
+		createOf(h.Business.SendMessage)(w, r)
+		return
+	}
+	var in business.MessageInput
+	fields := map[string]*string{"apiAccountId": &in.APIAccountID, "contactId": &in.ContactID,
+		"message": &in.Message, "fileLocation": &in.FileLocation}
+	file, err := h.readForm(w, r, fields)
+	if err != nil {
+		httpx.Problem(w, r, err)
+		return
+	}
+	in.File = file
+	respond[messaging.Message](w, r, http.StatusCreated)(h.Business.SendMessage(r.Context(), in))
+}
+
+// sandboxInbound is POST /apiaccount/{id}/sandbox/inbound: JSON, or
+// multipart with the same fields and a file the contact "sends".
+func (h *Handler) sandboxInbound(w http.ResponseWriter, r *http.Request) {
+	if !isMultipart(r) {
+		withIDOf(http.StatusCreated, h.Business.SandboxInbound)(w, r)
+		return
+	}
+	id, err := httpx.PathUUID(r, "id")
+	if err != nil {
+		httpx.Problem(w, r, err)
+		return
+	}
+	var in business.InboundInput
+	in.File, err = h.readForm(w, r, map[string]*string{"mobileNumber": &in.MobileNumber, "message": &in.Message, "name": &in.Name, "dateTime": &in.DateTime})
+	if err != nil {
+		httpx.Problem(w, r, err)
+		return
+	}
+	respond[messaging.Message](w, r, http.StatusCreated)(h.Business.SandboxInbound(r.Context(), id, in))
+}
+
+// uploadMedia is POST /media: multipart with apiAccountId and file; 201
+// with the file's record, whose fileLocation a later POST /message names.
+func (h *Handler) uploadMedia(w http.ResponseWriter, r *http.Request) {
+	if !isMultipart(r) {
+		httpx.Problem(w, r, errs.Field(errs.Headers, "Content-Type", errs.Invalid_, "the body must be multipart/form-data"))
+		return
+	}
+	var accountID string
+	file, err := h.readForm(w, r, map[string]*string{"apiAccountId": &accountID})
+	if err != nil {
+		httpx.Problem(w, r, err)
+		return
+	}
+	respond[messaging.Media](w, r, http.StatusCreated)(h.Business.UploadMedia(r.Context(), accountID, file))
+}
+
+// readForm reads a multipart body: the named text fields, and the part
+// "file" streamed aside by the service (never held in memory). Its type
+// is the part's Content-Type, or what its first bytes look like when the
+// client sent none.
+func (h *Handler) readForm(w http.ResponseWriter, r *http.Request, fields map[string]*string) (*business.File, error) {
+	limit := int64(messaging.MaxMediaLimit)
+	if m := h.Business.MaxMediaSize; m > 0 && m < limit {
+		limit = m
+	}
+	if r.ContentLength > limit+multipartOverhead {
+		return nil, &errs.Error{Code: errs.TooLarge, Where: errs.Body, Fields: map[string]string{"file": "too_large"},
+			Message: "file is larger than the largest file this server takes"}
+	}
+	httpx.Upload(r)
+	r.Body = http.MaxBytesReader(w, r.Body, limit+multipartOverhead)
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return nil, errs.Field(errs.Body, "body", errs.Malformed, "the multipart body could not be read")
+	}
+	var file *business.File
+	fail := func(err error) (*business.File, error) {
+		file.Discard()
+		return nil, err
+	}
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			if tooBig(err) {
+				return fail(&errs.Error{Code: errs.TooLarge, Message: "the body is too large", Where: errs.Body,
+					Fields: map[string]string{"file": "too_large"}})
+			}
+			if own := (*errs.Error)(nil); errors.As(err, &own) { // too slow
+				return fail(own)
+			}
+			return fail(errs.Field(errs.Body, "body", errs.Malformed, "the multipart body could not be read"))
+		}
+		name := part.FormName()
+		if name == "file" {
+			if file != nil {
+				return fail(errs.Field(errs.Body, "file", errs.Invalid_, "send one file"))
+			}
+			br := bufio.NewReaderSize(part, 512)
+			ct := part.Header.Get("Content-Type")
+			if mt, _, _ := mime.ParseMediaType(ct); mt == "" || mt == "application/octet-stream" {
+				head, _ := br.Peek(512)
+				ct = http.DetectContentType(head)
+			}
+			if file, err = h.Business.ReceiveFile(r.Context(), "file", br, ct, part.FileName()); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		dst, ok := fields[name]
+		if !ok {
+			_, err = io.Copy(io.Discard, io.LimitReader(part, 1<<20))
+		} else {
+			*dst, err = smallPart(part, name, 64<<10)
+		}
+		if err != nil {
+			return fail(err)
+		}
+	}
+	return file, nil
+}
+
+func smallPart(r io.Reader, field string, limit int) (string, error) {
+	b, err := io.ReadAll(io.LimitReader(r, int64(limit)+1))
+	if own := (*errs.Error)(nil); errors.As(err, &own) { // too slow
+		return "", own
+	}
+	if err != nil {
+		return "", errs.Field(errs.Body, field, errs.Malformed, "%s could not be read", field)
+	}
+	if len(b) > limit {
+		return "", &errs.Error{Code: errs.TooLarge, Message: field + " is too large", Where: errs.Body,
+			Fields: map[string]string{field: "too_large"}}
+	}
+	// What JSON decoding refuses in any string, a form field must not
+	// bring in: PostgreSQL stores no NUL, and invalid UTF-8 is not text.
+	if why := printable.Storable(string(b)); why != "" {
+		return "", errs.Field(errs.Body, field, errs.Invalid_, "%s %s", field, why)
+	}
+	return string(b), nil
+}
+
+func tooBig(err error) bool {
+	var mb *http.MaxBytesError
+	return errors.As(err, &mb)
+}
+
+// downloadMedia is GET /media/{id}: the file, to members who reach its
+// API account (404 to anyone else). It is served as an attachment that
+// browsers neither sniff nor run: the type is the sender's word.
+func (h *Handler) downloadMedia(w http.ResponseWriter, r *http.Request) {
+	id, err := httpx.PathUUID(r, "id")
+	if err != nil {
+		httpx.Problem(w, r, err)
+		return
+	}
+	md, f, err := h.Business.OpenMedia(r.Context(), id)
+	if err != nil {
+		httpx.Problem(w, r, err)
+		return
+	}
+	defer f.Close()
+	name := md.FileName
+	if name == "" {
+		name = md.MediaType
+	}
+	w.Header().Set("Content-Type", md.ContentType)
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Content-Security-Policy", "sandbox; default-src 'none'")
+	w.Header().Set("Cache-Control", "private, no-store")
+	http.ServeContent(w, r, "", time.Time{}, f)
+}
