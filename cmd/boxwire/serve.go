@@ -58,6 +58,7 @@ type Server struct {
 	// mediaBlobs keeps messages' files, apart from the boxes' files.
 	mediaBlobs boxes.Blobs
 
+	counters    *outcomeCounters
 	stopWorkers context.CancelFunc // the sender and the webhook dispatcher
 	workers     sync.WaitGroup
 
@@ -117,7 +118,8 @@ func Start(ctx context.Context, cfg Config, logOut io.Writer) (*Server, error) {
 		s.Broker.Close()
 		return nil, err
 	}
-	s.Auth, err = auth.New(ctx, s.Store, auth.Config{Now: cfg.Now, AccessTTL: cfg.AccessTTL})
+	s.counters = newOutcomeCounters(reg)
+	s.Auth, err = auth.New(ctx, s.Store, auth.Config{Now: cfg.Now, AccessTTL: cfg.AccessTTL, OnLoginFailure: s.counters.login})
 	if err != nil {
 		s.Store.Close()
 		return nil, err
@@ -187,6 +189,7 @@ func Start(ctx context.Context, cfg Config, logOut io.Writer) (*Server, error) {
 		return nil, err
 	}
 	s.StreamQuota = &realtime.Quota{Max: cfg.MaxStreamsPerIdentity}
+	s.registerLiveMetrics(reg)
 	if s.Config.PublicURL == "" {
 		s.Config.PublicURL = s.URL()
 		if len(cfg.TLSDomains) > 0 {

@@ -46,8 +46,10 @@ func (s *Server) startMessaging(ctx context.Context) map[string]http.Handler {
 			messaging.ChannelSandbox:  sandboxChannel{},
 			messaging.ChannelWhatsApp: &whatsapp.Client{BaseURL: cfg.WhatsAppGraphURL, MediaHTTP: mediaHTTP},
 		},
-		Media: s.mediaBlobs, PublicURL: s.Config.PublicURL, MaxMediaSize: cfg.MaxMediaSize, MaxFetchAttempts: cfg.MediaFetchAttempts}
-	s.Webhooks = &webhook.Dispatcher{Store: s.Store, MaxFailures: cfg.WebhookMaxFailures, Log: s.Log, Guard: guard}
+		Media: s.mediaBlobs, PublicURL: s.Config.PublicURL, MaxMediaSize: cfg.MaxMediaSize, MaxFetchAttempts: cfg.MediaFetchAttempts,
+		OnSend: s.counters.send}
+	s.Webhooks = &webhook.Dispatcher{Store: s.Store, MaxFailures: cfg.WebhookMaxFailures, Log: s.Log, Guard: guard,
+		OnDelivery: s.counters.webhook}
 	if cfg.WebhookBackoff > 0 {
 		s.Webhooks.Backoff = func(int) time.Duration { return cfg.WebhookBackoff }
 	}

@@ -31,6 +31,15 @@ type Config struct {
 	AccessTTL  time.Duration // access token lifetime, default 15 minutes
 	SessionTTL time.Duration // refresh token lifetime, default 30 days
 	Now        func() time.Time
+	// OnLoginFailure, if set, hears each refused sign-in's reason:
+	// "wrong_credentials", "throttled" or "disabled" (metrics).
+	OnLoginFailure func(reason string)
+}
+
+func (a *Service) loginFailed(reason string) {
+	if a.cfg.OnLoginFailure != nil {
+		a.cfg.OnLoginFailure(reason)
+	}
 }
 
 // Scope is the scope of every access token: the whole API of the user.
@@ -131,6 +140,7 @@ func (a *Service) Login(ctx context.Context, username, password, app, addr strin
 	userKey, addrKey := strings.ToLower(strings.TrimSpace(username)), AddressKey(addr)
 	pairKey := userKey + "\x00" + addrKey
 	if wait := max(a.pairs.Wait(pairKey), a.addrs.Wait(addrKey)); wait > 0 {
+		a.loginFailed("throttled")
 		return Tokens{}, &errs.Error{Code: errs.RateLimited, RetryAfter: wait,
 			Message: "too many failed logins; try again later"}
 	}
@@ -143,12 +153,14 @@ func (a *Service) Login(ctx context.Context, username, password, app, addr strin
 		hash = a.dummyPwd // same work whether or not the user exists
 	}
 	if !CheckPassword(hash, password) || err != nil {
+		a.loginFailed("wrong_credentials")
 		a.pairs.Fail(pairKey)
 		a.addrs.Fail(addrKey)
 		return Tokens{}, errs.E(errs.Unauthorized, "wrong username or password")
 	}
 	a.pairs.Reset(pairKey)
 	if err := refuseDisabled(who); err != nil {
+		a.loginFailed("disabled")
 		return Tokens{}, err
 	}
 

@@ -76,6 +76,7 @@ func (s *Service) send(ctx context.Context, id string) error {
 	}
 	tr, ok := s.Channels[a.Channel]
 	if !ok {
+		s.observeSend(a.Channel, "failed")
 		return s.sendFailed(ctx, msg, "no transport for channel "+a.Channel)
 	}
 	acct := channel.Account{ID: a.APIAccountID, PhoneNumber: a.PhoneNumber,
@@ -87,11 +88,20 @@ func (s *Service) send(ctx context.Context, id string) error {
 	var cerr *channel.Error
 	switch {
 	case err == nil:
+		s.observeSend(a.Channel, "sent")
 		return s.sent(ctx, msg, a, cmid, tr)
 	case errors.As(err, &cerr) && cerr.Permanent:
+		s.observeSend(a.Channel, "failed")
 		return s.sendFailed(ctx, msg, cerr.Error())
 	}
+	s.observeSend(a.Channel, "retried")
 	return s.retry(ctx, msg, err)
+}
+
+func (s *Service) observeSend(channel, outcome string) {
+	if s.OnSend != nil {
+		s.OnSend(channel, outcome)
+	}
 }
 
 // outgoing loads what sending a message takes.

@@ -51,6 +51,9 @@ type Service struct {
 	// MaxMediaSize caps every file below WhatsApp's limit for its kind; 0
 	// leaves those limits.
 	MaxMediaSize int64
+	// OnSend, if set, hears each send's outcome on a channel: "sent",
+	// "failed" (for good) or "retried" (metrics).
+	OnSend func(channel, outcome string)
 	// MaxFetchAttempts bounds the tries to fetch an incoming file; then
 	// the message keeps an empty fileLocation and says why. Default 8.
 	MaxFetchAttempts int

@@ -143,3 +143,33 @@ func (t *Tx) ReleaseWebhooks(ctx context.Context, owner string) error {
 	_, err := t.q.ExecContext(ctx, `UPDATE webhooks SET lease_until = 0 WHERE lease_owner = $1`, owner)
 	return errs.Wrap(err, "release webhooks")
 }
+
+// WebhookLag is how far an enabled webhook is behind its organisation's
+// journal: the time of the oldest entry it has not passed (zero: none).
+type WebhookLag struct {
+	WebhookID string
+	Oldest    time.Time
+}
+
+// WebhookLags reads the lag of up to limit enabled webhooks (metrics). Each
+// is one step down the journal's (scope, position) index.
+func (s *Store) WebhookLags(ctx context.Context, limit int) ([]WebhookLag, error) {
+	rows, err := s.rq.QueryContext(ctx, `SELECT w.id, (SELECT j.created_at FROM journal j
+			WHERE j.scope = CAST($1 AS TEXT) || w.org_id AND j.position > w.position ORDER BY j.position LIMIT 1)
+		FROM webhooks w WHERE w.is_enabled ORDER BY w.id LIMIT $2`, messaging.OrgScope(""), limit)
+	if err != nil {
+		return nil, errs.Wrap(err, "webhook lags")
+	}
+	defer rows.Close()
+	var out []WebhookLag
+	for rows.Next() {
+		var l WebhookLag
+		var oldest sql.NullInt64
+		if err := rows.Scan(&l.WebhookID, &oldest); err != nil {
+			return nil, errs.Wrap(err, "webhook lags")
+		}
+		l.Oldest = nullMicros(oldest)
+		out = append(out, l)
+	}
+	return out, errs.Wrap(rows.Err(), "webhook lags")
+}

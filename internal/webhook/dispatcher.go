@@ -53,6 +53,9 @@ type Dispatcher struct {
 	Log     *slog.Logger
 	// Now gives the webhook-timestamp of an attempt. Default time.Now.
 	Now func() time.Time
+	// OnDelivery, if set, hears each attempt's outcome: "delivered",
+	// "failed", or "disabled" (the failure that disabled the hook).
+	OnDelivery func(outcome string)
 
 	wakeOnce sync.Once
 	wake     chan struct{}
@@ -294,6 +297,7 @@ func (d *Dispatcher) deliver(ctx context.Context, h messaging.Webhook, e journal
 			return h, false, ctx.Err()
 		}
 		if cause == nil {
+			d.observe("delivered")
 			return h, true, d.delivered(ctx, h, e)
 		}
 		if h, err = d.failed(ctx, h, e, cause); err != nil {
@@ -339,13 +343,23 @@ func (d *Dispatcher) failed(ctx context.Context, h messaging.Webhook, e journal.
 	}
 	d.log().Warn("webhooks: delivery failed", "webhook", h.WebhookID, "entry", e.ID,
 		"failureCount", h.FailureCount, "error", cause)
+	if !disable {
+		d.observe("failed")
+	}
 	if disable {
+		d.observe("disabled")
 		d.log().Warn("webhooks: hook disabled after consecutive failures", "webhook", h.WebhookID,
 			"failureCount", h.FailureCount)
 		h.IsEnabled = false
 		return h, errStopped
 	}
 	return h, nil
+}
+
+func (d *Dispatcher) observe(outcome string) {
+	if d.OnDelivery != nil {
+		d.OnDelivery(outcome)
+	}
 }
 
 // sleep waits for d or until ctx ends. A wake-up does not cut it short: a
