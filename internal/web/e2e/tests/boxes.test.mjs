@@ -216,9 +216,12 @@ test('15.5b the Go CLI reads what the browser wrote, and the browser what the CL
   await al.goto(pubLink);
   await al.click('#join');
   await seen(al, inTerminal);
-  const profile = JSON.parse(readFileSync(join(cfg, 'profile.json'), 'utf8'));
+  // The CLI keeps one key file per box: keys/SERVER/IDENTITY/BOX.json.
+  const session = JSON.parse(readFileSync(join(cfg, 'session.json'), 'utf8'));
+  const [server] = readdirSync(join(cfg, 'keys'));
   for (const id of [cliBox, pubBox]) {
-    secrets.keys.push(['CLI box secret key', fromURL64(profile.boxes[id].secret_key)], ['CLI invitation share', fromURL64(profile.boxes[id].share_one)]);
+    const k = JSON.parse(readFileSync(join(cfg, 'keys', server, session.identity_id, id + '.json'), 'utf8'));
+    secrets.keys.push(['CLI box secret key', fromURL64(k.secret_key)], ['CLI invitation share', fromURL64(k.share_one)]);
   }
   secrets.texts.push(fromCLI, inTerminal);
   await al.goto(srv.base + '/#/boxes/' + boxID);
