@@ -10,6 +10,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
+import { createServer as httpServer } from 'node:http';
+import { createHash, createHmac } from 'node:crypto';
 import { deflateSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
 
@@ -60,26 +62,49 @@ function client(base, token) {
   };
 }
 
-test('a contact sends a photo, the agent sends a PDF, and a file WhatsApp does not take is refused', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'bw-e2e-inbox-files-'));
+// serve builds and starts the real binary with its own data directory
+// and an admin, Ada; it answers the base URL, Ada's client and a stop.
+async function serve(dir, ...flags) {
   const bin = join(dir, 'boxwire');
   execFileSync('go', ['build', '-o', bin, './cmd/boxwire'], { cwd: root });
   const port = await freePort();
   const data = join(dir, 'data');
-  const srv = spawn(bin, ['serve', '--addr', `127.0.0.1:${port}`, '--data', data], { stdio: 'ignore' });
+  const srv = spawn(bin, ['serve', '--addr', `127.0.0.1:${port}`, '--data', data, ...flags], { stdio: 'ignore' });
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i++) { try { if ((await fetch(base + '/healthz')).ok) break; } catch {} await new Promise((r) => setTimeout(r, 100)); }
+  execFileSync(bin, ['user', 'add', '--data', data, '--email', 'ada@acme.test', '--password', 'correct horse',
+    '--name', 'Ada Admin', '--org', 'Acme', '--role', 'admin']);
+  return { base, admin: client(base, await signIn(base, 'ada@acme.test', 'correct horse')), stop: () => srv.kill() };
+}
+
+// agentOn adds Bob, an agent in a team that has the account.
+async function agentOn(admin, acc) {
+  const bob = (await admin('POST', '/user', { firstName: 'Bob', lastName: 'Agent', email: 'bob@acme.test', password: 'battery staple', role: 'agent' }, 201)).body.userId;
+  await admin('POST', '/team', { name: 'Lettings team', apiAccountIds: [acc], userIds: [bob] }, 201);
+}
+
+const launch = () => chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+
+// signInBob signs Bob in on the sign-in page and opens the inbox, once
+// the live socket is on.
+async function signInBob(p) {
+  await p.getByLabel('E-mail').fill('bob@acme.test');
+  await p.getByLabel('Password').fill('battery staple');
+  await p.click('button[type=submit]');
+  await p.click('#nav >> text=Inbox');
+  await p.waitForSelector('#live[data-state=on]');
+}
+
+test('a contact sends a photo, the agent sends a PDF, and a file WhatsApp does not take is refused', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bw-e2e-inbox-files-'));
+  const { base, admin, stop } = await serve(dir);
   try {
-    const base = `http://127.0.0.1:${port}`;
-    for (let i = 0; i < 100; i++) { try { if ((await fetch(base + '/healthz')).ok) break; } catch {} await new Promise((r) => setTimeout(r, 100)); }
-    execFileSync(bin, ['user', 'add', '--data', data, '--email', 'ada@acme.test', '--password', 'correct horse',
-      '--name', 'Ada Admin', '--org', 'Acme', '--role', 'admin']);
-    const admin = client(base, await signIn(base, 'ada@acme.test', 'correct horse'));
     const acc = (await admin('POST', '/apiaccount', { name: 'Lettings', phoneNumber: '+447902111100', channel: 'sandbox' }, 201)).body.apiAccountId;
-    const bob = (await admin('POST', '/user', { firstName: 'Bob', lastName: 'Agent', email: 'bob@acme.test', password: 'battery staple', role: 'agent' }, 201)).body.userId;
-    await admin('POST', '/team', { name: 'Lettings team', apiAccountIds: [acc], userIds: [bob] }, 201);
+    await agentOn(admin, acc);
     const jack = '+447902111123';
     await admin('POST', `/apiaccount/${acc}/sandbox/inbound`, { mobileNumber: jack, name: 'Jack', message: 'Hi, can I see the flat?' }, 201);
 
-    const b = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    const b = await launch();
     try {
       const ctx = await b.newContext({ viewport: { width: 1280, height: 820 }, acceptDownloads: true });
       const p = await ctx.newPage();
@@ -92,11 +117,7 @@ test('a contact sends a photo, the agent sends a PDF, and a file WhatsApp does n
       const refusals = [];
       p.on('console', (m) => { if (m.type() === 'error') (/status of 400/.test(m.text()) ? refusals : errors).push(m.text()); });
       p.on('response', (r) => { if (r.status() >= 400) (r.url().endsWith('/message') && r.status() === 400 ? refusals : errors).push(`${r.request().method()} ${r.url()} ${r.status()}`); });
-      await p.getByLabel('E-mail').fill('bob@acme.test');
-      await p.getByLabel('Password').fill('battery staple');
-      await p.click('button[type=submit]');
-      await p.click('#nav >> text=Inbox');
-      await p.waitForSelector('#live[data-state=on]');
+      await signInBob(p);
       await p.click('#conv-list >> text=Jack');
       await p.waitForSelector('#messages >> text=Hi, can I see the flat?');
 
@@ -159,5 +180,88 @@ test('a contact sends a photo, the agent sends a PDF, and a file WhatsApp does n
       assert.ok(!(await p.textContent('body')).includes('undefined'));
       console.log('screenshots in', dir);
     } finally { await b.close(); }
-  } finally { srv.kill(); }
+  } finally { stop(); }
+});
+
+// Meta's side, faked as the Go tests do: the Graph API answers where a
+// file is (and refuses one it no longer has), and its download waits
+// until the test lets it go, so the file stays "pending" meanwhile.
+test('a WhatsApp photo shows as being received until it is fetched; a file Meta no longer has says why', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bw-e2e-inbox-wa-'));
+  const photo = png(120, 90);
+  let release;
+  const released = new Promise((ok) => { release = ok; });
+  const graph = httpServer(async (req, res) => {
+    const u = new URL(req.url, 'http://x');
+    const json = (status, v) => { res.writeHead(status, { 'Content-Type': 'application/json' }); res.end(JSON.stringify(v)); };
+    if (req.headers.authorization !== 'Bearer wa-token') return json(401, { error: { message: 'Invalid OAuth access token', code: 190 } });
+    if (u.pathname === '/v21.0/111') {
+      return json(200, { url: `http://127.0.0.1:${graph.address().port}/download/111`, mime_type: 'image/png',
+        sha256: createHash('sha256').update(photo).digest('hex'), file_size: photo.length, id: '111' });
+    }
+    if (u.pathname === '/download/111') {
+      await released;
+      res.writeHead(200, { 'Content-Type': 'image/png' });
+      return res.end(photo);
+    }
+    if (u.pathname === '/v21.0/222') {
+      return json(404, { error: { message: '(#131052) Media download error', type: 'OAuthException', code: 131052,
+        error_data: { details: 'The media is no longer available' } } });
+    }
+    json(404, { error: { message: 'Unknown path', code: 100 } });
+  });
+  await new Promise((ok) => graph.listen(0, '127.0.0.1', ok));
+  // The download URL Meta answers goes through the outbound guard: the
+  // fake is on loopback, so the guard must allow it here.
+  const { base, admin, stop } = await serve(dir, '--whatsapp-graph-url', `http://127.0.0.1:${graph.address().port}`, '--webhook-allow-private');
+  try {
+    const phoneNumberId = '106540352242922';
+    const acc = (await admin('POST', '/apiaccount', { name: 'Lettings on WhatsApp', phoneNumber: '+447902111160', channel: 'whatsapp',
+      phoneNumberId, accessToken: 'wa-token', verifyToken: 'wa-verify', appSecret: 'wa-secret' }, 201)).body.apiAccountId;
+    await agentOn(admin, acc);
+    let n = 0;
+    const writeIn = async (message) => {
+      const body = JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: '102290129340398', changes: [{ field: 'messages', value: {
+        messaging_product: 'whatsapp', metadata: { display_phone_number: '447902111160', phone_number_id: phoneNumberId },
+        contacts: [{ profile: { name: 'Mia' }, wa_id: '447902111124' }],
+        messages: [{ from: '447902111124', id: `wamid.HBgLMTIzNDU2Nzg5MBUCABIYFjNFQjBDMEE${n++}`, timestamp: String(Math.floor(Date.now() / 1000)), ...message }] } }] }] });
+      const r = await fetch(`${base}/channels/whatsapp/${acc}`, { method: 'POST', body,
+        headers: { 'Content-Type': 'application/json', 'X-Hub-Signature-256': 'sha256=' + createHmac('sha256', 'wa-secret').update(body).digest('hex') } });
+      assert.strictEqual(r.status, 200, await r.text());
+    };
+    await writeIn({ type: 'text', text: { body: 'I will send you a photo of the meter.' } });
+
+    const b = await launch();
+    try {
+      const p = await (await b.newContext({ viewport: { width: 1280, height: 820 } })).newPage();
+      const errors = [];
+      p.on('pageerror', (e) => errors.push(e.message));
+      await p.goto(base + '/');
+      await p.getByLabel('E-mail').waitFor();
+      p.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+      p.on('response', (r) => { if (r.status() >= 400) errors.push(`${r.request().method()} ${r.url()} ${r.status()}`); });
+      await signInBob(p);
+      await p.click('#conv-list >> text=Mia');
+      await p.waitForSelector('#messages >> text=I will send you a photo of the meter.');
+
+      // The photo is announced at once, and shown once it is fetched,
+      // in the same place, without a reload.
+      await writeIn({ type: 'image', image: { id: '111', mime_type: 'image/png', sha256: createHash('sha256').update(photo).digest('hex'), caption: 'The meter' } });
+      const item = p.locator('#messages li.msg', { hasText: 'The meter' });
+      await item.locator('.media.pending', { hasText: 'Receiving the file…' }).waitFor();
+      release();
+      await item.getByRole('img', { name: 'The meter' }).waitFor();
+      await p.waitForFunction(() => [...document.querySelectorAll('#messages figure.media img')].some((i) => i.complete && i.naturalWidth === 120));
+      assert.strictEqual(await item.locator('.media.pending').count(), 0);
+
+      // A file Meta no longer has: the message says so, with Meta's words.
+      await writeIn({ type: 'document', document: { id: '222', mime_type: 'application/pdf', filename: 'meter-readings.pdf' } });
+      const failed = p.locator('#messages .media.failed');
+      await failed.waitFor({ timeout: 10000 });
+      assert.match(await failed.textContent(), /The file meter-readings\.pdf \(a document\) could not be received: .*no longer available/);
+      await p.screenshot({ path: join(dir, 'inbox-whatsapp-files.png') });
+      assert.deepStrictEqual(errors, []);
+      console.log('screenshots in', dir);
+    } finally { await b.close(); }
+  } finally { stop(); graph.close(); }
 });
