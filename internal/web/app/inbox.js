@@ -435,7 +435,8 @@ function composer() {
   const bar = h('progress', { max: 100, value: 0, hidden: true, 'aria-label': 'Upload progress' });
   const chosen = h('span', { class: 'attached', 'aria-live': 'polite' });
   const problem = h('p', { class: 'error attach-error', role: 'alert' });
-  const input = h('input', { type: 'file', id: 'reply-file', class: 'visually-hidden', tabindex: '-1', onchange: () => attach(input.files[0] || null) });
+  // The label below is the control screen readers and the keyboard reach.
+  const input = h('input', { type: 'file', id: 'reply-file', class: 'visually-hidden', tabindex: '-1', 'aria-hidden': 'true', onchange: () => attach(input.files[0] || null) });
   const attach = (f) => {
     file = f;
     problem.textContent = '';
@@ -482,7 +483,10 @@ function composer() {
   }, { class: 'form composer', 'aria-label': 'Reply to ' + contactName(st.contact) });
   // Enter sends, Shift+Enter makes a new line.
   text().addEventListener('keydown', (e) => {
-    if (e.key === 'Enter' && !e.shiftKey) { e.preventDefault(); f.requestSubmit(); }
+    if (e.key !== 'Enter' || e.shiftKey) return;
+    e.preventDefault();
+    // Not twice while a file is still going up.
+    if (!f.querySelector('button[type=submit]').disabled) f.requestSubmit();
   });
   // The label is the control (focusable, Enter or Space opens the
   // chooser), as in a box; the input stays out of the Tab order.

@@ -138,14 +138,24 @@ test('a contact sends a photo, the agent sends a PDF, and a file WhatsApp does n
       // The agent attaches a PDF with a caption: the sandbox delivers it
       // (ticks), and it downloads with the same bytes.
       const pdf = Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n');
-      await p.getByLabel('Attach a file').setInputFiles({ name: 'lease.pdf', mimeType: 'application/pdf', buffer: pdf });
+      // By keyboard: the control opens the chooser with Enter.
+      await p.getByRole('button', { name: 'Attach a file' }).focus();
+      const [chooser] = await Promise.all([p.waitForEvent('filechooser'), p.keyboard.press('Enter')]);
+      await chooser.setFiles({ name: 'lease.pdf', mimeType: 'application/pdf', buffer: pdf });
       await p.waitForSelector(`.attached >> text=lease.pdf (${pdf.length} B)`);
       await p.getByLabel('Reply', { exact: true }).fill('The lease, as promised');
+      // The upload shows its progress, named after the file.
+      await p.evaluate(() => {
+        const bar = document.querySelector('#reply progress');
+        window.progressShown = [];
+        new MutationObserver(() => { if (!bar.hidden) window.progressShown.push(bar.getAttribute('aria-label')); }).observe(bar, { attributes: true });
+      });
       await p.keyboard.press('Enter');
       const sent = p.locator('#messages li.msg.mine', { hasText: 'The lease, as promised' });
       await sent.locator('.ticks[data-state=read]').waitFor({ timeout: 10000 });
       const link = sent.getByRole('link', { name: /Download lease\.pdf/ });
       await sent.locator(`text=(${pdf.length} B)`).waitFor();
+      assert.ok((await p.evaluate(() => window.progressShown)).includes('Uploading lease.pdf'), 'no upload progress shown');
       const [download] = await Promise.all([p.waitForEvent('download'), link.click()]);
       assert.strictEqual(download.suggestedFilename(), 'lease.pdf');
       assert.deepStrictEqual(readFileSync(await download.path()), pdf);
@@ -158,7 +168,8 @@ test('a contact sends a photo, the agent sends a PDF, and a file WhatsApp does n
       const agent = client(base, await signIn(base, 'bob@acme.test', 'battery staple'));
       const count = async () => (await agent('GET', `/message?conversationId=${await p.evaluate(() => location.hash.split('/').pop())}&fromDate=2000-01-01`, undefined, 200)).body.items.length;
       const before = await count();
-      await p.getByLabel('Attach a file').setInputFiles({ name: 'photos.zip', mimeType: 'application/zip', buffer: Buffer.from('PK\x03\x04 not really a zip') });
+      const [zip] = await Promise.all([p.waitForEvent('filechooser'), p.getByRole('button', { name: 'Attach a file' }).click()]);
+      await zip.setFiles({ name: 'photos.zip', mimeType: 'application/zip', buffer: Buffer.from('PK\x03\x04 not really a zip') });
       await p.getByLabel('Reply', { exact: true }).fill('All the photos');
       await p.click('#reply button[type=submit]');
       const refused = p.locator('.attach-error');
