@@ -180,7 +180,7 @@ async function loadList() {
 // preview is a message's text for the list: its caption, or what file it has.
 function preview(m) {
   if (m.bodyText || !m.mediaType) return m.bodyText;
-  return '📎 ' + (m.fileName || KINDS[m.mediaType] || 'a file');
+  return m.fileName || KINDS[m.mediaType] || 'a file';
 }
 
 function contactName(c) { return c ? (c.name || c.mobileNumber) : 'Unknown contact'; }
