@@ -97,7 +97,8 @@ async function signInBob(p) {
 
 test('a contact sends a photo, the agent sends a PDF, and a file WhatsApp does not take is refused', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'bw-e2e-inbox-files-'));
-  const { base, admin, stop } = await serve(dir);
+  // Files up to 100 kB here, so that a too large one is quick to send.
+  const { base, admin, stop } = await serve(dir, '--max-media-size', '100000');
   try {
     const acc = (await admin('POST', '/apiaccount', { name: 'Lettings', phoneNumber: '+447902111100', channel: 'sandbox' }, 201)).body.apiAccountId;
     await agentOn(admin, acc);
@@ -112,11 +113,12 @@ test('a contact sends a photo, the agent sends a PDF, and a file WhatsApp does n
       p.on('pageerror', (e) => errors.push(e.message));
       await p.goto(base + '/');
       await p.getByLabel('E-mail').waitFor();
-      // The refused file's 400 is expected (and shown; Chromium logs it
-      // too); any other failed request or logged error is a bug.
+      // The refused files' 400 and 413 are expected (and shown; Chromium
+      // logs them too); any other failed request or logged error is a bug.
       const refusals = [];
-      p.on('console', (m) => { if (m.type() === 'error') (/status of 400/.test(m.text()) ? refusals : errors).push(m.text()); });
-      p.on('response', (r) => { if (r.status() >= 400) (r.url().endsWith('/message') && r.status() === 400 ? refusals : errors).push(`${r.request().method()} ${r.url()} ${r.status()}`); });
+      const refusal = (status) => status === 400 || status === 413;
+      p.on('console', (m) => { if (m.type() === 'error') (/status of 4(00|13)/.test(m.text()) ? refusals : errors).push(m.text()); });
+      p.on('response', (r) => { if (r.status() >= 400) (r.url().endsWith('/message') && refusal(r.status()) ? refusals : errors).push(`${r.request().method()} ${r.url()} ${r.status()}`); });
       await signInBob(p);
       await p.click('#conv-list >> text=Jack');
       await p.waitForSelector('#messages >> text=Hi, can I see the flat?');
@@ -179,13 +181,25 @@ test('a contact sends a photo, the agent sends a PDF, and a file WhatsApp does n
       assert.strictEqual(await count(), before, 'a refused file was sent');
       assert.strictEqual(await p.locator('#messages >> text=All the photos').count(), 0);
       assert.strictEqual(await p.getByLabel('Reply', { exact: true }).inputValue(), 'All the photos', 'the caption is kept to try again');
-      assert.strictEqual(refusals.length, 2, refusals.join('; ')); // the response, and Chromium's log of it
       await p.screenshot({ path: join(dir, 'inbox-files-refused.png') });
 
       // Removing the file by keyboard clears the refusal.
       await p.getByRole('button', { name: 'Remove the file photos.zip' }).focus();
       await p.keyboard.press('Enter');
       assert.strictEqual(await refused.textContent(), '');
+
+      // A file over the server's limit: its words again, nothing sent.
+      const [big] = await Promise.all([p.waitForEvent('filechooser'), p.getByRole('button', { name: 'Attach a file' }).click()]);
+      await big.setFiles({ name: 'scan.pdf', mimeType: 'application/pdf', buffer: Buffer.concat([pdf, Buffer.alloc(150000, 32)]) });
+      await p.click('#reply button[type=submit]');
+      await refused.filter({ hasText: 'scan.pdf was not sent: file is larger than the limit of 100000 bytes' }).waitFor();
+      assert.strictEqual(await count(), before, 'a file over the limit was sent');
+      assert.strictEqual(refusals.length, 4, refusals.join('; ')); // each response, and Chromium's log of it
+
+      // On a phone, the reply box keeps the file, the refusal and both buttons in view.
+      await p.setViewportSize({ width: 390, height: 780 });
+      await p.locator('#reply').scrollIntoViewIfNeeded();
+      await p.screenshot({ path: join(dir, 'inbox-files-phone.png') });
 
       assert.deepStrictEqual(errors, []);
       assert.ok(!(await p.textContent('body')).includes('undefined'));
