@@ -127,15 +127,20 @@ export async function listAll(path) {
   return out;
 }
 
-// upload posts FormData with upload progress (fetch reports none).
-export function upload(path, data, onProgress) {
+// upload posts FormData with upload progress (fetch reports none); like
+// call, it refreshes the session once on a 401.
+export function upload(path, data, onProgress, retried = false) {
   return new Promise((resolve, reject) => {
     const x = new XMLHttpRequest();
     x.open('POST', path);
+    x.setRequestHeader('X-Calling-Application', APP);
     x.setRequestHeader('X-CSRF-Token', csrf);
     x.upload.onprogress = (e) => e.lengthComputable && onProgress(e.loaded, e.total);
     x.onload = async () => {
       if (x.status >= 200 && x.status < 300) return resolve(JSON.parse(x.responseText));
+      if (x.status === 401 && !retried && me) {
+        return refresh().then(() => upload(path, data, onProgress, true)).then(resolve, reject);
+      }
       reject(await errorOf(new Response(x.responseText, { status: x.status, statusText: x.statusText })));
     };
     x.onerror = () => reject(new Error('the upload failed: the network is unreachable'));

@@ -4,14 +4,16 @@
 // assign, file, and the contact's details and tags. Everything goes
 // through the messaging API (seed 004); live changes come as frames
 // ("message.created", "message.updated", "conversation.updated"…) on
-// the app's one WebSocket (live.js).
+// the app's one WebSocket (live.js). Messages may carry a file (docs/
+// messaging.md, Files): an image shows inline, any other kind as a
+// download link, and the reply box attaches one.
 //
 // Routes: #/inbox/<folder>/<who>[/<conversationId>], where folder is
 // inbox, archive or spam and who is all, mine, teams or unassigned.
 
 import * as api from './api.js';
 import { onFrame } from './live.js';
-import { h, clear, form, status, fail, time } from './ui.js';
+import { h, clear, form, status, fail, time, bytes } from './ui.js';
 
 const FOLDERS = [['inbox', 'Inbox'], ['archive', 'Archive'], ['spam', 'Spam']];
 const WHO = [['all', 'All'], ['mine', 'Mine'], ['teams', 'My teams'], ['unassigned', 'Unassigned']];
@@ -167,12 +169,18 @@ async function loadList() {
       return h('li', {}, h('a', { href: href(st.folder, st.who, v.conversationId), class: 'item conv-item',
         'aria-current': v.conversationId === st.open ? 'true' : null },
         h('span', { class: 'title' }, contactName(c),
-          h('span', { class: 'sub' }, last ? (last.messageDirection === 'outgoing' ? 'You: ' : '') + last.bodyText : (c ? c.mobileNumber : ''))),
+          h('span', { class: 'sub' }, last ? (last.messageDirection === 'outgoing' ? 'You: ' : '') + preview(last) : (c ? c.mobileNumber : ''))),
         h('span', { class: 'conv-meta' },
           h('time', { datetime: (last || v).dateTime }, time((last || v).dateTime)),
           assigneeTag(v),
           waiting && h('span', { class: 'tag waiting' }, 'awaiting reply'))));
     }));
+}
+
+// preview is a message's text for the list: its caption, or what file it has.
+function preview(m) {
+  if (m.bodyText || !m.mediaType) return m.bodyText;
+  return m.fileName || KINDS[m.mediaType] || 'a file';
 }
 
 function contactName(c) { return c ? (c.name || c.mobileNumber) : 'Unknown contact'; }
@@ -297,7 +305,13 @@ function drawMessage(m) {
   if (!ol) return;
   const old = ol.querySelector(`li[data-id="${CSS.escape(m.messageId)}"]`);
   const li = messageItem(m);
-  if (old) { old.replaceWith(li); return; }
+  if (old) {
+    // New ticks must not load its image again (and make it flicker).
+    const file = old.dataset.file === li.dataset.file && old.querySelector('.media');
+    if (file) li.querySelector('.media').replaceWith(file);
+    old.replaceWith(li);
+    return;
+  }
   const atBottom = ol.scrollHeight - ol.scrollTop - ol.clientHeight < 60;
   const after = [...ol.querySelectorAll('li[data-id]')].find((x) => new Date(x.dataset.at) > new Date(m.dateTime));
   ol.querySelector('li.notice')?.remove();
@@ -308,12 +322,51 @@ function drawMessage(m) {
 function messageItem(m) {
   const out = m.messageDirection === 'outgoing';
   const who = out ? (`${m.senderFirstName || ''} ${m.senderLastName || ''}`.trim() || 'You') : contactName(st.contact);
-  return h('li', { class: 'msg' + (out ? ' mine' : ''), dataset: { id: m.messageId, at: m.dateTime } },
+  return h('li', { class: 'msg' + (out ? ' mine' : ''),
+    dataset: { id: m.messageId, at: m.dateTime, file: m.mediaType ? `${m.mediaStatus}:${m.fileLocation}` : '' } },
     h('div', { class: 'head' }, h('span', { class: 'sender' }, who), ' ',
       h('time', { datetime: m.dateTime }, time(m.dateTime)),
       m.isTemplateMessage && h('span', { class: 'tag' }, 'template')),
-    h('p', { class: 'text' }, m.bodyText),
+    m.mediaType && fileOf(m),
+    (m.bodyText || !m.mediaType) && h('p', { class: 'text' }, m.bodyText),
     out && ticks(m));
+}
+
+const KINDS = { image: 'a photo', video: 'a video', audio: 'an audio message', document: 'a document', sticker: 'a sticker' };
+const sizes = new Map(); // media path -> its size in bytes, read once
+
+// fileOf shows a message's file: an image inline, any other kind as a
+// download link with its name and size; a file still being fetched, or
+// one that could not be, in words. The file is read from this origin at
+// the path of its fileLocation, with the session's cookie.
+function fileOf(m) {
+  const kind = KINDS[m.mediaType] || 'a file';
+  const name = m.fileName || '';
+  if (m.mediaStatus === 'pending' || (!m.fileLocation && m.mediaStatus !== 'failed')) {
+    return h('p', { class: 'media pending' }, `Receiving the file${name ? ' ' + name : ''}…`);
+  }
+  if (m.mediaStatus === 'failed' || !m.fileLocation) {
+    return h('p', { class: 'media failed' }, `The file${name ? ' ' + name : ''} (${kind}) could not be received`,
+      m.mediaError ? ': ' + m.mediaError : '.');
+  }
+  const url = new URL(m.fileLocation, location.href);
+  const path = url.pathname + url.search;
+  const size = h('span', { class: 'size' });
+  const link = h('a', { href: path, download: name || '', class: 'download' },
+    'Download ', name || kind, size);
+  const showSize = (n) => { if (n) size.textContent = ` (${bytes(n)})`; };
+  if (sizes.has(path)) showSize(sizes.get(path));
+  else {
+    api.call('HEAD', path).then((res) => {
+      const n = Number(res.headers.get('Content-Length')) || 0;
+      sizes.set(path, n);
+      showSize(n);
+    }).catch(() => {});
+  }
+  if (m.mediaType !== 'image' && m.mediaType !== 'sticker') return h('p', { class: 'media' }, link);
+  const img = h('img', { src: path, alt: m.bodyText || name || kind, loading: 'lazy' });
+  img.addEventListener('error', () => img.replaceWith(h('span', { class: 'error' }, 'The image could not be shown. ')));
+  return h('figure', { class: 'media' }, img, h('figcaption', {}, link));
 }
 
 // ticks shows the delivery state in words for screen readers and as
@@ -373,27 +426,73 @@ function drawWindow(closedByServer) {
     templateForm()));
 }
 
+// composer writes a reply, with a file attached or not. The file goes
+// as multipart POST /message with the text as its caption; the server
+// alone judges its type and size, and its refusal shows beside the
+// control in its own words.
 function composer() {
+  let file = null;
+  const bar = h('progress', { max: 100, value: 0, hidden: true, 'aria-label': 'Upload progress' });
+  const chosen = h('span', { class: 'attached', 'aria-live': 'polite' });
+  const problem = h('p', { class: 'error attach-error', role: 'alert' });
+  // The label below is the control screen readers and the keyboard reach.
+  const input = h('input', { type: 'file', id: 'reply-file', class: 'visually-hidden', tabindex: '-1', 'aria-hidden': 'true', onchange: () => attach(input.files[0] || null) });
+  const attach = (f) => {
+    file = f;
+    problem.textContent = '';
+    text().required = !file; // a file may go without a caption
+    clear(chosen, file && [`${file.name} (${bytes(file.size)}) `,
+      h('button', { type: 'button', class: 'link remove', 'aria-label': `Remove the file ${file.name}`, onclick: () => {
+        attach(null);
+        input.value = '';
+        text().focus();
+      } }, '×')]);
+  };
+  const text = () => f.querySelector('textarea');
+  const sent = (m, el) => {
+    // Its frames may have come first, with newer ticks than this answer.
+    if (!st.messages.has(m.messageId)) { st.messages.set(m.messageId, m); drawMessage(m); }
+    el.reset();
+    input.value = '';
+    attach(null);
+    text().focus();
+  };
   const f = form([['text', 'Reply', { multiline: true, required: true, maxlength: 4096, placeholder: 'Write a reply' }]], 'Send', async (v, el) => {
+    const body = { apiAccountId: st.conv.apiAccountId, contactId: st.contact.contactId, message: v.text };
     try {
-      const m = await api.post('/message', { apiAccountId: st.conv.apiAccountId, contactId: st.contact.contactId, message: v.text });
-      // Its frames may have come first, with newer ticks than this answer.
-      if (!st.messages.has(m.messageId)) { st.messages.set(m.messageId, m); drawMessage(m); }
-      el.reset();
-      el.querySelector('textarea').focus();
+      if (!file) { sent(await api.post('/message', body), el); return; }
+      const fd = new FormData();
+      for (const [k, x] of Object.entries(body)) fd.append(k, x);
+      fd.append('file', file, file.name);
+      problem.textContent = '';
+      bar.value = 0;
+      bar.hidden = false;
+      bar.setAttribute('aria-label', `Uploading ${file.name}`);
+      const m = await api.upload('/message', fd, (done, total) => { bar.value = (100 * done) / total; });
+      status(`Sent ${file.name}.`);
+      sent(m, el);
     } catch (err) {
       if (err.status === 409 && err.fields && err.fields.contactId === 'session_window_closed') {
         drawWindow(true);
         status(err.message, 'error');
         return;
       }
-      throw err;
-    }
+      if (!file) throw err;
+      problem.textContent = `${file.name} was not sent: ${err.message}`;
+    } finally { bar.hidden = true; }
   }, { class: 'form composer', 'aria-label': 'Reply to ' + contactName(st.contact) });
   // Enter sends, Shift+Enter makes a new line.
-  f.querySelector('textarea').addEventListener('keydown', (e) => {
-    if (e.key === 'Enter' && !e.shiftKey) { e.preventDefault(); f.requestSubmit(); }
+  text().addEventListener('keydown', (e) => {
+    if (e.key !== 'Enter' || e.shiftKey) return;
+    e.preventDefault();
+    // Not twice while a file is still going up.
+    if (!f.querySelector('button[type=submit]').disabled) f.requestSubmit();
   });
+  // The label is the control (focusable, Enter or Space opens the
+  // chooser), as in a box; the input stays out of the Tab order.
+  f.querySelector('button[type=submit]').before(h('label', { for: 'reply-file', class: 'button', tabindex: '0', role: 'button',
+    onkeydown: (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); input.click(); } } }, 'Attach a file'), input);
+  f.append(h('div', { class: 'attach-state' }, chosen, bar, problem));
   return f;
 }
 
