@@ -199,7 +199,7 @@ function composer(b, k) {
   const bar = h('progress', { max: 100, value: 0, hidden: true, 'aria-label': 'Upload progress' });
   // The label below is the control (focusable, Enter or Space opens the
   // chooser); the input itself stays out of the Tab order.
-  const file = h('input', { type: 'file', id: 'file-input', class: 'visually-hidden', tabindex: '-1', onchange: async () => {
+  const file = h('input', { type: 'file', id: 'file-input', class: 'visually-hidden', tabindex: '-1', 'aria-hidden': 'true', onchange: async () => {
     const f = file.files[0];
     if (!f) return;
     bar.hidden = false;
