@@ -276,7 +276,8 @@ func TestFailedLoginsAreSlowedDown(t *testing.T) {
 }
 
 func TestRequestIDsReachTheLog(t *testing.T) {
-	ts := startServer(t, storeConfig(t))
+	// At debug level, so that the health check is logged too.
+	ts := startServer(t, storeConfig(t), func(c *Config) { c.LogLevel = "debug" })
 	c := newClient(t, ts.URL())
 	for _, path := range []string{"/healthz", "/csrf", "/nowhere"} {
 		r := c.do("GET", path, nil)

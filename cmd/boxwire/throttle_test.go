@@ -91,7 +91,7 @@ func TestForwardedForCountsOnlyFromTrustedProxies(t *testing.T) {
 			"forwarded":     {"Forwarded", `for="[2001:db8::1]:4711";proto=https`},
 			"forwarded ip4": {"Forwarded", "for=192.0.2.60, for=127.0.0.1"},
 		} {
-			r := c.do("GET", "/healthz", nil, want[0], want[1])
+			r := c.do("GET", "/csrf", nil, want[0], want[1])
 			wantAddr := map[string]string{"xff": "203.0.113.5", "xff chain": "203.0.113.6",
 				"forwarded": "2001:db8::1", "forwarded ip4": "192.0.2.60"}[hdr]
 			if got := logClient(t, ts, r.header.Get("X-Request-Id")); got != wantAddr {
