@@ -44,6 +44,11 @@ type Server struct {
 	// Verifier proves identities' e-mail addresses with codes.
 	Verifier *auth.Verifier
 	Boxes    *boxes.Service
+	// MediaBlobs is the file store sealed at rest with a key derived from
+	// the operator's: for files the server holds in the clear, such as
+	// the messaging channels' media. Box files, which clients encrypt,
+	// are stored as they come (docs/decisions.md, "Files at rest").
+	MediaBlobs boxes.Blobs
 	Broker   broker.Broker
 	Hub      *realtime.Hub
 	// StreamQuota counts each identity's live streams on this node.
@@ -54,6 +59,7 @@ type Server struct {
 	Webhooks *webhook.Dispatcher
 
 	stopWorkers context.CancelFunc // the sender and the webhook dispatcher
+	stopSweep   context.CancelFunc // the sweep of orphan files
 	workers     sync.WaitGroup
 
 	stopHub       context.CancelFunc
@@ -131,6 +137,10 @@ func Start(ctx context.Context, cfg Config, logOut io.Writer) (*Server, error) {
 		s.Log.Warn("several nodes need a shared blob store: files uploaded to this node stay in its data directory; set --blobs s3://…",
 			"blobs", filepath.Join(cfg.Data, "files"))
 	}
+	if s.MediaBlobs, err = sealBlobs(blobs, s.Store.SecretKey()); err != nil {
+		s.Store.Close()
+		return nil, err
+	}
 	selfOrg, err := selfOrgID(ctx, s.Store, cfg.SelfOrgID)
 	if err != nil {
 		s.Store.Close()
@@ -175,6 +185,9 @@ func Start(ctx context.Context, cfg Config, logOut io.Writer) (*Server, error) {
 	}
 	s.StreamQuota = &realtime.Quota{Max: cfg.MaxStreamsPerIdentity}
 	routes := s.startMessaging(ctx)
+	var sweepCtx context.Context
+	sweepCtx, s.stopSweep = context.WithCancel(context.WithoutCancel(ctx))
+	s.background(sweepCtx, func(ctx context.Context) { s.sweepBlobs(ctx, blobs) })
 	if s.Config.PublicURL == "" {
 		s.Config.PublicURL = "http://" + s.listener.Addr().String()
 	}
@@ -240,6 +253,7 @@ func (s *Server) close(ctx context.Context) error {
 	waitGroup(ctx, &s.streams) // their close frames are written
 	s.poller.Close()
 	s.stopWorkers()
+	s.stopSweep()
 	s.workers.Wait()
 	s.stopHub()
 	<-s.hubDone
