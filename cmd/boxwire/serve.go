@@ -49,8 +49,8 @@ type Server struct {
 	// the messaging channels' media. Box files, which clients encrypt,
 	// are stored as they come (docs/decisions.md, "Files at rest").
 	MediaBlobs boxes.Blobs
-	Broker   broker.Broker
-	Hub      *realtime.Hub
+	Broker     broker.Broker
+	Hub        *realtime.Hub
 	// StreamQuota counts each identity's live streams on this node.
 	StreamQuota *realtime.Quota
 	Log         *slog.Logger
