@@ -12,7 +12,9 @@ import (
 // listed here, in the migration that creates it: a table missing here
 // has its blobs removed from under it. Its rows must be written within
 // the grace period after the blob's Upload.Keep, in practice in the
-// transaction right after it, as boxes.Service.UploadFile does.
+// transaction right after it, as boxes.Service.UploadFile does. Name such
+// a column …blob_id: TestEveryBlobColumnIsSwept then fails while it is
+// missing here.
 var blobReferences = []struct{ table, column string }{
 	{"encrypted_files", "id"}, // box files (boxes.Service.UploadFile)
 }
