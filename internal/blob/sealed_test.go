@@ -12,6 +12,7 @@ import (
 
 	"github.com/boxwire/boxwire/internal/blob"
 	"github.com/boxwire/boxwire/internal/blob/sealed"
+	"github.com/boxwire/boxwire/internal/errs"
 )
 
 // TestSealed runs the cases only sealing has on the local directory and
@@ -145,6 +146,14 @@ func sealedCases(t *testing.T, inner store) {
 		}
 	})
 
+	t.Run("a client that stops sending", func(t *testing.T) {
+		tooSlow := &errs.Error{Code: errs.Timeout, Message: "the body arrived too slowly"}
+		_, err := s.receive(io.MultiReader(bytes.NewReader(data[:100000]), failing{tooSlow}), int64(len(data)))
+		if !errors.Is(err, tooSlow) {
+			t.Fatalf("Receive gave %v, want the body reader's own error", err)
+		}
+	})
+
 	t.Run("empty", func(t *testing.T) {
 		keep(t, s, "af-empty", nil)
 		if got, err := readAll(t, s, "af-empty"); err != nil || len(got) != 0 {
@@ -152,3 +161,7 @@ func sealedCases(t *testing.T, inner store) {
 		}
 	})
 }
+
+type failing struct{ err error }
+
+func (f failing) Read([]byte) (int, error) { return 0, f.err }
