@@ -34,7 +34,7 @@ func TestUploadsSurviveKill9WithoutOrphans(t *testing.T) {
 }
 
 func uploadsSurviveKill9(t *testing.T, blobsURL string) {
-	const writers = 6
+	const writers = 4
 	sc := storeConfig(t)
 	var extra []string
 	if blobsURL != "" {
@@ -77,7 +77,7 @@ func uploadsSurviveKill9(t *testing.T, blobsURL string) {
 					return
 				default:
 				}
-				data := make([]byte, 1+(i*7919)%(3<<20)) // up to 3 MiB, of varied sizes
+				data := make([]byte, 1+(i*7919)%(1<<20)) // up to 1 MiB, of varied sizes
 				rand.Read(data)
 				id, err := postFile(wr.c, wr.box, data)
 				if err != nil {
@@ -91,10 +91,10 @@ func uploadsSurviveKill9(t *testing.T, blobsURL string) {
 			}
 		}()
 	}
-	waitFor(t, 90*time.Second, "40 acknowledged uploads", func() bool {
+	waitFor(t, 90*time.Second, "30 acknowledged uploads", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
-		return total >= 40
+		return total >= 30
 	})
 	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
