@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // TestUploadsSurviveKill9WithoutOrphans kills the server with SIGKILL
@@ -114,7 +116,7 @@ func uploadsSurviveKill9(t *testing.T, blobsURL string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := orphan.Keep("0rphan-kept-never-committed"); err != nil {
+	if err := orphan.Keep(uuid.NewString()); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := files.Receive(bytes.NewReader([]byte("received, never kept")), 100, "file"); err != nil {

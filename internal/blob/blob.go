@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -199,6 +200,9 @@ func (d *Dir) RemoveUnfinished(ctx context.Context, before time.Time) (int, erro
 	for _, f := range files {
 		if err := ctx.Err(); err != nil {
 			return n, err
+		}
+		if !strings.HasPrefix(f.Name(), "upload-") {
+			continue // not one of Receive's
 		}
 		info, err := f.Info()
 		if err != nil || !info.ModTime().Before(before) {

@@ -3,6 +3,8 @@ package blob
 import (
 	"context"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // A blob is stored before the transaction that refers to it commits (so
@@ -12,6 +14,10 @@ import (
 // upload leaves an unfinished one (tmp/). Sweep removes both, once they
 // are older than a grace period that covers the uploads still under way
 // on any node and the time from Keep to the commit.
+//
+// Boxwire names every blob by a UUID (its canonical, lower-case form):
+// the sweep removes nothing else, so an object an operator put in the
+// bucket by hand, or another program's, is left alone.
 
 // Sweepable is a blob store Sweep can walk: Dir and s3.Store.
 type Sweepable interface {
@@ -56,7 +62,7 @@ func Sweep(ctx context.Context, s Sweepable, unreferenced Unreferenced, before t
 		return nil
 	}
 	err := s.List(ctx, func(id string, modified time.Time) error {
-		if !modified.Before(before) {
+		if !modified.Before(before) || !IsBlobID(id) {
 			return nil
 		}
 		if batch = append(batch, id); len(batch) == sweepBatch {
@@ -72,4 +78,11 @@ func Sweep(ctx context.Context, s Sweepable, unreferenced Unreferenced, before t
 	}
 	swept.Unfinished, err = s.RemoveUnfinished(ctx, before)
 	return swept, err
+}
+
+// IsBlobID says whether id is named as Boxwire names blobs: a UUID in
+// its canonical form (uuid.NewString).
+func IsBlobID(id string) bool {
+	u, err := uuid.Parse(id)
+	return err == nil && u.String() == id
 }

@@ -34,7 +34,7 @@ func TestSweep(t *testing.T) {
 		// The client's upload that died half-way: a multipart upload
 		// never completed, invisible but holding storage.
 		core := minio.Core{Client: st.Client()}
-		if _, err := core.NewMultipartUpload(context.Background(), "files", "tmp/died-half-way", minio.PutObjectOptions{}); err != nil {
+		if _, err := core.NewMultipartUpload(context.Background(), "files", "tmp/ee000000-0000-4000-8000-000000000005", minio.PutObjectOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		sweepCases(t, s3Store{st}, st, func() int {
@@ -54,11 +54,21 @@ func TestSweep(t *testing.T) {
 	})
 }
 
+// Blob ids as Boxwire makes them (uuid.NewString).
+const (
+	referenced = "aa000000-0000-4000-8000-000000000001"
+	orphan1    = "bb000000-0000-4000-8000-000000000002"
+	orphan2    = "cc000000-0000-4000-8000-000000000003"
+)
+
 func sweepCases(t *testing.T, s store, sw blob.Sweepable, unfinished func() int) {
 	ctx := context.Background()
-	for _, id := range []string{"aa-referenced", "bb-orphan", "cc-orphan"} {
+	for _, id := range []string{referenced, orphan1, orphan2} {
 		keep(t, s, id, []byte("bytes of "+id))
 	}
+	// Not named as Boxwire names blobs: someone else's, never swept.
+	keep(t, s, "ff-put-there-by-hand.txt", []byte("the operator's"))
+	keep(t, s, "DD000000-0000-4000-8000-000000000004", []byte("not the canonical spelling"))
 	// A crash between Receive and Keep.
 	if _, err := s.receive(bytes.NewReader([]byte("never kept")), 100); err != nil {
 		t.Fatal(err)
@@ -71,7 +81,7 @@ func sweepCases(t *testing.T, s store, sw blob.Sweepable, unfinished func() int)
 		asked = append(asked, ids...)
 		var out []string
 		for _, id := range ids {
-			if id != "aa-referenced" {
+			if id != referenced {
 				out = append(out, id)
 			}
 		}
@@ -83,7 +93,7 @@ func sweepCases(t *testing.T, s store, sw blob.Sweepable, unfinished func() int)
 	if err != nil || swept != (blob.Swept{}) || len(asked) != 0 {
 		t.Fatalf("a sweep of young blobs: %+v, %v, asked about %v", swept, err, asked)
 	}
-	if !s.Exists("bb-orphan") || unfinished() == 0 {
+	if !s.Exists(orphan1) || unfinished() == 0 {
 		t.Fatal("a young orphan or upload was removed")
 	}
 
@@ -92,19 +102,22 @@ func sweepCases(t *testing.T, s store, sw blob.Sweepable, unfinished func() int)
 		t.Fatal(err)
 	}
 	slices.Sort(asked)
-	if !slices.Equal(asked, []string{"aa-referenced", "bb-orphan", "cc-orphan"}) {
-		t.Fatalf("asked the database about %v, want the kept blobs only", asked)
+	if !slices.Equal(asked, []string{referenced, orphan1, orphan2}) {
+		t.Fatalf("asked the database about %v, want the kept blobs named by a UUID only", asked)
 	}
 	if swept.Orphans != 2 || swept.Unfinished == 0 {
 		t.Fatalf("swept %+v, want 2 orphans and the unfinished uploads", swept)
 	}
-	if !s.Exists("aa-referenced") || s.Exists("bb-orphan") || s.Exists("cc-orphan") {
+	if !s.Exists(referenced) || s.Exists(orphan1) || s.Exists(orphan2) {
 		t.Fatal("the sweep kept an orphan or removed a referenced blob")
+	}
+	if !s.Exists("ff-put-there-by-hand.txt") || !s.Exists("DD000000-0000-4000-8000-000000000004") {
+		t.Fatal("the sweep removed an object Boxwire did not name")
 	}
 	if n := unfinished(); n != 0 {
 		t.Fatalf("%d unfinished uploads left after the sweep", n)
 	}
-	if got, err := readAll(t, s, "aa-referenced"); err != nil || string(got) != "bytes of aa-referenced" {
+	if got, err := readAll(t, s, referenced); err != nil || string(got) != "bytes of "+referenced {
 		t.Fatalf("the referenced blob reads %q, %v", got, err)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"strings"
 )
 
+// A blob's id is uuid.NewString(): the sweep removes nothing else.
+//
 // blobReferences are the columns that name a blob kept in the blob store
 // (the directory or S3). The sweep of orphan blobs (blob.Sweep, run by
 // cmd/boxwire) removes every blob older than its grace period whose id

@@ -185,7 +185,7 @@ func (s *Store) RemoveUnfinished(ctx context.Context, before time.Time) (int, er
 		if o.Err != nil {
 			return n, errs.Wrap(o.Err, "list uploads")
 		}
-		if !o.LastModified.Before(before) {
+		if !o.LastModified.Before(before) || !isUploadKey(o.Key) {
 			continue
 		}
 		if err := s.c.RemoveObject(ctx, s.bucket, o.Key, minio.RemoveObjectOptions{}); err != nil {
@@ -197,7 +197,7 @@ func (s *Store) RemoveUnfinished(ctx context.Context, before time.Time) (int, er
 		if u.Err != nil {
 			return n, errs.Wrap(u.Err, "list multipart uploads")
 		}
-		if !u.Initiated.Before(before) {
+		if !u.Initiated.Before(before) || !isUploadKey(u.Key) {
 			continue
 		}
 		if err := s.c.RemoveIncompleteUpload(ctx, s.bucket, u.Key); err != nil {
@@ -206,6 +206,14 @@ func (s *Store) RemoveUnfinished(ctx context.Context, before time.Time) (int, er
 		n++
 	}
 	return n, nil
+}
+
+// isUploadKey says whether key is named as Receive names uploads, so
+// that nothing else under tmp/ is ever removed.
+func isUploadKey(key string) bool {
+	id, ok := strings.CutPrefix(key, "tmp/")
+	u, err := uuid.Parse(id)
+	return ok && err == nil && u.String() == id
 }
 
 // Client is the store's S3 client, for tests that look at the bucket.
