@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
+	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -113,4 +115,81 @@ func TestNodeWithLocalBlobsWarns(t *testing.T) {
 	if strings.Contains(alone.logs.String(), "shared blob store") {
 		t.Fatal("a single node without --nats warned about blobs")
 	}
+}
+
+// TestMediaBlobsSealedAtRest: what goes through Server.MediaBlobs (the
+// messaging media) is stored sealed with the operator's key, on the
+// directory and on S3, and reads back; a file stored before sealing reads
+// as it was. Box files, which clients encrypt, are stored as they come.
+func TestMediaBlobsSealedAtRest(t *testing.T) {
+	t.Run("dir", func(t *testing.T) { mediaSealed(t, "") })
+	t.Run("s3", func(t *testing.T) {
+		url, _ := s3Server(t)
+		mediaSealed(t, url)
+	})
+}
+
+func mediaSealed(t *testing.T, blobsURL string) {
+	ts := startServer(t, storeConfig(t), func(c *Config) { c.Blobs = blobsURL })
+	raw, err := openBlobs(context.Background(), ts.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rawMedia, err := openMediaBlobs(context.Background(), ts.Config, raw) // DATA/media, or media/ in the bucket
+	if err != nil {
+		t.Fatal(err)
+	}
+	photo := bytes.Repeat([]byte("a customer's photo, in the clear to the server. "), 4000)
+	up, err := ts.MediaBlobs.Receive(bytes.NewReader(photo), int64(len(photo)), "file")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := up.Keep("c0ffee-media"); err != nil {
+		t.Fatal(err)
+	}
+	stored := readBlob(t, rawMedia, "c0ffee-media")
+	if bytes.Contains(stored, []byte("a customer's photo")) {
+		t.Fatal("the stored media holds its plaintext")
+	}
+	if got := readBlob(t, ts.MediaBlobs, "c0ffee-media"); !bytes.Equal(got, photo) {
+		t.Fatalf("media read back %d bytes that differ from the %d stored", len(got), len(photo))
+	}
+
+	before := []byte("a photo stored before the files were sealed")
+	up, err = rawMedia.Receive(bytes.NewReader(before), 100, "file")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := up.Keep("01d-media"); err != nil {
+		t.Fatal(err)
+	}
+	if got := readBlob(t, ts.MediaBlobs, "01d-media"); !bytes.Equal(got, before) {
+		t.Fatalf("media stored before sealing reads %q", got)
+	}
+
+	// Box files: the bytes the client sent are the bytes stored.
+	alice := ts.user(t, "Alice")
+	box := alice.createBox(t, "Files", "limited")["id"].(string)
+	r := alice.upload(t, box, []byte("client ciphertext"))
+	expect(t, "upload", r, 201)
+	fileID := r.json(t)["content"].(map[string]any)["encrypted_file_id"].(string)
+	if got := readBlob(t, raw, fileID); string(got) != "client ciphertext" {
+		t.Fatalf("a box file is stored as %q, want the client's bytes", got)
+	}
+}
+
+func readBlob(t *testing.T, b interface {
+	Open(string) (io.ReadSeekCloser, error)
+}, id string) []byte {
+	t.Helper()
+	f, err := b.Open(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	got, err := io.ReadAll(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
 }

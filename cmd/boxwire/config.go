@@ -69,6 +69,10 @@ type Config struct {
 	// MediaFetchAttempts bounds the tries to fetch an incoming file (0: 8);
 	// tests lower it.
 	MediaFetchAttempts int
+	// BlobSweepGrace is how old a file or an unfinished upload must be
+	// before the sweep removes it for want of a database reference
+	// (zero: 24h). It must exceed the longest upload on any node.
+	BlobSweepGrace time.Duration
 	// NATS, if set, carries journal notices between nodes (nats://…).
 	NATS string
 	// LongPollHold is how long the Box-compatible realtime URL waits
@@ -183,6 +187,7 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	c.Origins = splitList(env("WS_ORIGINS", ""))
 	fs.StringVar(&c.Blobs, "blobs", env("BLOBS", ""), "S3-compatible file store shared by all nodes (s3://BUCKET?endpoint=HOST:PORT&region=R, keys from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY); empty for DATA/files (env BOXWIRE_BLOBS)")
 	fs.Int64Var(&c.MaxMediaSize, "max-media-size", envInt("MAX_MEDIA_SIZE", 0), "largest file of a message, in bytes; 0 for WhatsApp's limits by kind (5 MB images … 100 MB documents) (env BOXWIRE_MAX_MEDIA_SIZE)")
+	fs.DurationVar(&c.BlobSweepGrace, "blob-sweep-grace", envDuration("BLOB_SWEEP_GRACE", 24*time.Hour), "files and unfinished uploads that no database row refers to are removed once this old (left by a crash or a failed removal); it must exceed the longest upload on any node (env BOXWIRE_BLOB_SWEEP_GRACE)")
 	fs.StringVar(&c.NATS, "nats", env("NATS", ""), "NATS URL (nats://host:4222) to wake the other nodes of a cluster; empty for one node (env BOXWIRE_NATS)")
 	fs.DurationVar(&c.LongPollHold, "longpoll-hold", envDuration("LONGPOLL_HOLD", 50*time.Second), "how long a Box-compatible long-poll waits before answering reconnect (env BOXWIRE_LONGPOLL_HOLD)")
 	fs.StringVar(&c.WhatsAppGraphURL, "whatsapp-graph-url", env("WHATSAPP_GRAPH_URL", "https://graph.facebook.com"), "base URL of Meta's Graph API for WhatsApp sends (env BOXWIRE_WHATSAPP_GRAPH_URL)")
@@ -263,6 +268,12 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxFileSize == 0 {
 		c.MaxFileSize = 64 << 20
+	}
+	if c.BlobSweepGrace == 0 {
+		c.BlobSweepGrace = 24 * time.Hour
+	}
+	if c.BlobSweepGrace < 0 {
+		return errors.New("--blob-sweep-grace must be positive")
 	}
 	if c.LongPollHold <= 0 {
 		c.LongPollHold = 50 * time.Second

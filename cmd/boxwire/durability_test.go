@@ -25,6 +25,7 @@ type process struct {
 	cmd    *exec.Cmd
 	url    string
 	output *syncBuffer
+	logs   *syncBuffer // its standard error: the JSON log
 	exited chan error
 }
 
@@ -49,8 +50,8 @@ func startProcess(t *testing.T, sc StoreConfig, extra ...string) *process {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &process{cmd: cmd, output: &syncBuffer{}, exited: make(chan error, 1)}
-	cmd.Stderr = io.Discard
+	p := &process{cmd: cmd, output: &syncBuffer{}, logs: &syncBuffer{}, exited: make(chan error, 1)}
+	cmd.Stderr = p.logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"io/fs"
 	"mime/multipart"
 	"net/http"
@@ -14,6 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
+	"github.com/boxwire/boxwire/internal/blob"
 	"github.com/boxwire/boxwire/internal/channel/whatsapp/whatsapptest"
 )
 
@@ -551,5 +555,32 @@ func TestMediaOnS3KeepsItsOwnPrefix(t *testing.T) {
 	}
 	if n := keptFiles(t, a.ts.store.Data); n != 0 {
 		t.Fatalf("%d files in the local media directory", n)
+	}
+
+	// The sweeps after a crash: an orphan under media/ goes, the message's
+	// file stays, and the sweep of the boxes' files leaves media/ alone.
+	ctx := context.Background()
+	raw, err := openBlobs(ctx, a.ts.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	media, _ := openMediaBlobs(ctx, a.ts.Config, raw)
+	orphan := uuid.NewString()
+	up, err := media.Receive(bytes.NewReader(pngFile), int64(len(pngFile)), "file")
+	if err == nil {
+		err = up.Keep(orphan)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	later := time.Now().Add(time.Minute) // everything stored counts as old enough
+	for _, st := range []blob.Sweepable{raw, media.(blob.Sweepable)} {
+		if _, err := blob.Sweep(ctx, st, a.ts.Store.UnreferencedBlobs, later); err != nil {
+			t.Fatal(err)
+		}
+	}
+	keys = objects(t, backend)
+	if slices.Contains(keys, "media/"+orphan) || !slices.Contains(keys, "media/"+id) {
+		t.Fatalf("after the sweeps the bucket holds %v: want media/%s gone and media/%s kept", keys, orphan, id)
 	}
 }

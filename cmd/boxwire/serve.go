@@ -27,6 +27,7 @@ import (
 	boxesapi "github.com/boxwire/boxwire/internal/api/boxes"
 	"github.com/boxwire/boxwire/internal/api/httpx"
 	"github.com/boxwire/boxwire/internal/auth"
+	"github.com/boxwire/boxwire/internal/blob"
 	"github.com/boxwire/boxwire/internal/boxes"
 	"github.com/boxwire/boxwire/internal/broker"
 	"github.com/boxwire/boxwire/internal/broker/natsbroker"
@@ -47,19 +48,23 @@ type Server struct {
 	// Verifier proves identities' e-mail addresses with codes.
 	Verifier *auth.Verifier
 	Boxes    *boxes.Service
-	Broker   broker.Broker
-	Hub      *realtime.Hub
+	// MediaBlobs is the file store sealed at rest with a key derived from
+	// the operator's: for files the server holds in the clear, such as
+	// the messaging channels' media. Box files, which clients encrypt,
+	// are stored as they come (docs/decisions.md, "Files at rest").
+	MediaBlobs boxes.Blobs
+	Broker     broker.Broker
+	Hub        *realtime.Hub
 	// StreamQuota counts each identity's live streams on this node.
 	StreamQuota *realtime.Quota
 	Log         *slog.Logger
 	// Business is the messaging service; Webhooks deliver its changes.
 	Business *business.Service
 	Webhooks *webhook.Dispatcher
-	// mediaBlobs keeps messages' files, apart from the boxes' files.
-	mediaBlobs boxes.Blobs
 
 	counters    *outcomeCounters
 	stopWorkers context.CancelFunc // the sender and the webhook dispatcher
+	stopSweep   context.CancelFunc // the sweep of orphan files
 	workers     sync.WaitGroup
 
 	stopHub       context.CancelFunc
@@ -133,7 +138,8 @@ func Start(ctx context.Context, cfg Config, logOut io.Writer) (*Server, error) {
 		s.Store.Close()
 		return nil, err
 	}
-	if s.mediaBlobs, err = openMediaBlobs(ctx, cfg, blobs); err != nil {
+	rawMedia, err := openMediaBlobs(ctx, cfg, blobs)
+	if err != nil {
 		s.Store.Close()
 		return nil, err
 	}
@@ -142,6 +148,10 @@ func Start(ctx context.Context, cfg Config, logOut io.Writer) (*Server, error) {
 		// uploaded here is a 404 on the other nodes.
 		s.Log.Warn("several nodes need a shared blob store: files uploaded to this node stay in its data directory; set --blobs s3://…",
 			"blobs", filepath.Join(cfg.Data, "files"))
+	}
+	if s.MediaBlobs, err = sealBlobs(rawMedia, s.Store.SecretKey()); err != nil {
+		s.Store.Close()
+		return nil, err
 	}
 	selfOrg, err := selfOrgID(ctx, s.Store, cfg.SelfOrgID)
 	if err != nil {
@@ -190,6 +200,12 @@ func Start(ctx context.Context, cfg Config, logOut io.Writer) (*Server, error) {
 	}
 	s.StreamQuota = &realtime.Quota{Max: cfg.MaxStreamsPerIdentity}
 	s.registerLiveMetrics(reg)
+	var sweepCtx context.Context
+	sweepCtx, s.stopSweep = context.WithCancel(context.WithoutCancel(ctx))
+	s.background(sweepCtx, func(ctx context.Context) { s.sweepBlobs(ctx, "files", blobs) })
+	if m, ok := rawMedia.(blob.Sweepable); ok {
+		s.background(sweepCtx, func(ctx context.Context) { s.sweepBlobs(ctx, "media", m) })
+	}
 	if s.Config.PublicURL == "" {
 		s.Config.PublicURL = s.URL()
 		if len(cfg.TLSDomains) > 0 {
@@ -302,6 +318,7 @@ func (s *Server) close(ctx context.Context) error {
 	waitGroup(ctx, &s.streams) // their close frames are written
 	s.poller.Close()
 	s.stopWorkers()
+	s.stopSweep()
 	s.workers.Wait()
 	s.stopHub()
 	<-s.hubDone

@@ -46,7 +46,7 @@ func (s *Server) startMessaging(ctx context.Context) map[string]http.Handler {
 			messaging.ChannelSandbox:  sandboxChannel{},
 			messaging.ChannelWhatsApp: &whatsapp.Client{BaseURL: cfg.WhatsAppGraphURL, MediaHTTP: mediaHTTP},
 		},
-		Media: s.mediaBlobs, PublicURL: s.Config.PublicURL, MaxMediaSize: cfg.MaxMediaSize, MaxFetchAttempts: cfg.MediaFetchAttempts,
+		Media: s.MediaBlobs, PublicURL: s.Config.PublicURL, MaxMediaSize: cfg.MaxMediaSize, MaxFetchAttempts: cfg.MediaFetchAttempts,
 		OnSend: s.counters.send}
 	s.Webhooks = &webhook.Dispatcher{Store: s.Store, MaxFailures: cfg.WebhookMaxFailures, Log: s.Log, Guard: guard,
 		OnDelivery: s.counters.webhook}

@@ -16,7 +16,9 @@ package atrest
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hkdf"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -35,7 +37,10 @@ const Prefix = "enc:v1:"
 var ErrWrongKey = errors.New("the secret does not open with this key: wrong --secret-key-file, or the stored value was altered")
 
 // Key seals and opens values. It is safe for concurrent use.
-type Key struct{ aead cipher.AEAD }
+type Key struct {
+	aead cipher.AEAD
+	raw  []byte // for Derive
+}
 
 // NewKey makes a key from KeySize random bytes.
 func NewKey(raw []byte) (*Key, error) {
@@ -50,7 +55,19 @@ func NewKey(raw []byte) (*Key, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Key{aead: aead}, nil
+	return &Key{aead: aead, raw: append([]byte(nil), raw...)}, nil
+}
+
+// Derive returns a KeySize-byte key for one purpose (such as
+// "boxwire blobs v1"), made from the operator's key with HKDF-SHA256.
+// Keys for different purposes are unrelated, so a key used to seal files
+// never also seals the database's secrets.
+func (k *Key) Derive(purpose string) []byte {
+	out, err := hkdf.Key(sha256.New, k.raw, nil, purpose, KeySize)
+	if err != nil {
+		panic(err) // only for a length HKDF cannot give; KeySize it can
+	}
+	return out
 }
 
 // ParseKey reads a key file's content: the standard base64 of KeySize

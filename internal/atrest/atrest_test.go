@@ -86,3 +86,26 @@ func FuzzOpen(f *testing.F) {
 		}
 	})
 }
+
+// TestDerive: a derived key is stable for a key and purpose, differs by
+// purpose and by key, and is not the operator's key itself.
+func TestDerive(t *testing.T) {
+	raw := make([]byte, KeySize)
+	for i := range raw {
+		raw[i] = byte(i)
+	}
+	k, err := NewKey(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, again, b := k.Derive("blobs"), k.Derive("blobs"), k.Derive("media")
+	if len(a) != KeySize || string(a) != string(again) {
+		t.Fatalf("Derive is not a stable %d-byte key: %x, %x", KeySize, a, again)
+	}
+	if string(a) == string(b) || string(a) == string(raw) {
+		t.Fatal("keys for two purposes, or a derived key and the operator's key, are equal")
+	}
+	if other := mustKey(t).Derive("blobs"); string(other) == string(a) {
+		t.Fatal("two operator keys derive the same key")
+	}
+}

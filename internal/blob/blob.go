@@ -4,12 +4,15 @@
 package blob
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
+	"time"
 
 	"github.com/boxwire/boxwire/internal/errs"
 )
@@ -147,4 +150,69 @@ func syncDir(dir string) error {
 	}
 	defer f.Close()
 	return errs.Wrap(f.Sync(), "sync dir")
+}
+
+// List calls fn with the id and time of each kept blob, the uploads not
+// yet kept (in tmp/) aside. A blob removed meanwhile may or may not be
+// listed.
+func (d *Dir) List(ctx context.Context, fn func(id string, modified time.Time) error) error {
+	shards, err := os.ReadDir(d.root)
+	if err != nil {
+		return errs.Wrap(err, "list blobs")
+	}
+	for _, shard := range shards {
+		if !shard.IsDir() || shard.Name() == "tmp" {
+			continue
+		}
+		files, err := os.ReadDir(filepath.Join(d.root, shard.Name()))
+		if err != nil {
+			return errs.Wrap(err, "list blobs")
+		}
+		for _, f := range files {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			info, err := f.Info()
+			if errors.Is(err, os.ErrNotExist) {
+				continue
+			}
+			if err != nil {
+				return errs.Wrap(err, "list blobs")
+			}
+			if err := fn(f.Name(), info.ModTime()); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// RemoveUnfinished removes the uploads in tmp/ last written before t:
+// those a crash left between Receive and Keep or Discard. It returns how
+// many it removed.
+func (d *Dir) RemoveUnfinished(ctx context.Context, before time.Time) (int, error) {
+	tmp := filepath.Join(d.root, "tmp")
+	files, err := os.ReadDir(tmp)
+	if err != nil {
+		return 0, errs.Wrap(err, "list uploads")
+	}
+	n := 0
+	for _, f := range files {
+		if err := ctx.Err(); err != nil {
+			return n, err
+		}
+		if !strings.HasPrefix(f.Name(), "upload-") {
+			continue // not one of Receive's
+		}
+		info, err := f.Info()
+		if err != nil || !info.ModTime().Before(before) {
+			continue // gone meanwhile, or an upload still under way
+		}
+		if err := os.Remove(filepath.Join(tmp, f.Name())); err == nil {
+			n++
+		} else if !errors.Is(err, os.ErrNotExist) {
+			return n, errs.Wrap(err, "remove upload")
+		}
+	}
+	return n, nil
 }

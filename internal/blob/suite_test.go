@@ -14,6 +14,8 @@ import (
 
 	"github.com/boxwire/boxwire/internal/blob"
 	"github.com/boxwire/boxwire/internal/blob/s3"
+	"github.com/boxwire/boxwire/internal/blob/sealed"
+	"github.com/boxwire/boxwire/internal/boxes"
 	"github.com/boxwire/boxwire/internal/errs"
 )
 
@@ -67,7 +69,45 @@ func TestStores(t *testing.T) {
 	}
 	t.Run("dir", func(t *testing.T) { storeCases(t, dirStore{d}) })
 	t.Run("s3", func(t *testing.T) { storeCases(t, s3Store{fakeS3(t)}) })
+	// The same cases through the wrapper that seals blobs at rest.
+	t.Run("sealed dir", func(t *testing.T) { storeCases(t, sealedOver(t, dirStore{d}, testKey(1))) })
+	t.Run("sealed s3", func(t *testing.T) { storeCases(t, sealedOver(t, s3Store{fakeS3(t)}, testKey(1))) })
 }
+
+// blobs makes a test store the boxes.Blobs the wrapper seals into, as
+// cmd/boxwire's adapters do.
+type blobs struct{ store }
+
+func (b blobs) Receive(r io.Reader, limit int64, field string) (boxes.Upload, error) {
+	u, err := b.receive(r, limit)
+	if err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// sealedStore is the sealing wrapper seen as a test store; Exists asks
+// the inner store.
+type sealedStore struct {
+	*sealed.Blobs
+	inner store
+}
+
+func (s sealedStore) receive(r io.Reader, limit int64) (upload, error) {
+	return s.Receive(r, limit, "file")
+}
+func (s sealedStore) Exists(id string) bool { return s.inner.Exists(id) }
+
+func sealedOver(t *testing.T, inner store, key []byte) sealedStore {
+	t.Helper()
+	sb, err := sealed.New(blobs{inner}, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sealedStore{Blobs: sb, inner: inner}
+}
+
+func testKey(b byte) []byte { return bytes.Repeat([]byte{b}, 32) }
 
 func fakeS3(t *testing.T) *s3.Store {
 	backend := s3mem.New()

@@ -12,3 +12,17 @@ func (t *Tx) ExecForTest(ctx context.Context, q string, args ...any) error {
 
 // QueuedWrites is how many Writes wait for the committer.
 func (s *Store) QueuedWrites() int { return len(s.jobs) }
+
+// BlobReferenceColumns lists blobReferences as "table.column".
+func BlobReferenceColumns() []string {
+	var out []string
+	for _, r := range blobReferences {
+		out = append(out, r.table+"."+r.column)
+	}
+	return out
+}
+
+// ColumnForTest reads the one text column of a raw query.
+func (s *Store) ColumnForTest(ctx context.Context, q string, args ...any) ([]string, error) {
+	return column(ctx, s.rq, q, args...)
+}

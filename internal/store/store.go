@@ -153,6 +153,10 @@ func (s *Store) Engine() string { return s.dialect.Name() }
 // Description says where the data lives.
 func (s *Store) Description() string { return s.opts.Description }
 
+// SecretKey is the key the store seals secrets with (nil: none); the
+// wiring derives from it the key that seals blobs at rest.
+func (s *Store) SecretKey() *atrest.Key { return s.opts.SecretKey }
+
 // Now is the store's clock.
 func (s *Store) Now() time.Time { return s.opts.Now() }
 

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/minio/minio-go/v7"
@@ -156,3 +157,64 @@ func (s *Store) Exists(id string) bool {
 	_, err := s.c.StatObject(context.Background(), s.bucket, id, minio.StatObjectOptions{})
 	return err == nil
 }
+
+// List calls fn with the id and time of each kept blob, the uploads not
+// yet kept (under tmp/) aside.
+func (s *Store) List(ctx context.Context, fn func(id string, modified time.Time) error) error {
+	for o := range s.c.ListObjectsIter(ctx, s.bucket, minio.ListObjectsOptions{Recursive: true}) {
+		if o.Err != nil {
+			return errs.Wrap(o.Err, "list blobs")
+		}
+		if strings.HasPrefix(o.Key, "tmp/") {
+			continue
+		}
+		if err := fn(o.Key, o.LastModified); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RemoveUnfinished removes the uploads under tmp/ from before t that a
+// crash left behind: objects written and never kept or discarded, and
+// multipart uploads never completed (they hold storage while invisible).
+// It returns how many it removed.
+func (s *Store) RemoveUnfinished(ctx context.Context, before time.Time) (int, error) {
+	n := 0
+	for o := range s.c.ListObjectsIter(ctx, s.bucket, minio.ListObjectsOptions{Prefix: "tmp/", Recursive: true}) {
+		if o.Err != nil {
+			return n, errs.Wrap(o.Err, "list uploads")
+		}
+		if !o.LastModified.Before(before) || !isUploadKey(o.Key) {
+			continue
+		}
+		if err := s.c.RemoveObject(ctx, s.bucket, o.Key, minio.RemoveObjectOptions{}); err != nil {
+			return n, errs.Wrap(err, "remove upload")
+		}
+		n++
+	}
+	for u := range s.c.ListIncompleteUploads(ctx, s.bucket, "tmp/", true) {
+		if u.Err != nil {
+			return n, errs.Wrap(u.Err, "list multipart uploads")
+		}
+		if !u.Initiated.Before(before) || !isUploadKey(u.Key) {
+			continue
+		}
+		if err := s.c.RemoveIncompleteUpload(ctx, s.bucket, u.Key); err != nil {
+			return n, errs.Wrap(err, "abort multipart upload")
+		}
+		n++
+	}
+	return n, nil
+}
+
+// isUploadKey says whether key is named as Receive names uploads, so
+// that nothing else under tmp/ is ever removed.
+func isUploadKey(key string) bool {
+	id, ok := strings.CutPrefix(key, "tmp/")
+	u, err := uuid.Parse(id)
+	return ok && err == nil && u.String() == id
+}
+
+// Client is the store's S3 client, for tests that look at the bucket.
+func (s *Store) Client() *minio.Client { return s.c }
