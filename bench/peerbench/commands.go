@@ -179,13 +179,18 @@ func runFanout(ctx context.Context, args []string) error {
 	sent := make(map[string]time.Time, *events)
 	acks := make([]time.Duration, 0, *events)
 	interval := time.Duration(float64(time.Second) / *rate)
-	tick := time.NewTicker(interval)
-	defer tick.Stop()
-	late := 0
+	late, slot := 0, int64(0)
 	runStart := time.Now()
 	for i := 1; i <= *events; i++ {
+		// Slots are runStart + k·interval: the next free one after the
+		// last acknowledgement (a time.Ticker would keep one missed tick
+		// and fire it at once).
+		slot++
+		if now := time.Since(runStart); now >= time.Duration(slot)*interval {
+			slot = int64(now/interval) + 1
+		}
 		select {
-		case <-tick.C:
+		case <-time.After(time.Until(runStart.Add(time.Duration(slot) * interval))):
 		case <-ctx.Done():
 			return ctx.Err()
 		}
