@@ -161,6 +161,7 @@ boxwire_up() {
 		[[ $PG_ADMIN == *\?* ]] && query="?${PG_ADMIN#*\?}"
 		dbflag=(--database "${base%/*}/$db$query")
 	fi
+	"$BOXWIRE" migrate --data "$data" "${dbflag[@]}" >/dev/null
 	"$BOXWIRE" user add --data "$data" "${dbflag[@]}" --email "$EMAIL" --password "$PASSWORD" --name Bench >/dev/null
 	new_port
 	start boxwire /healthz "$BOXWIRE" serve --data "$data" "${dbflag[@]}" --addr "127.0.0.1:$PORT" \

@@ -117,6 +117,13 @@ func call(ctx context.Context, method, u string, header http.Header, in, out any
 	return nil
 }
 
+// randomStd is n random bytes in standard base64, as ciphertext is sent.
+func randomStd(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return base64.StdEncoding.EncodeToString(b)
+}
+
 func random(n int) string {
 	b := make([]byte, n)
 	rand.Read(b)
@@ -210,13 +217,21 @@ type boxwire struct {
 	body                  map[string]any
 }
 
-func (b *boxwire) auth() http.Header { return http.Header{"Authorization": {"Bearer " + b.token}} }
+// auth is the header of every request: Boxwire's sign-in asks clients
+// to name themselves.
+func (b *boxwire) auth() http.Header {
+	h := http.Header{"X-Calling-Application": {"peerbench"}}
+	if b.token != "" {
+		h.Set("Authorization", "Bearer "+b.token)
+	}
+	return h
+}
 
 func (b *boxwire) setup(ctx context.Context) error {
 	var tok struct {
 		AccessToken string `json:"access_token"`
 	}
-	if err := call(ctx, http.MethodPost, b.base+"/oauth/token", nil, map[string]string{"username": b.email, "password": b.password}, &tok); err != nil {
+	if err := call(ctx, http.MethodPost, b.base+"/oauth/token", b.auth(), map[string]string{"username": b.email, "password": b.password}, &tok); err != nil {
 		return fmt.Errorf("sign in: %w", err)
 	}
 	b.token = tok.AccessToken
@@ -249,7 +264,7 @@ func (b *boxwire) setup(ctx context.Context) error {
 		return fmt.Errorf("read the stream position: %w", err)
 	}
 	b.since = page.Next
-	b.body = map[string]any{"type": "msg.text", "content": map[string]string{"encrypted": random(150), "public_key": random(32)}}
+	b.body = map[string]any{"type": "msg.text", "content": map[string]string{"encrypted": randomStd(150), "public_key": random(32)}}
 	return nil
 }
 
@@ -441,7 +456,7 @@ func (p *pocketbase) setup(ctx context.Context) error {
 	if err := p.createCollection(ctx); err != nil {
 		return err
 	}
-	p.body = map[string]any{"type": "msg.text", "content": map[string]string{"encrypted": random(150), "public_key": random(32)}}
+	p.body = map[string]any{"type": "msg.text", "content": map[string]string{"encrypted": randomStd(150), "public_key": random(32)}}
 	return nil
 }
 
