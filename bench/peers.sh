@@ -330,11 +330,12 @@ run_startup() {
 # --- the rounds ----------------------------------------------------------------
 
 started=$(date -u +%s)
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 for ((round = 1; round <= ROUNDS; round++)); do
-	want append && run_append "$round"
-	want fanout && run_fanout "$round"
-	want idle && run_idle "$round"
-	want startup && run_startup "$round"
+	if want append; then run_append "$round"; fi
+	if want fanout; then run_fanout "$round"; fi
+	if want idle; then run_idle "$round"; fi
+	if want startup; then run_startup "$round"; fi
 done
 elapsed=$(($(date -u +%s) - started))
 
@@ -364,7 +365,7 @@ cat <<EOF
 
 ## bench/peers.sh, $(date -u +%Y-%m-%d) on $(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)
 
-$ROUNDS round(s), $((elapsed / 60)) min $((elapsed % 60)) s; wrk -t$WRK_THREADS -c$WRK_CONNS -d$WRK_DURATION; fan-out: $SUBSCRIBERS subscribers, $EVENTS publishes at $RATE/s, each publish waiting for its acknowledgement; idle: $IDLE_CONNS WebSockets. Boxwire $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo ?), Centrifugo $CENTRIFUGO_VERSION (memory engine), PocketBase $POCKETBASE_VERSION.
+$ROUNDS round(s), $((elapsed / 60)) min $((elapsed % 60)) s, load average $load_before before; wrk -t$WRK_THREADS -c$WRK_CONNS -d$WRK_DURATION; fan-out: $SUBSCRIBERS subscribers, $EVENTS publishes at $RATE/s, each publish waiting for its acknowledgement; idle: $IDLE_CONNS WebSockets. Boxwire $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo ?), Centrifugo $CENTRIFUGO_VERSION (memory engine), PocketBase $POCKETBASE_VERSION.
 
 | measurement | server | rounds | median | ratio |
 | --- | --- | --- | --- | --- |
