@@ -341,11 +341,13 @@ elapsed=$(($(date -u +%s) - started))
 
 # --- the table -----------------------------------------------------------------
 
+# FMT: about 3 significant figures, never an exponent.
+FMT='function fmt(v) { return v >= 100 ? sprintf("%.0f", v) : v >= 10 ? sprintf("%.1f", v) : sprintf("%.2f", v) }'
 # values KEY: the rounds' values, "a / b / c"; median KEY: their median.
-values() { awk -F'\t' -v k="$1" '$1 == k { printf "%s%s", (n++ ? " / " : ""), $3 }' "$RESULTS"; }
+values() { awk -F'\t' -v k="$1" "$FMT"' $1 == k { printf "%s%s", (n++ ? " / " : ""), fmt($3) }' "$RESULTS"; }
 median() {
 	awk -F'\t' -v k="$1" '$1 == k { print $3 }' "$RESULTS" | sort -g |
-		awk '{ v[NR] = $1 } END { if (NR == 0) exit; m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.6g", m }'
+		awk '{ v[NR] = $1 } END { if (NR == 0) exit; m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.6f", m }'
 }
 # ratio A B: median(A) / median(B), "0.42×".
 ratio() {
@@ -358,7 +360,7 @@ row() { # MEASUREMENT SERVER KEY UNIT RATIO_TEXT
 	local v
 	v=$(values "$3")
 	[[ -n $v ]] || return 0
-	printf '| %s | %s | %s | %s %s | %s |\n' "$1" "$2" "$v" "$(median "$3")" "$4" "$5"
+	printf '| %s | %s | %s | %s %s | %s |\n' "$1" "$2" "$v" "$(awk -v m="$(median "$3")" "$FMT"' BEGIN { print fmt(m) }')" "$4" "$5"
 }
 
 cat <<EOF
