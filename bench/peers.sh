@@ -26,6 +26,7 @@
 #   SUBSCRIBERS=1000  RATE=20 (publishes/s)  EVENTS=200 (per run)
 #   IDLE_CONNS=10000  ONLY=append,fanout,idle,startup
 #   PEERS_INSTALL=1 (0: never install; fail if a peer is missing)
+#   PEERS_KEEP=0 (1: keep the work directory: logs and raw outputs)
 #   BOXWIRE_BENCH_POSTGRES=postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 set -euo pipefail
 
@@ -40,6 +41,7 @@ IDLE_CONNS=${IDLE_CONNS:-10000}
 ONLY=${ONLY:-append,fanout,idle,startup}
 PEERS_INSTALL=${PEERS_INSTALL:-1}
 PEERS_POSTGRES=${PEERS_POSTGRES:-on}
+PEERS_KEEP=${PEERS_KEEP:-0}
 PG_ADMIN=${BOXWIRE_BENCH_POSTGRES:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}
 PEERS_DIR=${BOXWIRE_PEERS_DIR:-$HOME/.cache/boxwire-peers}
 
@@ -98,7 +100,11 @@ cleanup() {
 	for db in "${PG_DBS[@]}"; do
 		psql "$PG_ADMIN" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
 	done
-	rm -rf "$WORK"
+	if [[ $PEERS_KEEP == 1 ]]; then
+		log "kept $WORK (servers' logs, wrk and peerbench outputs, results.tsv)"
+	else
+		rm -rf "$WORK"
+	fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -217,6 +223,9 @@ wrk_post() {
 	if grep -q 'Non-2xx or 3xx responses' <<<"$out"; then
 		echo "$out" >&2
 		die "$key: wrk saw non-2xx answers"
+	fi
+	if grep -q 'Socket errors' <<<"$out"; then
+		log "$key, round $round: wrk $(grep 'Socket errors' <<<"$out" | xargs) (counted by wrk, not in requests/s)"
 	fi
 	record "post_rps:$key" "$round" "$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")"
 	local pct
