@@ -3,7 +3,7 @@
 # (DESIGN §9, issue 17 point 4). Every target there is a ratio against a
 # peer measured in the same run, because the machine's speed drifts.
 #
-#   bench/peers.sh                 # the full run: 3 rounds, about 15 minutes
+#   bench/peers.sh                 # the full run: 3 rounds, about 10–15 minutes
 #   ROUNDS=1 WRK_DURATION=2s SUBSCRIBERS=100 EVENTS=20 IDLE_CONNS=500 bench/peers.sh   # a smoke run
 #
 # It installs the peers once from the Go module proxy (compiling them
