@@ -54,10 +54,12 @@ const benchFanoutUsage = `usage: boxwire bench fanout --server URL --email E --p
 
 Signs in, creates a public box, opens --subscribers WebSockets (all as the
 signed-in user), waits until every one receives a warm-up event, then posts
---events msg.text events one at a time every --interval. Latency is from
-just before each POST to each subscriber's receipt of its event.new frame:
-publish→receive, the durable write included. Every subscriber must receive
-every event.`
+--events msg.text events one at a time every --interval. Each POST waits
+for its 201; the next starts on the first tick after it, and ticks missed
+meanwhile are skipped (and counted), never made up for in a burst. Latency
+is from just before each POST to each subscriber's receipt of its
+event.new frame: publish→receive, the durable write included. Every
+subscriber must receive every event.`
 
 const benchIdleUsage = `usage: boxwire bench idle-ws --server URL --email E --password P
          [--connections 10000] [--settle 5s] [--json]
@@ -562,6 +564,8 @@ type fanoutResult struct {
 	Max             float64 `json:"max_ms"`
 	PostP50         float64 `json:"post_p50_ms"`
 	PostP99         float64 `json:"post_p99_ms"`
+	PostsPerSecond  float64 `json:"posts_per_second"`
+	SkippedTicks    int     `json:"skipped_ticks"`
 	OpenSeconds     float64 `json:"open_seconds"`
 	RLimitNoFile    uint64  `json:"rlimit_nofile"`
 
@@ -651,28 +655,26 @@ func benchFanout(ctx context.Context, cfg fanoutConfig) (*fanoutResult, error) {
 		return nil, fmt.Errorf("only %d of %d subscribers received the warm-up event within %s", got, len(subs), fanoutWarmupTimeout)
 	}
 
-	// The run: one event at a time, its send time noted just before the POST.
+	// The run: one event at a time, its send time noted just before the
+	// POST. Each POST waits for its 201, and the next starts on the first
+	// tick after it (fanoutPacer): ticks missed meanwhile are dropped and
+	// counted, never caught up in a burst, so the latency is the server's
+	// delivery, not a queue in the publisher.
 	sent := make(map[string]time.Time, cfg.Events)
 	acks := make([]time.Duration, 0, cfg.Events)
-	var tick <-chan time.Time
-	if cfg.Interval > 0 {
-		t := time.NewTicker(cfg.Interval)
-		defer t.Stop()
-		tick = t.C
-	}
 	start := time.Now()
+	pace := fanoutPacer{start: start, interval: cfg.Interval}
+	lastAck := start
 	for i := range cfg.Events {
-		if i > 0 && tick != nil {
-			select {
-			case <-ctx.Done():
-			case <-tick:
-			}
+		if i > 0 && !benchSleep(ctx, time.Until(pace.next(time.Now()))) {
+			return nil, ctx.Err()
 		}
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
 		at := time.Now()
 		id, err := benchPostEvent(ctx, hc, cfg.Server, box, token, body)
+		lastAck = time.Now()
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
@@ -680,10 +682,13 @@ func benchFanout(ctx context.Context, cfg fanoutConfig) (*fanoutResult, error) {
 			r.errors.add(err)
 			continue
 		}
-		acks = append(acks, time.Since(at))
+		acks = append(acks, lastAck.Sub(at))
 		sent[id] = at
 	}
-	r.Posted, r.PostErrors = len(sent), r.errors.count()
+	r.Posted, r.PostErrors, r.SkippedTicks = len(sent), r.errors.count(), pace.missed
+	if d := lastAck.Sub(start).Seconds(); d > 0 {
+		r.PostsPerSecond = math.Round(float64(cfg.Events)/d*10) / 10
+	}
 	fanoutWait(ctx, subs, int64(1+r.Posted), fanoutDrain)
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
@@ -722,6 +727,35 @@ func benchFanout(ctx context.Context, cfg fanoutConfig) (*fanoutResult, error) {
 	return r, nil
 }
 
+// fanoutPacer schedules a serial publisher on ticks start + k·interval.
+// The next publish starts on the first tick after the previous one's
+// acknowledgement; the ticks that passed while it was in flight are
+// missed, not made up for. (A time.Ticker keeps one missed tick, so after
+// a slow POST the next went out at once, back to back.)
+type fanoutPacer struct {
+	start    time.Time
+	interval time.Duration
+	tick     int64 // the tick the last publish started on
+	missed   int   // ticks that passed while a publish was in flight
+}
+
+// next is when the next publish starts, given that the previous one was
+// acknowledged at now; with no interval, at once.
+func (p *fanoutPacer) next(now time.Time) time.Time {
+	if p.interval <= 0 {
+		return now
+	}
+	want := p.tick + 1
+	if late := now.Sub(p.start); late >= time.Duration(want)*p.interval {
+		// The first tick strictly after now.
+		first := int64(late/p.interval) + 1
+		p.missed += int(first - want)
+		want = first
+	}
+	p.tick = want
+	return p.start.Add(time.Duration(want) * p.interval)
+}
+
 // fanoutWait waits until every subscriber has n frames of the box, or
 // timeout; it returns how many have.
 func fanoutWait(ctx context.Context, subs []*fanoutSub, n int64, timeout time.Duration) int {
@@ -752,7 +786,8 @@ func (r *fanoutResult) print(stdout, stderr io.Writer, asJSON bool) {
 	fmt.Fprintf(stdout, "opened:     %d WebSockets in %.1fs (open-file limit %d)\n", r.Subscribers, r.OpenSeconds, r.RLimitNoFile)
 	fmt.Fprintf(stdout, "delivered:  %d of %d (subscriber × event) samples, %d missing, %d duplicates, %d dropped connections\n",
 		r.Samples, r.Expected, r.Missing, r.Duplicates, r.Dropped)
-	fmt.Fprintf(stdout, "posted:     %d events, %d errors; POST p50 %s  p99 %s\n", r.Posted, r.PostErrors, benchMs(r.PostP50), benchMs(r.PostP99))
+	fmt.Fprintf(stdout, "posted:     %d events, %d errors; POST p50 %s  p99 %s; %.1f posts/s, %d ticks skipped (a POST outlasted --interval)\n",
+		r.Posted, r.PostErrors, benchMs(r.PostP50), benchMs(r.PostP99), r.PostsPerSecond, r.SkippedTicks)
 	fmt.Fprintf(stdout, "rate:       %.0f frames/s over %.1fs\n", r.FramesPerSecond, r.DurationSeconds)
 	fmt.Fprintf(stdout, "latency:    p50 %s  p90 %s  p99 %s  max %s (publish→receive)\n", benchMs(r.P50), benchMs(r.P90), benchMs(r.P99), benchMs(r.Max))
 }

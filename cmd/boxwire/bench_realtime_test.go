@@ -75,6 +75,8 @@ type fanoutFigures struct {
 	Max             float64 `json:"max_ms"`
 	PostP50         float64 `json:"post_p50_ms"`
 	PostP99         float64 `json:"post_p99_ms"`
+	PostsPerSecond  float64 `json:"posts_per_second"`
+	SkippedTicks    int     `json:"skipped_ticks"`
 	OpenSeconds     float64 `json:"open_seconds"`
 	RLimitNoFile    uint64  `json:"rlimit_nofile"`
 }
@@ -95,6 +97,10 @@ func TestBenchFanout(t *testing.T) {
 	ordered(t, "latency", f.P50, f.P90, f.P99, f.Max)
 	if f.FramesPerSecond <= 0 || f.DurationSeconds <= 0 || f.PostP50 <= 0 || f.PostP50 > f.PostP99 {
 		t.Errorf("rate %v frames/s over %vs, POST p50 %v p99 %v", f.FramesPerSecond, f.DurationSeconds, f.PostP50, f.PostP99)
+	}
+	// At most one post a tick of 10 ms: 5 posts take at least 40 ms.
+	if f.PostsPerSecond <= 0 || f.PostsPerSecond > 5/0.040 || f.SkippedTicks < 0 {
+		t.Errorf("%v posts/s, %d ticks skipped; want at most one post per 10 ms tick", f.PostsPerSecond, f.SkippedTicks)
 	}
 	// Ended: every subscriber's connection is closed by the bench.
 	waitFor(t, 10*time.Second, "the bench's WebSockets to close", func() bool { return ts.Hub.Connections() == 0 })
@@ -330,5 +336,32 @@ func TestBenchLongpollStopsOnCancel(t *testing.T) {
 	}
 	if took := time.Since(started); took > 20*time.Second {
 		t.Errorf("a cancelled run took %v to stop", took)
+	}
+}
+
+// The fan-out's publisher starts each POST on the first tick after the
+// previous one's 201: a slow POST makes it skip ticks, never burst.
+func TestFanoutPacer(t *testing.T) {
+	t0 := time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)
+	ms := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Millisecond) }
+	p := fanoutPacer{start: t0, interval: 10 * time.Millisecond}
+	steps := []struct {
+		ack, want time.Time
+		missed    int
+	}{
+		{ms(3), ms(10), 0},  // acknowledged within its tick: the next tick
+		{ms(12), ms(20), 0}, // the same
+		{ms(20), ms(30), 0}, // acknowledged on the tick: that tick has passed
+		{ms(55), ms(60), 2}, // took 25 ms: ticks 40 and 50 are skipped, not sent back to back
+		{ms(61), ms(70), 2},
+	}
+	for i, s := range steps {
+		if got := p.next(s.ack); !got.Equal(s.want) || p.missed != s.missed {
+			t.Errorf("step %d: ack at %v: next %v, %d missed; want %v, %d", i, s.ack.Sub(t0), got.Sub(t0), p.missed, s.want.Sub(t0), s.missed)
+		}
+	}
+	back := fanoutPacer{start: t0}
+	if got := back.next(ms(7)); !got.Equal(ms(7)) || back.missed != 0 {
+		t.Errorf("no interval: next %v, %d missed; want at once", got.Sub(t0), back.missed)
 	}
 }
