@@ -44,7 +44,7 @@ func TestPasswordHash(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(h, "$argon2id$v=19$m=19456,t=2,p=1$") {
+	if !strings.HasPrefix(h, "$argon2id$v=19$m=") {
 		t.Fatalf("hash %q is not argon2id PHC", h)
 	}
 	if !auth.CheckPassword(h, "s3cret-pass") {

@@ -10,10 +10,9 @@ import (
 	"golang.org/x/crypto/argon2"
 )
 
-// argon2id parameters: OWASP's recommendation (19 MiB, 2 passes, 1 lane).
+// argon2id parameters beside the cost (argonMemory, argonTime: see
+// cost.go).
 const (
-	argonMemory  = 19 * 1024
-	argonTime    = 2
 	argonThreads = 1
 	argonKeyLen  = 32
 )
