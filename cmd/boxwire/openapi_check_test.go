@@ -142,12 +142,12 @@ func (c *docCheck) check(req *http.Request, reqBody []byte, res *http.Response, 
 	var problems []string
 	if res.StatusCode < 400 {
 		if ok, errs := v.ValidateHttpRequest(vreq); !ok {
-			problems = append(problems, describe("request", errs)...)
+			problems = append(problems, docProblems("request", errs)...)
 		}
 		vreq.Body = io.NopCloser(bytes.NewReader(reqBody))
 	}
 	if ok, errs := v.ValidateHttpResponse(vreq, vres); !ok {
-		problems = append(problems, describe("response", errs)...)
+		problems = append(problems, docProblems("response", errs)...)
 	}
 	c.mu.Lock()
 	c.seen[req.Method+" "+req.URL.Path]++
@@ -164,7 +164,7 @@ func (c *docCheck) fail(msg string) {
 	c.t.Errorf("OpenAPI document and server disagree: %s", msg)
 }
 
-func describe(what string, errs []*verrors.ValidationError) []string {
+func docProblems(what string, errs []*verrors.ValidationError) []string {
 	var out []string
 	for _, e := range errs {
 		s := what + ": " + e.Message
