@@ -123,7 +123,8 @@ type client struct {
 
 func newClient(t *testing.T, base string) *client {
 	jar, _ := cookiejar.New(nil)
-	return &client{t: t, base: base, http: &http.Client{Jar: jar, Timeout: 30 * time.Second}, hdr: http.Header{}}
+	// Every exchange is checked against the OpenAPI document (openapi_check_test.go).
+	return &client{t: t, base: base, http: &http.Client{Jar: jar, Timeout: 30 * time.Second, Transport: newDocCheck(t)}, hdr: http.Header{}}
 }
 
 type response struct {

@@ -15,6 +15,7 @@ import (
 	boxesapi "github.com/boxwire/boxwire/internal/api/boxes"
 	"github.com/boxwire/boxwire/internal/api/httpx"
 	"github.com/boxwire/boxwire/internal/api/messaging"
+	"github.com/boxwire/boxwire/internal/api/openapi"
 	"github.com/boxwire/boxwire/internal/api/stream"
 	"github.com/boxwire/boxwire/internal/auth"
 	"github.com/boxwire/boxwire/internal/boxes"
@@ -82,6 +83,7 @@ func New(d Deps) *Handler {
 		}
 		httpx.JSON(w, http.StatusOK, map[string]string{"status": "ok", "store": d.Store.Engine()})
 	})
+	mux.HandleFunc("GET /openapi.json", openapi.Handler)
 	if !d.MetricsElsewhere {
 		mux.Handle("GET /metrics", MetricsHandler(d.Registry))
 	}
