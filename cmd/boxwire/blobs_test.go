@@ -13,7 +13,6 @@ import (
 
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
-	natsserver "github.com/nats-io/nats-server/v2/server"
 )
 
 // s3Server runs a real S3-protocol server (gofakes3, in memory) on a
@@ -54,15 +53,7 @@ func objects(t *testing.T, b *s3mem.Backend) []string {
 // S3 store. A file uploaded through A downloads byte-identical through B;
 // deleted through B, its object is gone from the store.
 func TestTwoNodesShareOneBlobStore(t *testing.T) {
-	ns, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go ns.Start()
-	defer ns.Shutdown()
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats-server did not start")
-	}
+	ns := startNATS(t)
 	blobs, bucket := s3Server(t)
 	sc := clusterStore(t)
 	shared := func(c *Config) { c.NATS = ns.ClientURL(); c.Blobs = blobs }
@@ -98,15 +89,7 @@ func TestTwoNodesShareOneBlobStore(t *testing.T) {
 // TestNodeWithLocalBlobsWarns: a node started with --nats and no shared
 // blob store says at start-up that files will not reach other nodes.
 func TestNodeWithLocalBlobsWarns(t *testing.T) {
-	ns, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go ns.Start()
-	defer ns.Shutdown()
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats-server did not start")
-	}
+	ns := startNATS(t)
 	node := startServer(t, storeConfig(t), func(c *Config) { c.NATS = ns.ClientURL() })
 	if logs := node.logs.String(); !strings.Contains(logs, "several nodes need a shared blob store") || !strings.Contains(logs, `"level":"WARN"`) {
 		t.Fatalf("no start-up warning about local blobs under --nats:\n%s", logs)

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-	natsserver "github.com/nats-io/nats-server/v2/server"
 )
 
 // metric reads one series' value from /metrics (-1: absent).
@@ -34,15 +33,7 @@ func waitMetric(t *testing.T, ts *testServer, series string, ok func(float64) bo
 // deliveries and failures, the journal head and its followers' lag, and
 // the NATS connection.
 func TestOperatorMetrics(t *testing.T) {
-	ns, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go ns.Start()
-	defer ns.Shutdown()
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats did not start")
-	}
+	ns := startNATS(t)
 	ts := startServer(t, storeConfig(t), func(c *Config) {
 		c.NATS, c.WebhookAllowPrivate, c.WebhookBackoff, c.RateLimit = ns.ClientURL(), true, 10*time.Millisecond, 0
 	})

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/gobwas/ws"
-	natsserver "github.com/nats-io/nats-server/v2/server"
 )
 
 // streamEnd is how one live stream ended: a WebSocket's close code and
@@ -311,15 +310,7 @@ func TestExpiryEndsLiveStreams(t *testing.T) {
 // reset, on node A ends the session's streams on node B (through NATS)
 // within a second, and node B then refuses the token.
 func TestRevocationReachesOtherNodes(t *testing.T) {
-	ns, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go ns.Start()
-	defer ns.Shutdown()
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats-server did not start")
-	}
+	ns := startNATS(t)
 	sc := clusterStore(t)
 	withNATS := func(c *Config) { c.NATS = ns.ClientURL() }
 	nodeA := startServer(t, sc, withNATS)

@@ -14,8 +14,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	natsserver "github.com/nats-io/nats-server/v2/server"
 )
 
 type boxPage struct {
@@ -239,15 +237,7 @@ func TestOfficialBoxSDKFollowsTheStream(t *testing.T) {
 // TestTwoNodesOverNATS: writes on node B (and on both nodes at once) reach
 // WebSocket, SSE and long-poll clients on node A, every entry once, in order.
 func TestTwoNodesOverNATS(t *testing.T) {
-	ns, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go ns.Start()
-	defer ns.Shutdown()
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats-server did not start")
-	}
+	ns := startNATS(t)
 	sc := clusterStore(t)
 	withNATS := func(c *Config) { c.NATS = ns.ClientURL(); c.LongPollHold = 2 * time.Second }
 	nodeA := startServer(t, sc, withNATS)

@@ -107,7 +107,6 @@ func AddressKey(addr string) string {
 	return a.String()
 }
 
-
 // Tokens is what a successful login or refresh hands out.
 type Tokens struct {
 	AccessToken      string

@@ -1,7 +1,6 @@
 package boxes
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -267,19 +266,12 @@ func (h *Handler) readUpload(w http.ResponseWriter, r *http.Request) (boxes.Uplo
 		return nil, msg, err
 	}
 	for {
-		part, err := mr.NextPart()
+		part, err := httpx.NextPart(mr, "encrypted_file")
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			if tooBig(err) {
-				return discard(&errs.Error{Code: errs.TooLarge, Message: "the upload is too large", Where: errs.Body,
-					Fields: map[string]string{"encrypted_file": "too_large"}})
-			}
-			if own := (*errs.Error)(nil); errors.As(err, &own) { // too slow
-				return discard(own)
-			}
-			return discard(errs.Field(errs.Body, "body", errs.Malformed, "the multipart body could not be read"))
+			return discard(err)
 		}
 		switch part.FormName() {
 		case "encrypted_file":
@@ -290,9 +282,9 @@ func (h *Handler) readUpload(w http.ResponseWriter, r *http.Request) (boxes.Uplo
 				return nil, msg, err
 			}
 		case "msg_encrypted_content":
-			msg.EncryptedContent, err = smallPart(part, "msg_encrypted_content", box.MaxEncrypted)
+			msg.EncryptedContent, err = httpx.SmallPart(part, "msg_encrypted_content", box.MaxEncrypted)
 		case "msg_public_key":
-			msg.PublicKey, err = smallPart(part, "msg_public_key", 1024)
+			msg.PublicKey, err = httpx.SmallPart(part, "msg_public_key", 1024)
 		default:
 			_, err = io.Copy(io.Discard, io.LimitReader(part, 1<<20))
 		}
@@ -307,26 +299,6 @@ func (h *Handler) readUpload(w http.ResponseWriter, r *http.Request) (boxes.Uplo
 		return discard(err)
 	}
 	return up, msg, nil
-}
-
-func smallPart(r io.Reader, field string, limit int) (string, error) {
-	b, err := io.ReadAll(io.LimitReader(r, int64(limit)+1))
-	if own := (*errs.Error)(nil); errors.As(err, &own) { // too slow
-		return "", own
-	}
-	if err != nil {
-		return "", errs.Field(errs.Body, field, errs.Malformed, "%s could not be read", field)
-	}
-	if len(b) > limit {
-		return "", &errs.Error{Code: errs.TooLarge, Message: field + " is too large", Where: errs.Body,
-			Fields: map[string]string{field: "too_large"}}
-	}
-	return string(b), nil
-}
-
-func tooBig(err error) bool {
-	var mb *http.MaxBytesError
-	return errors.As(err, &mb)
 }
 
 func (h *Handler) downloadFile(w http.ResponseWriter, r *http.Request) {

@@ -2,7 +2,6 @@ package messaging
 
 import (
 	"bufio"
-	"errors"
 	"io"
 	"mime"
 	"net/http"
@@ -12,7 +11,6 @@ import (
 	"github.com/boxwire/boxwire/internal/business"
 	"github.com/boxwire/boxwire/internal/errs"
 	"github.com/boxwire/boxwire/internal/messaging"
-	"github.com/boxwire/boxwire/internal/printable"
 )
 
 // registerMedia mounts the files of messages: upload, download, and
@@ -113,19 +111,12 @@ func (h *Handler) readForm(w http.ResponseWriter, r *http.Request, fields map[st
 		return nil, err
 	}
 	for {
-		part, err := mr.NextPart()
+		part, err := httpx.NextPart(mr, "file")
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			if tooBig(err) {
-				return fail(&errs.Error{Code: errs.TooLarge, Message: "the body is too large", Where: errs.Body,
-					Fields: map[string]string{"file": "too_large"}})
-			}
-			if own := (*errs.Error)(nil); errors.As(err, &own) { // too slow
-				return fail(own)
-			}
-			return fail(errs.Field(errs.Body, "body", errs.Malformed, "the multipart body could not be read"))
+			return fail(err)
 		}
 		name := part.FormName()
 		if name == "file" {
@@ -147,38 +138,13 @@ func (h *Handler) readForm(w http.ResponseWriter, r *http.Request, fields map[st
 		if !ok {
 			_, err = io.Copy(io.Discard, io.LimitReader(part, 1<<20))
 		} else {
-			*dst, err = smallPart(part, name, 64<<10)
+			*dst, err = httpx.SmallPart(part, name, 64<<10)
 		}
 		if err != nil {
 			return fail(err)
 		}
 	}
 	return file, nil
-}
-
-func smallPart(r io.Reader, field string, limit int) (string, error) {
-	b, err := io.ReadAll(io.LimitReader(r, int64(limit)+1))
-	if own := (*errs.Error)(nil); errors.As(err, &own) { // too slow
-		return "", own
-	}
-	if err != nil {
-		return "", errs.Field(errs.Body, field, errs.Malformed, "%s could not be read", field)
-	}
-	if len(b) > limit {
-		return "", &errs.Error{Code: errs.TooLarge, Message: field + " is too large", Where: errs.Body,
-			Fields: map[string]string{field: "too_large"}}
-	}
-	// What JSON decoding refuses in any string, a form field must not
-	// bring in: PostgreSQL stores no NUL, and invalid UTF-8 is not text.
-	if why := printable.Storable(string(b)); why != "" {
-		return "", errs.Field(errs.Body, field, errs.Invalid_, "%s %s", field, why)
-	}
-	return string(b), nil
-}
-
-func tooBig(err error) bool {
-	var mb *http.MaxBytesError
-	return errors.As(err, &mb)
 }
 
 // downloadMedia is GET /media/{id}: the file, to members who reach its
