@@ -86,7 +86,7 @@ func TestAPITokens(t *testing.T) {
 	// A password change ends API tokens too; so many tokens are refused.
 	second := ana.do("POST", "/oauth/tokens", map[string]string{"name": "second"}).json(t)["token"].(string)
 	ts.mustCLI(t, "user", "passwd", "--email", ana.email, "--password", "another password")
-	eventually(t, "a password change ends the token", 10*time.Second, func() bool {
+	waitFor(t, 10*time.Second, "a password change ends the token", func() bool {
 		return withToken(t, ts, second).do("GET", "/identities/"+ana.id, nil).status == 401
 	})
 	ana = ts.signIn(t, ana.email, "another password")
@@ -113,7 +113,7 @@ func TestAPITokensFromTheCLI(t *testing.T) {
 	expect(t, "the printed token", withToken(t, ts, token).do("GET", "/identities/"+ana.id, nil), 200)
 	list := me.run("token", "list")
 	id := strings.TrimPrefix(strings.Split(token, ".")[0], "bwt_")
-	if !regexpLine(list, id, "nightly backup") || strings.Contains(list, strings.Split(token, ".")[1]) {
+	if !lineHas(list, id, "nightly backup") || strings.Contains(list, strings.Split(token, ".")[1]) {
 		t.Fatalf("token list:\n%s", list)
 	}
 	me.run("token", "revoke", id)

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"mime/multipart"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -183,21 +182,15 @@ func uploadsSurviveKill9(t *testing.T, blobsURL string) {
 // postFile uploads data to a box as a file, and returns its id once the
 // server answered 201; a server gone is an error, never a test failure.
 func postFile(c *client, boxID string, data []byte) (string, error) {
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
-	mw.WriteField("msg_encrypted_content", ciphertext("file message"))
-	mw.WriteField("msg_public_key", randomKey())
-	fw, _ := mw.CreateFormFile("encrypted_file", "blob")
-	fw.Write(data)
-	mw.Close()
-	req, err := http.NewRequest("POST", c.base+"/boxes/"+boxID+"/encrypted-files", &body)
+	body, contentType := fileUpload(data)
+	req, err := http.NewRequest("POST", c.base+"/boxes/"+boxID+"/encrypted-files", body)
 	if err != nil {
 		return "", err
 	}
 	for k, v := range c.hdr {
 		req.Header[k] = v
 	}
-	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Content-Type", contentType)
 	res, err := c.http.Do(req)
 	if err != nil {
 		return "", err

@@ -11,6 +11,12 @@ import (
 // upload posts an encrypted file to a box as multipart.
 func (u *user) upload(t *testing.T, boxID string, data []byte) response {
 	t.Helper()
+	body, contentType := fileUpload(data)
+	return u.do("POST", "/boxes/"+boxID+"/encrypted-files", body.String(), "Content-Type", contentType)
+}
+
+// fileUpload is the multipart body of a box file upload holding data.
+func fileUpload(data []byte) (*bytes.Buffer, string) {
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
 	mw.WriteField("msg_encrypted_content", ciphertext("file message"))
@@ -18,7 +24,7 @@ func (u *user) upload(t *testing.T, boxID string, data []byte) response {
 	fw, _ := mw.CreateFormFile("encrypted_file", "blob")
 	fw.Write(data)
 	mw.Close()
-	return u.do("POST", "/boxes/"+boxID+"/encrypted-files", body.String(), "Content-Type", mw.FormDataContentType())
+	return &body, mw.FormDataContentType()
 }
 
 // TestNoEndpointLeaksABox walks identities × box states × endpoints. Where

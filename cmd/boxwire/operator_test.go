@@ -13,20 +13,6 @@ import (
 	"time"
 )
 
-// eventually polls check until it holds or the deadline passes: a change
-// made by a command in another process reaches the server's caches
-// through the journal.
-func eventually(t *testing.T, what string, within time.Duration, check func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !check() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %v", what, within)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 func (ts *testServer) mustCLI(t *testing.T, args ...string) string {
 	t.Helper()
 	out, code := ts.cli(t, args...)
@@ -59,7 +45,7 @@ func TestOperatorManagesUsers(t *testing.T) {
 	}
 	sessionEnds := func(u *user, what string) {
 		t.Helper()
-		eventually(t, what+" ends the session", 10*time.Second, func() bool {
+		waitFor(t, 10*time.Second, what+" ends the session", func() bool {
 			return u.do("GET", "/identities/"+u.id, nil).status == 401
 		})
 	}
@@ -76,7 +62,7 @@ func TestOperatorManagesUsers(t *testing.T) {
 	if code, body := ts.loginStatus(t, ben.email, "a new password"); code != 401 || !strings.Contains(body, "disabled") {
 		t.Fatalf("a disabled user signs in: %d %s", code, body)
 	}
-	if list := ts.mustCLI(t, "user", "list"); !regexpLine(list, ben.email, "disabled") {
+	if list := ts.mustCLI(t, "user", "list"); !lineHas(list, ben.email, "disabled") {
 		t.Fatalf("user list does not show ben disabled:\n%s", list)
 	}
 	ts.mustCLI(t, "user", "enable", "--email", ben.email)
@@ -89,7 +75,7 @@ func TestOperatorManagesUsers(t *testing.T) {
 		t.Fatalf("a deleted user signs in: %d", code)
 	}
 	list := ts.mustCLI(t, "user", "list")
-	if strings.Contains(list, ben.email) || !regexpLine(list, "deleted-"+ben.id+"@invalid", "Deleted user") {
+	if strings.Contains(list, ben.email) || !lineHas(list, "deleted-"+ben.id+"@invalid", "Deleted user") {
 		t.Fatalf("user list after delete:\n%s", list)
 	}
 	// What ben wrote stays in the box, signed "Deleted user"; his address
@@ -118,7 +104,7 @@ func TestOperatorManagesUsers(t *testing.T) {
 	}
 }
 
-func regexpLine(text, a, b string) bool {
+func lineHas(text, a, b string) bool {
 	for _, line := range strings.Split(text, "\n") {
 		if strings.Contains(line, a) && strings.Contains(line, b) {
 			return true
@@ -135,7 +121,7 @@ func TestOperatorOrgs(t *testing.T) {
 		t.Fatalf("org create: %s", out)
 	}
 	ts.mustCLI(t, "user", "add", "--email", "ada@beta.test", "--password", "ada-password", "--name", "Ada", "--org", "Beta Lettings", "--role", "admin")
-	if list := ts.mustCLI(t, "org", "list"); !regexpLine(list, "Beta Lettings", "  1 ") {
+	if list := ts.mustCLI(t, "org", "list"); !lineHas(list, "Beta Lettings", "  1 ") {
 		t.Fatalf("org list:\n%s", list)
 	}
 	if out, code := ts.cli(t, "org", "create", "Beta Lettings"); code == 0 || !strings.Contains(out, "already exists") {
