@@ -110,7 +110,8 @@ type Event struct {
 }
 
 // AppendBoxEvent appends e to the journal (scope: the box) and to the box's
-// folded events, in this transaction. e.Content is the posted content.
+// folded events, in this transaction; both rows are deferred like
+// Append's. e.Content is the posted content.
 func (t *Tx) AppendBoxEvent(ctx context.Context, e *Event) error {
 	entry, err := t.Append(ctx, journal.Entry{ID: e.ID, Scope: e.BoxID, Type: e.Type, ActorID: e.SenderID,
 		RefID: e.ReferrerID, Payload: e.Content})
@@ -119,12 +120,8 @@ func (t *Tx) AppendBoxEvent(ctx context.Context, e *Event) error {
 	}
 	e.ID, e.Position, e.CreatedAt = entry.ID, entry.Position, entry.At
 	listed := box.Listed(e.Type)
-	if _, err := t.q.ExecContext(ctx, `INSERT INTO box_events (position, id, box_id, type, listed, sender_id,
-		referrer_id, content, file_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		e.Position, e.ID, e.BoxID, e.Type, listed, nullString(e.SenderID), nullString(e.ReferrerID),
-		string(e.Content), nullString(e.FileID), micros(e.CreatedAt)); err != nil {
-		return errs.Wrap(err, "insert box event")
-	}
+	t.batch.rows.events = append(t.batch.rows.events, []any{e.Position, e.ID, e.BoxID, e.Type, listed,
+		nullString(e.SenderID), nullString(e.ReferrerID), string(e.Content), nullString(e.FileID), micros(e.CreatedAt)})
 	if listed {
 		t.listedEvent(e.BoxID, e.Position)
 	}

@@ -14,8 +14,8 @@ import (
 // Tx is the write transaction a Write callback runs in. Its time is fixed
 // once per transaction, so every row and entry it writes agrees on "now".
 type Tx struct {
-	tx      *sql.Tx
-	q       querier // tx, through the statement cache where the engine wants one
+	q       querier // the batch's: writes deferred rows before each statement
+	batch   *batch
 	store   *Store
 	now     time.Time
 	memo    *boxMemo        // shared by the transaction's jobs
@@ -33,9 +33,9 @@ type job struct {
 
 // Write runs fn in a write transaction and returns once its effects are
 // durable, or fn's error. Concurrent Writes share one transaction and one
-// fsync; each runs under its own savepoint, so a failing fn undoes only its
-// own work. Journal entries are handed over and their notices published
-// after the commit.
+// fsync; a failing fn undoes only its own work (its deferred rows are
+// dropped, and what it ran is rolled back to its savepoint). Journal
+// entries are handed over and their notices published after the commit.
 //
 // fn's context carries the caller's values but is never cancelled midway:
 // cancelling a statement could abort the shared transaction.
@@ -194,20 +194,31 @@ func (s *Store) syncLoop() {
 type batch struct {
 	store *Store
 	tx    *sql.Tx
-	q     querier
+	q     querier // tx, through the statement cache where the engine wants one
 	now   time.Time
 	memo  boxMemo
-	// savepoint: a savepoint named job is open (the last job's).
-	savepoint bool
-	jobs      []*job
-	results   []error
-	entries   []journal.Entry
-	err       error // fails the whole batch
-	started   time.Time
+	// head is the last position given out; read once per transaction,
+	// under the write lock, when the first entry is appended.
+	head     int64
+	headRead bool
+	rows     pendingRows
+	// The job running: where its rows begin, whether it has run a
+	// statement (touched), and whether a savepoint named job is open.
+	jobMark     rowMark
+	jobHead     int64
+	jobHeadRead bool
+	touched     bool
+	savepoint   bool
+	jobs        []*job
+	results     []error
+	entries     []journal.Entry
+	err         error // fails the whole batch
+	started     time.Time
 }
 
 func (b *batch) begin() {
 	ctx := context.Background()
+	b.rows, b.head, b.headRead, b.savepoint = pendingRows{}, 0, false, false
 	tx, err := b.store.write.BeginTx(ctx, nil)
 	if err != nil {
 		b.err = errs.Wrap(err, "begin write")
@@ -222,9 +233,10 @@ func (b *batch) begin() {
 	}
 }
 
-// take runs j in the transaction. The first job runs bare: if it fails,
-// nothing else is in the transaction, which starts again. Later jobs run
-// under a savepoint, so a failing one undoes only its own work.
+// take runs j in the transaction. A job that fails before running any
+// statement only drops its deferred rows. Otherwise the first job is
+// undone by starting the transaction again, and a later one by rolling
+// back to the savepoint opened before its first statement.
 func (b *batch) take(j *job) {
 	b.jobs = append(b.jobs, j)
 	b.results = append(b.results, nil)
@@ -236,33 +248,79 @@ func (b *batch) take(j *job) {
 		b.results[i] = err
 		return
 	}
-	ctx := context.Background()
-	if i > 0 {
-		if err := b.markSavepoint(ctx); err != nil {
-			b.err = errs.Wrap(err, "savepoint")
-			return
-		}
-	}
-	t := &Tx{tx: b.tx, q: b.q, store: b.store, now: b.now, memo: &b.memo}
+	b.jobMark, b.jobHead, b.jobHeadRead, b.touched = b.rows.mark(), b.head, b.headRead, false
+	t := &Tx{q: batchQuerier{b}, batch: b, store: b.store, now: b.now, memo: &b.memo}
 	if b.results[i] = run(j, t); b.results[i] != nil {
-		b.undo(ctx, i)
+		b.undo(i)
 		return
 	}
 	b.entries = append(b.entries, t.entries...)
 }
 
-// undo takes back the failed job i: the first by starting the
-// transaction again, a later one by rolling back to its savepoint.
-func (b *batch) undo(ctx context.Context, i int) {
+// touch readies the transaction for a statement of the running job: the
+// rows of earlier jobs are written, the job's savepoint opened (for all
+// but the first job), then the job's own rows written, so the statement
+// sees everything appended before it.
+func (b *batch) touch(ctx context.Context) error {
+	if b.err != nil {
+		return b.err
+	}
+	if !b.touched {
+		if err := b.rows.write(ctx, b.q, b.jobMark); err != nil {
+			b.err = err
+			return err
+		}
+		if len(b.jobs) > 1 {
+			if err := b.markSavepoint(ctx); err != nil {
+				b.err = errs.Wrap(err, "savepoint")
+				return b.err
+			}
+		}
+		b.touched = true
+	}
+	if err := b.rows.write(ctx, b.q, b.rows.mark()); err != nil {
+		b.err = err
+		return err
+	}
+	return nil
+}
+
+// undo takes back the failed job i.
+func (b *batch) undo(i int) {
 	b.memo = boxMemo{} // it may hold what is undone
+	if b.err != nil {
+		return
+	}
+	if !b.touched {
+		b.rows.drop(b.jobMark, b.rows.mark())
+		b.head, b.headRead = b.jobHead, b.jobHeadRead
+		return
+	}
 	if i == 0 {
 		b.tx.Rollback()
 		b.begin()
 		return
 	}
-	if _, err := b.q.ExecContext(ctx, "ROLLBACK TO SAVEPOINT job"); err != nil {
+	if _, err := b.q.ExecContext(context.Background(), "ROLLBACK TO SAVEPOINT job"); err != nil {
 		b.err = errs.Wrap(err, "rollback to savepoint")
+		return
 	}
+	b.rows.drop(b.jobMark, b.jobMark)
+	b.head, b.headRead = b.jobHead, b.jobHeadRead
+}
+
+// nextPosition gives out the next journal position.
+func (b *batch) nextPosition(ctx context.Context) (int64, error) {
+	if !b.headRead {
+		// Under the write lock no other transaction appends, and the
+		// journal is never trimmed, so its maximum is the head.
+		if err := b.q.QueryRowContext(ctx, `SELECT COALESCE(MAX(position), 0) FROM journal`).Scan(&b.head); err != nil {
+			return 0, errs.Wrap(err, "read journal head")
+		}
+		b.headRead = true
+	}
+	b.head++
+	return b.head, nil
 }
 
 // markSavepoint ends the last job's savepoint, if any, and opens one for
@@ -285,11 +343,41 @@ func (b *batch) markSavepoint(ctx context.Context) error {
 	return err
 }
 
+// batchQuerier is the querier jobs run statements through.
+type batchQuerier struct{ b *batch }
+
+func (q batchQuerier) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if err := q.b.touch(ctx); err != nil {
+		return nil, err
+	}
+	return q.b.q.ExecContext(ctx, query, args...)
+}
+
+func (q batchQuerier) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if err := q.b.touch(ctx); err != nil {
+		return nil, err
+	}
+	return q.b.q.QueryContext(ctx, query, args...)
+}
+
+// QueryRowContext cannot return touch's error by itself: the row's Scan
+// then fails, with the statement run on a transaction that is already
+// doomed (b.err fails the batch).
+func (q batchQuerier) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	q.b.touch(ctx)
+	return q.b.q.QueryRowContext(ctx, query, args...)
+}
+
 // end commits the transaction (or rolls it back if the batch failed).
 func (b *batch) end() *committed {
 	c := &committed{batch: b.jobs, results: b.results, entries: b.entries, err: b.err, started: b.started}
 	if b.tx == nil {
 		return c
+	}
+	if c.err == nil {
+		if err := b.rows.write(context.Background(), b.q, b.rows.mark()); err != nil {
+			c.err = err
+		}
 	}
 	if c.err != nil {
 		b.tx.Rollback()

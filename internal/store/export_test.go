@@ -6,7 +6,7 @@ import "context"
 // server never reaches (a schema from the future).
 func (t *Tx) ExecForTest(ctx context.Context, q string, args ...any) error {
 	*t.memo = boxMemo{} // the statement may change anything
-	_, err := t.tx.ExecContext(ctx, q, args...)
+	_, err := t.q.ExecContext(ctx, q, args...)
 	return err
 }
 

@@ -13,9 +13,10 @@ import (
 )
 
 // Append adds e to the journal inside this transaction and returns it
-// with its position, id and time. After the commit it is handed to
-// Options.Committed and its notice published. e.Payload must not change
-// after the call.
+// with its position, id and time. The row is written before the
+// transaction's next statement or its commit (pendingRows). After the
+// commit it is handed to Options.Committed and its notice published.
+// e.Payload must not change after the call.
 func (t *Tx) Append(ctx context.Context, e journal.Entry) (journal.Entry, error) {
 	if e.Scope == "" || e.Type == "" {
 		return e, errs.E(errs.Internal, "journal entry needs a scope and a type")
@@ -27,21 +28,12 @@ func (t *Tx) Append(ctx context.Context, e journal.Entry) (journal.Entry, error)
 		e.Payload = []byte("{}")
 	}
 	e.At = t.now
-	const insert = `INSERT INTO journal (id, scope, type, actor_id, ref_id, payload, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`
-	args := []any{e.ID, e.Scope, e.Type, nullString(e.ActorID), nullString(e.RefID), string(e.Payload), micros(e.At)}
 	var err error
-	if t.store.dialect.ReportsInsertID() {
-		var res sql.Result
-		if res, err = t.q.ExecContext(ctx, insert, args...); err == nil {
-			e.Position, err = res.LastInsertId()
-		}
-	} else {
-		err = t.q.QueryRowContext(ctx, insert+` RETURNING position`, args...).Scan(&e.Position)
+	if e.Position, err = t.batch.nextPosition(ctx); err != nil {
+		return e, err
 	}
-	if err != nil {
-		return e, errs.Wrap(err, "append to journal")
-	}
+	t.batch.rows.journal = append(t.batch.rows.journal, []any{e.Position, e.ID, e.Scope, e.Type,
+		nullString(e.ActorID), nullString(e.RefID), string(e.Payload), micros(e.At)})
 	t.entries = append(t.entries, e)
 	return e, nil
 }

@@ -38,9 +38,6 @@ type Dialect interface {
 	// CacheStatements asks the store to keep prepared statements, for an
 	// engine whose driver does not (SQLite through database/sql).
 	CacheStatements() bool
-	// ReportsInsertID says the driver returns the rowid of an INSERT
-	// (sql.Result.LastInsertId), which is cheaper than RETURNING it.
-	ReportsInsertID() bool
 	// KeepsPayloads says a journal payload reads back byte for byte as it
 	// was written, so committed entries can be handed to Options.Committed
 	// instead of being read back.

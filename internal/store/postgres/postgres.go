@@ -43,10 +43,6 @@ func (dialect) LockWrites(ctx context.Context, tx *sql.Tx) error {
 // CacheStatements: pgx already caches prepared statements per connection.
 func (dialect) CacheStatements() bool { return false }
 
-// ReportsInsertID: PostgreSQL has no rowid; the position comes back
-// through RETURNING.
-func (dialect) ReportsInsertID() bool { return false }
-
 // KeepsPayloads: JSONB stores a parsed form, so a payload reads back with
 // its keys and spacing rewritten.
 func (dialect) KeepsPayloads() bool { return false }

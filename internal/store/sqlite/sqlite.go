@@ -41,10 +41,6 @@ func (dialect) LockWrites(context.Context, *sql.Tx) error { return nil }
 // CacheStatements: database/sql would re-parse every statement.
 func (dialect) CacheStatements() bool { return true }
 
-// ReportsInsertID: the journal's position is its rowid, and RETURNING
-// costs the pure-Go engine a result set per append.
-func (dialect) ReportsInsertID() bool { return true }
-
 // KeepsPayloads: payloads are TEXT, stored as written.
 func (dialect) KeepsPayloads() bool { return true }
 
