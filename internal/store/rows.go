@@ -41,24 +41,26 @@ func (p *pendingRows) drop(m rowMark, written rowMark) {
 	p.journalWritten, p.eventsWritten = min(p.journalWritten, written.journal), min(p.eventsWritten, written.events)
 }
 
-// write writes the rows before upto that are not yet written.
-func (p *pendingRows) write(ctx context.Context, q querier, upto rowMark) error {
-	if err := insertRows(ctx, q, "journal", journalRowColumns, p.journal[p.journalWritten:upto.journal]); err != nil {
+// write writes the rows before upto that are not yet written, at most
+// maxRows in one INSERT.
+func (p *pendingRows) write(ctx context.Context, q querier, upto rowMark, maxRows int) error {
+	if err := insertRows(ctx, q, "journal", journalRowColumns, p.journal[p.journalWritten:upto.journal], maxRows); err != nil {
 		return errs.Wrap(err, "append to journal")
 	}
 	p.journalWritten = max(p.journalWritten, upto.journal)
-	if err := insertRows(ctx, q, "box_events", eventRowColumns, p.events[p.eventsWritten:upto.events]); err != nil {
+	if err := insertRows(ctx, q, "box_events", eventRowColumns, p.events[p.eventsWritten:upto.events], maxRows); err != nil {
 		return errs.Wrap(err, "insert box event")
 	}
 	p.eventsWritten = max(p.eventsWritten, upto.events)
 	return nil
 }
 
-// insertRows inserts rows with multi-row INSERTs of 64, 32, … 1 rows, so
-// that few statement texts exist for the statement caches to keep.
-func insertRows(ctx context.Context, q querier, table, columns string, rows [][]any) error {
+// insertRows inserts rows with multi-row INSERTs of maxRows, maxRows/2, …
+// 1 rows (maxRows a power of two), so that few statement texts exist for
+// the statement caches to keep.
+func insertRows(ctx context.Context, q querier, table, columns string, rows [][]any, maxRows int) error {
 	for len(rows) > 0 {
-		n := chunk(len(rows))
+		n := chunk(len(rows), maxRows)
 		args := make([]any, 0, n*len(rows[0]))
 		for _, r := range rows[:n] {
 			args = append(args, r...)
@@ -71,11 +73,9 @@ func insertRows(ctx context.Context, q querier, table, columns string, rows [][]
 	return nil
 }
 
-const maxChunk = 16
-
-// chunk is the largest power of two, at most maxChunk, not above n.
-func chunk(n int) int {
-	c := maxChunk
+// chunk is the largest power of two, at most maxRows, not above n.
+func chunk(n, maxRows int) int {
+	c := maxRows
 	for c > n {
 		c /= 2
 	}

@@ -38,6 +38,10 @@ type Dialect interface {
 	// CacheStatements asks the store to keep prepared statements, for an
 	// engine whose driver does not (SQLite through database/sql).
 	CacheStatements() bool
+	// MaxRowsPerInsert bounds the rows of one multi-row INSERT, a power
+	// of two: large ones save PostgreSQL round trips, while the SQLite
+	// driver binds $N names in time quadratic in their number.
+	MaxRowsPerInsert() int
 	// KeepsPayloads says a journal payload reads back byte for byte as it
 	// was written, so committed entries can be handed to Options.Committed
 	// instead of being read back.

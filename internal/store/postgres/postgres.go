@@ -43,6 +43,10 @@ func (dialect) LockWrites(ctx context.Context, tx *sql.Tx) error {
 // CacheStatements: pgx already caches prepared statements per connection.
 func (dialect) CacheStatements() bool { return false }
 
+// MaxRowsPerInsert: each INSERT is a round trip; 64 rows of box_events
+// are 640 parameters, far below the protocol's 65,535.
+func (dialect) MaxRowsPerInsert() int { return 64 }
+
 // KeepsPayloads: JSONB stores a parsed form, so a payload reads back with
 // its keys and spacing rewritten.
 func (dialect) KeepsPayloads() bool { return false }
