@@ -13,7 +13,7 @@ import (
 	"github.com/boxwire/boxwire/internal/blob"
 	"github.com/boxwire/boxwire/internal/blob/s3"
 	"github.com/boxwire/boxwire/internal/blob/sealed"
-	"github.com/boxwire/boxwire/internal/boxes"
+	"github.com/boxwire/boxwire/internal/boxservice"
 )
 
 // dirBlobs lets the local blob directory serve as the boxes service's
@@ -21,7 +21,7 @@ import (
 // asks for interfaces, and only the wiring knows both.
 type dirBlobs struct{ *blob.Dir }
 
-func (d dirBlobs) Receive(r io.Reader, limit int64, field string) (boxes.Upload, error) {
+func (d dirBlobs) Receive(r io.Reader, limit int64, field string) (boxservice.Upload, error) {
 	up, err := d.Dir.Receive(r, limit, field)
 	if err != nil {
 		return nil, err // not a typed nil inside the interface
@@ -40,7 +40,7 @@ func (d dirBlobs) Open(id string) (io.ReadSeekCloser, error) {
 // fileStore is the file store as the wiring sees it: blobs for the
 // services, and what the sweep of orphans walks.
 type fileStore interface {
-	boxes.Blobs
+	boxservice.Blobs
 	blob.Sweepable
 }
 
@@ -63,7 +63,7 @@ func openBlobs(ctx context.Context, cfg Config) (fileStore, error) {
 // s3Blobs adapts the S3 store the same way.
 type s3Blobs struct{ *s3.Store }
 
-func (d s3Blobs) Receive(r io.Reader, limit int64, field string) (boxes.Upload, error) {
+func (d s3Blobs) Receive(r io.Reader, limit int64, field string) (boxservice.Upload, error) {
 	up, err := d.Store.Receive(r, limit, field)
 	if err != nil {
 		return nil, err
@@ -74,7 +74,7 @@ func (d s3Blobs) Receive(r io.Reader, limit int64, field string) (boxes.Upload, 
 // openMediaBlobs is where messages' files are kept: DATA/media, or the
 // same S3 bucket as the boxes' files under media/. Apart from the boxes'
 // files, so that what cleans those never sees a message's file.
-func openMediaBlobs(ctx context.Context, cfg Config, files boxes.Blobs) (boxes.Blobs, error) {
+func openMediaBlobs(ctx context.Context, cfg Config, files boxservice.Blobs) (boxservice.Blobs, error) {
 	if cfg.Blobs != "" {
 		return prefixed{files, "media/"}, nil
 	}
@@ -87,11 +87,11 @@ func openMediaBlobs(ctx context.Context, cfg Config, files boxes.Blobs) (boxes.B
 
 // prefixed keeps blobs under a key prefix of another store.
 type prefixed struct {
-	boxes.Blobs
+	boxservice.Blobs
 	prefix string
 }
 
-func (p prefixed) Receive(r io.Reader, limit int64, field string) (boxes.Upload, error) {
+func (p prefixed) Receive(r io.Reader, limit int64, field string) (boxservice.Upload, error) {
 	up, err := p.Blobs.Receive(r, limit, field)
 	if err != nil {
 		return nil, err
@@ -122,7 +122,7 @@ func (p prefixed) Open(id string) (io.ReadSeekCloser, error) { return p.Blobs.Op
 func (p prefixed) Remove(id string) error                    { return p.Blobs.Remove(p.prefix + id) }
 
 type prefixedUpload struct {
-	boxes.Upload
+	boxservice.Upload
 	prefix string
 }
 
@@ -131,7 +131,7 @@ func (u prefixedUpload) Keep(id string) error { return u.Upload.Keep(u.prefix + 
 // sealBlobs is the file store sealed with a key derived from the
 // operator's (--secret-key-file), for what the server holds in the clear;
 // without a key (never so in serve) the files are stored as they come.
-func sealBlobs(files boxes.Blobs, key *atrest.Key) (boxes.Blobs, error) {
+func sealBlobs(files boxservice.Blobs, key *atrest.Key) (boxservice.Blobs, error) {
 	if key == nil {
 		return files, nil
 	}

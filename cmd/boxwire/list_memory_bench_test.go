@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/boxwire/boxwire/internal/api/httpx"
-	"github.com/boxwire/boxwire/internal/boxes"
+	"github.com/boxwire/boxwire/internal/boxservice"
 	"github.com/boxwire/boxwire/internal/store"
 )
 
@@ -130,9 +130,9 @@ func BenchmarkListMemory(b *testing.B) {
 			http.Error(w, err.Error(), 500)
 			return
 		}
-		out := make([]boxes.EventView, 0, len(events))
+		out := make([]boxservice.EventView, 0, len(events))
 		for _, e := range events {
-			out = append(out, boxes.EventViewOf(e, st.CreatorID, st.CreatorID))
+			out = append(out, boxservice.EventViewOf(e, st.CreatorID, st.CreatorID))
 		}
 		httpx.JSON(w, 200, out)
 	}))

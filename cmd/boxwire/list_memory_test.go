@@ -10,7 +10,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/boxwire/boxwire/internal/boxes"
+	"github.com/boxwire/boxwire/internal/boxservice"
 	"github.com/boxwire/boxwire/internal/store"
 )
 
@@ -78,7 +78,7 @@ func TestBoxEventsStreamAcrossChunks(t *testing.T) {
 	var rules []string
 	for i := 0; i < 3; i++ {
 		var batch []map[string]any
-		for j := 0; j < boxes.MaxBatch; j++ {
+		for j := 0; j < boxservice.MaxBatch; j++ {
 			batch = append(batch, accessAdd("identifier", fmt.Sprintf("guest%d-%d@example.net", i, j)))
 		}
 		r := alice.batch(t, id, batch...)
@@ -92,7 +92,7 @@ func TestBoxEventsStreamAcrossChunks(t *testing.T) {
 }
 
 // The lists read whole before they are answered refuse a page larger
-// than boxes.MaxLimit, naming limit, and change nothing; the largest page
+// than boxservice.MaxLimit, naming limit, and change nothing; the largest page
 // allowed still works. The event stream keeps Box's limit (at most 500).
 func TestPagedListsRefuseHugePages(t *testing.T) {
 	ts := startServer(t, storeConfig(t))
@@ -103,7 +103,7 @@ func TestPagedListsRefuseHugePages(t *testing.T) {
 			r := alice.do("GET", path+"?limit="+lim, nil)
 			expectOrigin(t, path+"?limit="+lim, r, 400, "bad_request", "query", "limit", "invalid")
 		}
-		alice.getArray(t, fmt.Sprintf("%s?limit=%d", path, boxes.MaxLimit))
+		alice.getArray(t, fmt.Sprintf("%s?limit=%d", path, boxservice.MaxLimit))
 	}
 	if n := alice.headCount(t, "/boxes/joined"); n != 1 {
 		t.Fatalf("%d boxes after refused lists, want 1", n)

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/boxwire/boxwire/internal/messaging"
+	"github.com/boxwire/boxwire/internal/msgrules"
 )
 
 // hookReceiver is a local webhook target. It records every delivery and
@@ -61,7 +61,7 @@ func (h *hookReceiver) events(t *testing.T, secret string) []hookEvent {
 	seen := map[string]bool{}
 	var out []hookEvent
 	for _, d := range h.deliveries {
-		if err := messaging.VerifyWebhook(secret, d.header, d.body, time.Now(), 0); err != nil {
+		if err := msgrules.VerifyWebhook(secret, d.header, d.body, time.Now(), 0); err != nil {
 			t.Fatalf("delivery %s does not verify: %v", d.header.Get("webhook-id"), err)
 		}
 		id := d.header.Get("webhook-id")

@@ -120,7 +120,7 @@ var (
 	seedInboxItemShape = &seedShape{name: "inbox list item", keys: map[string]seedField{
 		"inboxId": seedS, "apiAccountId": seedS, "name": seedS, "dateTime": seedD},
 		extra: map[string]seedExtra{
-			// Not in docs/messaging.md; internal/messaging/model.go's Inbox comment.
+			// Not in docs/messaging.md; internal/msgrules/model.go's Inbox comment.
 			"datetime": {seedD, "the seed writes datetime for one inbox (GET /inboxes/{id}); both spellings are written"},
 		}}
 

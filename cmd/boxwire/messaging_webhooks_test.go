@@ -72,7 +72,7 @@ func waitHookData(t *testing.T, h *hookReceiver, secret, typ, field string, want
 
 // checkStandardWebhooks checks each accepted delivery against the
 // Standard Webhooks specification itself, independently of the server's
-// messaging.VerifyWebhook: the signature is "v1," and the base64
+// msgrules.VerifyWebhook: the signature is "v1," and the base64
 // HMAC-SHA256, keyed with the base64 after "whsec_", of
 // "{webhook-id}.{webhook-timestamp}.{body}".
 func checkStandardWebhooks(t *testing.T, secret string, deliveries []hookDelivery) {

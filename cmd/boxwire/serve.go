@@ -28,11 +28,11 @@ import (
 	"github.com/boxwire/boxwire/internal/api/httpx"
 	"github.com/boxwire/boxwire/internal/auth"
 	"github.com/boxwire/boxwire/internal/blob"
-	"github.com/boxwire/boxwire/internal/boxes"
+	"github.com/boxwire/boxwire/internal/boxservice"
 	"github.com/boxwire/boxwire/internal/broker"
 	"github.com/boxwire/boxwire/internal/broker/natsbroker"
-	"github.com/boxwire/boxwire/internal/business"
 	"github.com/boxwire/boxwire/internal/journal"
+	"github.com/boxwire/boxwire/internal/msgservice"
 	"github.com/boxwire/boxwire/internal/netpoll"
 	"github.com/boxwire/boxwire/internal/realtime"
 	"github.com/boxwire/boxwire/internal/smtpmail"
@@ -47,19 +47,19 @@ type Server struct {
 	Auth   *auth.Service
 	// Verifier proves identities' e-mail addresses with codes.
 	Verifier *auth.Verifier
-	Boxes    *boxes.Service
+	Boxes    *boxservice.Service
 	// MediaBlobs is the file store sealed at rest with a key derived from
 	// the operator's: for files the server holds in the clear, such as
 	// the messaging channels' media. Box files, which clients encrypt,
 	// are stored as they come (docs/decisions.md, "Files at rest").
-	MediaBlobs boxes.Blobs
+	MediaBlobs boxservice.Blobs
 	Broker     broker.Broker
 	Hub        *realtime.Hub
 	// StreamQuota counts each identity's live streams on this node.
 	StreamQuota *realtime.Quota
 	Log         *slog.Logger
 	// Business is the messaging service; Webhooks deliver its changes.
-	Business *business.Service
+	Business *msgservice.Service
 	Webhooks *webhook.Dispatcher
 
 	counters    *outcomeCounters
@@ -158,7 +158,7 @@ func Start(ctx context.Context, cfg Config, logOut io.Writer) (*Server, error) {
 		s.Store.Close()
 		return nil, err
 	}
-	s.Boxes = &boxes.Service{Store: s.Store, Blobs: blobs, MaxFileSize: cfg.MaxFileSize, SelfOrgID: selfOrg}
+	s.Boxes = &boxservice.Service{Store: s.Store, Blobs: blobs, MaxFileSize: cfg.MaxFileSize, SelfOrgID: selfOrg}
 	s.Hub = realtime.NewHub(s.Store, s.Broker)
 	hub.Store(s.Hub)
 	s.Hub.OnError = func(err error) { s.Log.Error("realtime hub: reading the journal failed; retrying", "error", err) }

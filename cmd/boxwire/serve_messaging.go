@@ -6,13 +6,13 @@ import (
 	"time"
 
 	"github.com/boxwire/boxwire/internal/api/httpx"
-	"github.com/boxwire/boxwire/internal/business"
 	"github.com/boxwire/boxwire/internal/channel"
 	"github.com/boxwire/boxwire/internal/channel/sandbox"
 	"github.com/boxwire/boxwire/internal/channel/whatsapp"
 	"github.com/boxwire/boxwire/internal/errs"
 	"github.com/boxwire/boxwire/internal/identity"
-	"github.com/boxwire/boxwire/internal/messaging"
+	"github.com/boxwire/boxwire/internal/msgrules"
+	"github.com/boxwire/boxwire/internal/msgservice"
 	"github.com/boxwire/boxwire/internal/netguard"
 	"github.com/boxwire/boxwire/internal/realtime"
 	"github.com/boxwire/boxwire/internal/webhook"
@@ -41,10 +41,10 @@ func (s *Server) startMessaging(ctx context.Context) map[string]http.Handler {
 	// URL is data, so its connections go through the same guard.
 	mediaHTTP := guard.Client()
 	mediaHTTP.Timeout = 5 * time.Minute
-	s.Business = &business.Service{Store: s.Store, Now: clock, Log: s.Log, Verifier: s.Verifier, WebhookTargets: guard,
+	s.Business = &msgservice.Service{Store: s.Store, Now: clock, Log: s.Log, Verifier: s.Verifier, WebhookTargets: guard,
 		Channels: map[string]channel.Sender{
-			messaging.ChannelSandbox:  sandboxChannel{},
-			messaging.ChannelWhatsApp: &whatsapp.Client{BaseURL: cfg.WhatsAppGraphURL, MediaHTTP: mediaHTTP},
+			msgrules.ChannelSandbox:  sandboxChannel{},
+			msgrules.ChannelWhatsApp: &whatsapp.Client{BaseURL: cfg.WhatsAppGraphURL, MediaHTTP: mediaHTTP},
 		},
 		Media: s.MediaBlobs, PublicURL: s.Config.PublicURL, MaxMediaSize: cfg.MaxMediaSize, MaxFetchAttempts: cfg.MediaFetchAttempts,
 		OnSend: s.counters.send}
@@ -59,7 +59,7 @@ func (s *Server) startMessaging(ctx context.Context) map[string]http.Handler {
 	s.background(wctx, s.Webhooks.Run)
 	s.background(wctx, func(ctx context.Context) { s.Business.RunMediaFetcher(ctx, s.Log) })
 	s.background(wctx, s.wakeWebhooks)
-	wa := whatsapp.Callbacks[messaging.APIAccount]{Account: s.whatsappAccount, Apply: s.Business.ChannelEvents, Log: s.Log}
+	wa := whatsapp.Callbacks[msgrules.APIAccount]{Account: s.whatsappAccount, Apply: s.Business.ChannelEvents, Log: s.Log}
 	routes["GET /channels/whatsapp/{id}"] = http.HandlerFunc(wa.Verify)
 	routes["POST /channels/whatsapp/{id}"] = http.HandlerFunc(wa.Receive)
 	return routes
@@ -83,7 +83,7 @@ func (s *Server) wakeWebhooks(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case n := <-sub.C:
-			if messaging.IsOrgScope(n.Scope) {
+			if msgrules.IsOrgScope(n.Scope) {
 				s.Webhooks.Wake()
 			}
 		}
@@ -107,8 +107,8 @@ func (sandboxChannel) Progress(id string, at time.Time) []channel.Status {
 
 // whatsappAccount reads a WhatsApp API account and what authenticates
 // Meta's callbacks for it.
-func (s *Server) whatsappAccount(ctx context.Context, id string) (whatsapp.Secrets, messaging.APIAccount, error) {
-	a, err := s.Business.ChannelAccount(ctx, id, messaging.ChannelWhatsApp)
+func (s *Server) whatsappAccount(ctx context.Context, id string) (whatsapp.Secrets, msgrules.APIAccount, error) {
+	a, err := s.Business.ChannelAccount(ctx, id, msgrules.ChannelWhatsApp)
 	if errs.CodeOf(err) == errs.NotFound {
 		return whatsapp.Secrets{}, a, whatsapp.ErrUnknownAccount
 	}

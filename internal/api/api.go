@@ -18,9 +18,9 @@ import (
 	"github.com/boxwire/boxwire/internal/api/openapi"
 	"github.com/boxwire/boxwire/internal/api/stream"
 	"github.com/boxwire/boxwire/internal/auth"
-	"github.com/boxwire/boxwire/internal/boxes"
-	"github.com/boxwire/boxwire/internal/business"
+	"github.com/boxwire/boxwire/internal/boxservice"
 	"github.com/boxwire/boxwire/internal/errs"
+	"github.com/boxwire/boxwire/internal/msgservice"
 	"github.com/boxwire/boxwire/internal/store"
 	"github.com/boxwire/boxwire/internal/web"
 )
@@ -32,14 +32,14 @@ type Deps struct {
 	Store         *store.Store
 	Log           *slog.Logger
 	Registry      *prometheus.Registry
-	Boxes         *boxes.Service
+	Boxes         *boxservice.Service
 	Live          boxesapi.Realtime
 	SecureCookies bool
 	// PublicURL is where clients reach this server (long-poll URLs).
 	PublicURL string
 	// LongPollHold is how long the Box-compatible realtime URL waits.
 	LongPollHold time.Duration
-	Business     *business.Service
+	Business     *msgservice.Service
 	// RateLimit bounds the messaging surface per user and calling
 	// application; nil for none.
 	RateLimit *httpx.RateLimit

@@ -6,11 +6,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/boxwire/boxwire/internal/box"
+	"github.com/boxwire/boxwire/internal/boxrules"
 	"github.com/boxwire/boxwire/internal/errs"
 	"github.com/boxwire/boxwire/internal/identity"
 	"github.com/boxwire/boxwire/internal/journal"
-	"github.com/boxwire/boxwire/internal/messaging"
+	"github.com/boxwire/boxwire/internal/msgrules"
 	"github.com/boxwire/boxwire/internal/store"
 )
 
@@ -140,7 +140,7 @@ func joinOrg(ctx context.Context, tx *store.Tx, u NewUser, org string, who ident
 	if u.FirstName == "" && u.LastName == "" {
 		u.FirstName, u.LastName, _ = strings.Cut(who.DisplayName, " ")
 	}
-	return tx.SetMemberProfile(ctx, messaging.Member{OrgID: org, UserID: who.ID, FirstName: u.FirstName,
+	return tx.SetMemberProfile(ctx, msgrules.Member{OrgID: org, UserID: who.ID, FirstName: u.FirstName,
 		LastName: strings.TrimSpace(u.LastName), Role: string(u.Role)})
 }
 
@@ -239,7 +239,7 @@ func UpdateIdentity(ctx context.Context, s *store.Store, id string, ch IdentityC
 		if k.in == nil {
 			continue
 		}
-		if err := box.IdentityKey(k.field, *k.in); err != nil {
+		if err := boxrules.IdentityKey(k.field, *k.in); err != nil {
 			return who, err
 		}
 		*k.out = *k.in

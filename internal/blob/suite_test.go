@@ -15,7 +15,7 @@ import (
 	"github.com/boxwire/boxwire/internal/blob"
 	"github.com/boxwire/boxwire/internal/blob/s3"
 	"github.com/boxwire/boxwire/internal/blob/sealed"
-	"github.com/boxwire/boxwire/internal/boxes"
+	"github.com/boxwire/boxwire/internal/boxservice"
 	"github.com/boxwire/boxwire/internal/errs"
 )
 
@@ -74,11 +74,11 @@ func TestStores(t *testing.T) {
 	t.Run("sealed s3", func(t *testing.T) { storeCases(t, sealedOver(t, s3Store{fakeS3(t)}, testKey(1))) })
 }
 
-// blobs makes a test store the boxes.Blobs the wrapper seals into, as
+// blobs makes a test store the boxservice.Blobs the wrapper seals into, as
 // cmd/boxwire's adapters do.
 type blobs struct{ store }
 
-func (b blobs) Receive(r io.Reader, limit int64, field string) (boxes.Upload, error) {
+func (b blobs) Receive(r io.Reader, limit int64, field string) (boxservice.Upload, error) {
 	u, err := b.receive(r, limit)
 	if err != nil {
 		return nil, err

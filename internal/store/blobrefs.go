@@ -14,12 +14,12 @@ import (
 // listed here, in the migration that creates it: a table missing here
 // has its blobs removed from under it. Its rows must be written within
 // the grace period after the blob's Upload.Keep, in practice in the
-// transaction right after it, as boxes.Service.UploadFile does. Name such
+// transaction right after it, as boxservice.Service.UploadFile does. Name such
 // a column …blob_id: TestEveryBlobColumnIsSwept then fails while it is
 // missing here.
 var blobReferences = []struct{ table, column string }{
-	{"encrypted_files", "id"}, // box files (boxes.Service.UploadFile)
-	{"media", "id"},           // messages' files (business.Service.keep)
+	{"encrypted_files", "id"}, // box files (boxservice.Service.UploadFile)
+	{"media", "id"},           // messages' files (msgservice.Service.keep)
 }
 
 // UnreferencedBlobs returns those of ids that no column of

@@ -7,14 +7,14 @@ import (
 	"errors"
 	"time"
 
-	"github.com/boxwire/boxwire/internal/box"
+	"github.com/boxwire/boxwire/internal/boxrules"
 	"github.com/boxwire/boxwire/internal/errs"
 	"github.com/boxwire/boxwire/internal/identity"
 	"github.com/boxwire/boxwire/internal/journal"
 )
 
 // InsertBox stores a new box; its creation time is the transaction's.
-func (t *Tx) InsertBox(ctx context.Context, b *box.Box) error {
+func (t *Tx) InsertBox(ctx context.Context, b *boxrules.Box) error {
 	b.CreatedAt = t.now
 	_, err := t.q.ExecContext(ctx, `INSERT INTO boxes (id, title, public_key, access_mode, lifecycle, creator_id,
 		owner_org_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
@@ -27,9 +27,9 @@ func (t *Tx) InsertBox(ctx context.Context, b *box.Box) error {
 const boxColumns = `b.id, b.title, b.public_key, b.access_mode, b.lifecycle, b.creator_id, b.owner_org_id, b.created_at,
 	(SELECT COALESCE(MAX(e.position), 0) FROM box_events e WHERE e.box_id = b.id AND e.listed = TRUE)`
 
-func scanBox(row interface{ Scan(...any) error }) (box.Box, error) {
+func scanBox(row interface{ Scan(...any) error }) (boxrules.Box, error) {
 	var (
-		b       box.Box
+		b       boxrules.Box
 		org     sql.NullString
 		created int64
 	)
@@ -41,19 +41,19 @@ func scanBox(row interface{ Scan(...any) error }) (box.Box, error) {
 	return b, errs.Wrap(err, "read box")
 }
 
-func boxState(ctx context.Context, q querier, id string) (box.State, error) {
+func boxState(ctx context.Context, q querier, id string) (boxrules.State, error) {
 	b, err := scanBox(q.QueryRowContext(ctx, `SELECT `+boxColumns+` FROM boxes b WHERE b.id = $1 AND b.deleted_at IS NULL`, id))
 	if err != nil {
-		return box.State{}, err
+		return boxrules.State{}, err
 	}
-	st := box.State{Box: b}
+	st := boxrules.State{Box: b}
 	rows, err := q.QueryContext(ctx, `SELECT event_id, restriction_type, value FROM box_accesses WHERE box_id = $1`, id)
 	if err != nil {
 		return st, errs.Wrap(err, "read accesses")
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var a box.Access
+		var a boxrules.Access
 		if err := rows.Scan(&a.EventID, &a.RestrictionType, &a.Value); err != nil {
 			return st, errs.Wrap(err, "scan access")
 		}
@@ -63,7 +63,7 @@ func boxState(ctx context.Context, q querier, id string) (box.State, error) {
 }
 
 // BoxState reads a live (not deleted) box and its access rules.
-func (s *Store) BoxState(ctx context.Context, id string) (box.State, error) {
+func (s *Store) BoxState(ctx context.Context, id string) (boxrules.State, error) {
 	return boxState(ctx, s.rq, id)
 }
 
@@ -119,7 +119,7 @@ func (t *Tx) AppendBoxEvent(ctx context.Context, e *Event) error {
 		return err
 	}
 	e.ID, e.Position, e.CreatedAt = entry.ID, entry.Position, entry.At
-	listed := box.Listed(e.Type)
+	listed := boxrules.Listed(e.Type)
 	t.batch.rows.events = append(t.batch.rows.events, []any{e.Position, e.ID, e.BoxID, e.Type, listed,
 		nullString(e.SenderID), nullString(e.ReferrerID), string(e.Content), nullString(e.FileID), micros(e.CreatedAt)})
 	if listed {
@@ -235,7 +235,7 @@ func (s *Store) CountBoxEvents(ctx context.Context, boxID string, f EventFilter)
 }
 
 // AddAccess and RemoveAccess maintain a box's active access rules.
-func (t *Tx) AddAccess(ctx context.Context, boxID string, a box.Access) error {
+func (t *Tx) AddAccess(ctx context.Context, boxID string, a boxrules.Access) error {
 	t.boxChanged(boxID)
 	_, err := t.q.ExecContext(ctx, `INSERT INTO box_accesses (event_id, box_id, restriction_type, value) VALUES ($1, $2, $3, $4)`,
 		a.EventID, boxID, a.RestrictionType, a.Value)
@@ -287,16 +287,16 @@ func (s *Store) JoinOf(ctx context.Context, boxID, identityID string) (string, e
 }
 
 // Members returns the identities holding an active join, by identity id.
-func (t *Tx) Members(ctx context.Context, boxID string) (map[string]box.Member, error) {
+func (t *Tx) Members(ctx context.Context, boxID string) (map[string]boxrules.Member, error) {
 	rows, err := t.q.QueryContext(ctx, `SELECT `+identityColumnsPrefixed+`, m.join_event_id FROM box_members m
 		JOIN identities i ON i.id = m.identity_id WHERE m.box_id = $1`, boxID)
 	if err != nil {
 		return nil, errs.Wrap(err, "list members")
 	}
 	defer rows.Close()
-	out := map[string]box.Member{}
+	out := map[string]boxrules.Member{}
 	for rows.Next() {
-		var m box.Member
+		var m boxrules.Member
 		if m.Identity, err = scanIdentity(rows, &m.JoinEventID); err != nil {
 			return nil, err
 		}
@@ -307,7 +307,7 @@ func (t *Tx) Members(ctx context.Context, boxID string) (map[string]box.Member, 
 
 // JoinedBox is a box in an identity's list, with its unread count.
 type JoinedBox struct {
-	box.Box
+	boxrules.Box
 	Unread int
 }
 

@@ -7,13 +7,13 @@ import (
 	"errors"
 	"time"
 
-	"github.com/boxwire/boxwire/internal/box"
+	"github.com/boxwire/boxwire/internal/boxrules"
 	"github.com/boxwire/boxwire/internal/errs"
 )
 
 // PutKeyShare sets a box's invitation share, replacing the previous one
 // (whose links then stop working). A hash already used is a conflict.
-func (t *Tx) PutKeyShare(ctx context.Context, boxID string, k box.KeyShare) error {
+func (t *Tx) PutKeyShare(ctx context.Context, boxID string, k boxrules.KeyShare) error {
 	if _, err := t.q.ExecContext(ctx, `DELETE FROM box_key_shares WHERE box_id = $1`, boxID); err != nil {
 		return errs.Wrap(err, "replace key share")
 	}
@@ -22,7 +22,7 @@ func (t *Tx) PutKeyShare(ctx context.Context, boxID string, k box.KeyShare) erro
 
 // AddKeyShare adds an invitation share beside a box's others. A hash
 // already used is a conflict.
-func (t *Tx) AddKeyShare(ctx context.Context, boxID string, k box.KeyShare) error {
+func (t *Tx) AddKeyShare(ctx context.Context, boxID string, k boxrules.KeyShare) error {
 	_, err := t.q.ExecContext(ctx, `INSERT INTO box_key_shares (other_share_hash, box_id, misakey_share,
 		encrypted_invitation_key_share, created_at) VALUES ($1, $2, $3, $4, $5)`,
 		k.OtherShareHash, boxID, k.MisakeyShare, nullString(k.EncryptedInvitationKeyShare), micros(t.now))
@@ -30,10 +30,10 @@ func (t *Tx) AddKeyShare(ctx context.Context, boxID string, k box.KeyShare) erro
 }
 
 // KeyShare reads a key share by its hash, with its box id.
-func (s *Store) KeyShare(ctx context.Context, otherShareHash string) (string, box.KeyShare, error) {
+func (s *Store) KeyShare(ctx context.Context, otherShareHash string) (string, boxrules.KeyShare, error) {
 	var (
 		boxID string
-		k     box.KeyShare
+		k     boxrules.KeyShare
 		enc   sql.NullString
 	)
 	err := s.rq.QueryRowContext(ctx, `SELECT box_id, other_share_hash, misakey_share, encrypted_invitation_key_share
@@ -47,9 +47,9 @@ func (s *Store) KeyShare(ctx context.Context, otherShareHash string) (string, bo
 
 // NewestKeyShare reads the box's newest key share; a zero share when it
 // has none.
-func (s *Store) NewestKeyShare(ctx context.Context, boxID string) (box.KeyShare, error) {
+func (s *Store) NewestKeyShare(ctx context.Context, boxID string) (boxrules.KeyShare, error) {
 	var (
-		k   box.KeyShare
+		k   boxrules.KeyShare
 		enc sql.NullString
 	)
 	err := s.rq.QueryRowContext(ctx, `SELECT other_share_hash, misakey_share, encrypted_invitation_key_share

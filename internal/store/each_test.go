@@ -9,7 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/boxwire/boxwire/internal/box"
+	"github.com/boxwire/boxwire/internal/boxrules"
 	"github.com/boxwire/boxwire/internal/identity"
 	"github.com/boxwire/boxwire/internal/store"
 	"github.com/boxwire/boxwire/internal/store/storetest"
@@ -37,7 +37,7 @@ func TestEachListsCrossChunks(t *testing.T) {
 			people = append(people, p)
 		}
 		creator := people[0]
-		b := &box.Box{ID: boxID, Title: "t", PublicKey: "k", AccessMode: box.Public, Lifecycle: box.Open, CreatorID: creator.ID}
+		b := &boxrules.Box{ID: boxID, Title: "t", PublicKey: "k", AccessMode: boxrules.Public, Lifecycle: boxrules.Open, CreatorID: creator.ID}
 		if err := tx.InsertBox(ctx, b); err != nil {
 			return err
 		}

@@ -4,7 +4,7 @@ import (
 	"context"
 	"slices"
 
-	"github.com/boxwire/boxwire/internal/box"
+	"github.com/boxwire/boxwire/internal/boxrules"
 )
 
 // boxMemo remembers, for one write transaction, the box states and joins
@@ -13,7 +13,7 @@ import (
 // and the committer forgets everything when it rolls a job back, so the
 // memo never holds what the transaction does not.
 type boxMemo struct {
-	states map[string]box.State
+	states map[string]boxrules.State
 	joins  map[memoJoin]string
 }
 
@@ -21,7 +21,7 @@ type memoJoin struct{ box, identity string }
 
 // BoxState reads a box inside the write transaction, so that rules are
 // checked against the state the write will change.
-func (t *Tx) BoxState(ctx context.Context, id string) (box.State, error) {
+func (t *Tx) BoxState(ctx context.Context, id string) (boxrules.State, error) {
 	if st, ok := t.memo.states[id]; ok {
 		st.Accesses = slices.Clone(st.Accesses) // callers edit theirs as events take effect
 		return st, nil
@@ -31,7 +31,7 @@ func (t *Tx) BoxState(ctx context.Context, id string) (box.State, error) {
 		return st, err
 	}
 	if t.memo.states == nil {
-		t.memo.states = map[string]box.State{}
+		t.memo.states = map[string]boxrules.State{}
 	}
 	t.memo.states[id] = st
 	st.Accesses = slices.Clone(st.Accesses)

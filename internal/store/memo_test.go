@@ -8,7 +8,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/boxwire/boxwire/internal/box"
+	"github.com/boxwire/boxwire/internal/boxrules"
 	"github.com/boxwire/boxwire/internal/store"
 	"github.com/boxwire/boxwire/internal/store/storetest"
 )
@@ -56,7 +56,7 @@ func inOneBatch(t *testing.T, s *store.Store, first func(ctx context.Context, tx
 func TestBoxStateWithinOneTransaction(t *testing.T) {
 	s := storetest.Open(t, store.Options{})
 	b, creator := storetest.NewBox(t, s)
-	state := func(into *box.State) func(ctx context.Context, tx *store.Tx) error {
+	state := func(into *boxrules.State) func(ctx context.Context, tx *store.Tx) error {
 		return func(ctx context.Context, tx *store.Tx) (err error) {
 			*into, err = tx.BoxState(ctx, b.ID)
 			return err
@@ -64,11 +64,11 @@ func TestBoxStateWithinOneTransaction(t *testing.T) {
 	}
 	refused := errors.New("refused")
 
-	var before, afterRollback, afterAppend, afterClose box.State
+	var before, afterRollback, afterAppend, afterClose boxrules.State
 	var appended store.Event
 	results := inOneBatch(t, s, state(&before),
 		func(ctx context.Context, tx *store.Tx) error { // changes the box, then fails
-			if err := tx.SetBoxLifecycle(ctx, b.ID, box.Closed); err != nil {
+			if err := tx.SetBoxLifecycle(ctx, b.ID, boxrules.Closed); err != nil {
 				return err
 			}
 			if _, err := tx.BoxState(ctx, b.ID); err != nil {
@@ -78,11 +78,11 @@ func TestBoxStateWithinOneTransaction(t *testing.T) {
 		},
 		state(&afterRollback),
 		func(ctx context.Context, tx *store.Tx) error {
-			appended = store.Event{BoxID: b.ID, Type: box.TypeMsgText, SenderID: creator, Content: []byte(`{}`)}
+			appended = store.Event{BoxID: b.ID, Type: boxrules.TypeMsgText, SenderID: creator, Content: []byte(`{}`)}
 			return tx.AppendBoxEvent(ctx, &appended)
 		},
 		state(&afterAppend),
-		func(ctx context.Context, tx *store.Tx) error { return tx.SetBoxLifecycle(ctx, b.ID, box.Closed) },
+		func(ctx context.Context, tx *store.Tx) error { return tx.SetBoxLifecycle(ctx, b.ID, boxrules.Closed) },
 		state(&afterClose),
 	)
 	for i, err := range results {
@@ -95,16 +95,16 @@ func TestBoxStateWithinOneTransaction(t *testing.T) {
 			t.Errorf("job %d: %v", i, err)
 		}
 	}
-	if before.Lifecycle != box.Open || afterRollback.Lifecycle != box.Open {
+	if before.Lifecycle != boxrules.Open || afterRollback.Lifecycle != boxrules.Open {
 		t.Errorf("lifecycle %q, then %q after a rolled-back close: want open both times", before.Lifecycle, afterRollback.Lifecycle)
 	}
 	if afterAppend.LastPosition != appended.Position || appended.Position == 0 {
 		t.Errorf("last position %d after appending at %d", afterAppend.LastPosition, appended.Position)
 	}
-	if afterClose.Lifecycle != box.Closed {
+	if afterClose.Lifecycle != boxrules.Closed {
 		t.Errorf("lifecycle %q after a committed close in the same transaction", afterClose.Lifecycle)
 	}
-	if st, err := s.BoxState(ctx, b.ID); err != nil || st.Lifecycle != box.Closed || st.LastPosition != appended.Position {
+	if st, err := s.BoxState(ctx, b.ID); err != nil || st.Lifecycle != boxrules.Closed || st.LastPosition != appended.Position {
 		t.Errorf("after commit: %+v, %v", st, err)
 	}
 }

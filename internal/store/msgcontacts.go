@@ -8,12 +8,12 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/boxwire/boxwire/internal/errs"
-	"github.com/boxwire/boxwire/internal/messaging"
+	"github.com/boxwire/boxwire/internal/msgrules"
 )
 
 const contactCols = `c.id, c.org_id, c.api_account_id, c.mobile_number, c.name, c.status, c.email, c.tags, c.last_incoming_at, c.created_at`
 
-func scanContact(row scanner, c *messaging.Contact) error {
+func scanContact(row scanner, c *msgrules.Contact) error {
 	var tags string
 	var last sql.NullInt64
 	var created int64
@@ -31,7 +31,7 @@ const duplicateMobile = "Duplicate Contact attempted - contact mobileNumber must
 
 // CreateContact stores c, assigning its id and time. A mobile number
 // already on the API account is a Conflict on mobileNumber.
-func (t *Tx) CreateContact(ctx context.Context, c *messaging.Contact) error {
+func (t *Tx) CreateContact(ctx context.Context, c *msgrules.Contact) error {
 	c.ContactID, c.DateTime = uuid.NewString(), t.now
 	if c.Tags == nil {
 		c.Tags = []string{}
@@ -44,7 +44,7 @@ func (t *Tx) CreateContact(ctx context.Context, c *messaging.Contact) error {
 }
 
 // UpdateContact stores c's fields.
-func (t *Tx) UpdateContact(ctx context.Context, c messaging.Contact) error {
+func (t *Tx) UpdateContact(ctx context.Context, c msgrules.Contact) error {
 	tags, _ := json.Marshal(c.Tags)
 	_, err := t.q.ExecContext(ctx, `UPDATE contacts SET mobile_number = $3, name = $4, status = $5, email = $6, tags = $7
 		WHERE id = $1 AND org_id = $2`, c.ContactID, c.OrgID, c.MobileNumber, c.Name, c.Status, c.Email, string(tags))
@@ -60,27 +60,27 @@ func (t *Tx) ContactWrote(ctx context.Context, contactID string, when int64) err
 }
 
 // contacts are reached through their API account.
-var contacts = table[messaging.Contact]{from: "contacts c", alias: "c.", accountCol: "c.api_account_id",
+var contacts = table[msgrules.Contact]{from: "contacts c", alias: "c.", accountCol: "c.api_account_id",
 	cols: contactCols, order: "c.created_at, c.id", what: "contact", scan: scanContact}
 
 // ContactByMobile reads the contact of an API account with a mobile
 // number, in the transaction (an inbound message creates it if missing).
-func (t *Tx) ContactByMobile(ctx context.Context, accountID, mobile string) (messaging.Contact, error) {
+func (t *Tx) ContactByMobile(ctx context.Context, accountID, mobile string) (msgrules.Contact, error) {
 	return contacts.one(ctx, t.q, contacts.anyOrg().eq("c.api_account_id", accountID).eq("c.mobile_number", mobile))
 }
 
 // Contact reads one contact within r.
-func (s *Store) Contact(ctx context.Context, r Reach, id string) (messaging.Contact, error) {
+func (s *Store) Contact(ctx context.Context, r Reach, id string) (msgrules.Contact, error) {
 	return contacts.one(ctx, s.rq, contacts.within(r).eq("c.id", id))
 }
 
 // Contact reads one contact within r in the transaction.
-func (t *Tx) Contact(ctx context.Context, r Reach, id string) (messaging.Contact, error) {
+func (t *Tx) Contact(ctx context.Context, r Reach, id string) (msgrules.Contact, error) {
 	return contacts.one(ctx, t.q, contacts.within(r).eq("c.id", id))
 }
 
 // Contacts lists the contacts within r.
-func (s *Store) Contacts(ctx context.Context, r Reach, f Filter) ([]messaging.Contact, int, error) {
+func (s *Store) Contacts(ctx context.Context, r Reach, f Filter) ([]msgrules.Contact, int, error) {
 	q := contacts.within(r).eq("c.api_account_id", f.APIAccountID).eq("c.mobile_number", f.MobileNumber).
 		between("c.created_at", f.From, f.To)
 	return contacts.page(ctx, s.rq, q, f.Offset)
@@ -88,7 +88,7 @@ func (s *Store) Contacts(ctx context.Context, r Reach, f Filter) ([]messaging.Co
 
 const templateCols = `t.id, t.api_account_id, t.name, t.template_text, t.template_example, t.status, t.created_at`
 
-func scanTemplate(row scanner, t *messaging.TemplateView) error {
+func scanTemplate(row scanner, t *msgrules.TemplateView) error {
 	var created int64
 	err := row.Scan(&t.TemplateID, &t.APIAccountID, &t.Name, &t.TemplateText, &t.TemplateExample, &t.Status, &created)
 	t.DateTime = fromMicros(created)
@@ -97,7 +97,7 @@ func scanTemplate(row scanner, t *messaging.TemplateView) error {
 
 // CreateTemplate stores tv for the organisation, assigning its id and
 // time. A name already used on the API account is a Conflict on name.
-func (t *Tx) CreateTemplate(ctx context.Context, orgID string, tv *messaging.TemplateView) error {
+func (t *Tx) CreateTemplate(ctx context.Context, orgID string, tv *msgrules.TemplateView) error {
 	tv.TemplateID, tv.DateTime = uuid.NewString(), t.now
 	_, err := t.q.ExecContext(ctx, `INSERT INTO templates (id, org_id, api_account_id, name, template_text, template_example, status, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, tv.TemplateID, orgID, tv.APIAccountID, tv.Name, tv.TemplateText,
@@ -106,7 +106,7 @@ func (t *Tx) CreateTemplate(ctx context.Context, orgID string, tv *messaging.Tem
 }
 
 // UpdateTemplate stores tv's fields.
-func (t *Tx) UpdateTemplate(ctx context.Context, tv messaging.TemplateView) error {
+func (t *Tx) UpdateTemplate(ctx context.Context, tv msgrules.TemplateView) error {
 	_, err := t.q.ExecContext(ctx, `UPDATE templates SET name = $2, template_text = $3, template_example = $4, status = $5
 		WHERE id = $1`, tv.TemplateID, tv.Name, tv.TemplateText, tv.TemplateExample, tv.Status)
 	return errs.Wrap(t.store.conflict(err, "name", "a template with this name already exists on the API account"), "update template")
@@ -125,27 +125,27 @@ func (t *Tx) DeleteTemplate(ctx context.Context, orgID, id string) error {
 }
 
 // templates are reached through their API account.
-var templates = table[messaging.TemplateView]{from: "templates t", alias: "t.", accountCol: "t.api_account_id",
+var templates = table[msgrules.TemplateView]{from: "templates t", alias: "t.", accountCol: "t.api_account_id",
 	cols: templateCols, order: "t.created_at, t.id", what: "template", scan: scanTemplate}
 
 // Template reads one template within r.
-func (s *Store) Template(ctx context.Context, r Reach, id string) (messaging.TemplateView, error) {
+func (s *Store) Template(ctx context.Context, r Reach, id string) (msgrules.TemplateView, error) {
 	return templates.one(ctx, s.rq, templates.within(r).eq("t.id", id))
 }
 
 // TemplateByName reads an API account's template by name, for the
 // channel's review callbacks.
-func (s *Store) TemplateByName(ctx context.Context, accountID, name string) (messaging.TemplateView, error) {
+func (s *Store) TemplateByName(ctx context.Context, accountID, name string) (msgrules.TemplateView, error) {
 	return templates.one(ctx, s.rq, templates.anyOrg().eq("t.api_account_id", accountID).eq("t.name", name))
 }
 
 // Templates lists the templates within r.
-func (s *Store) Templates(ctx context.Context, r Reach, f Filter) ([]messaging.TemplateView, int, error) {
+func (s *Store) Templates(ctx context.Context, r Reach, f Filter) ([]msgrules.TemplateView, int, error) {
 	q := templates.within(r).eq("t.api_account_id", f.APIAccountID).eq("t.name", f.Name)
 	return templates.page(ctx, s.rq, q, f.Offset)
 }
 
 // TemplateIn reads one template within r in the transaction.
-func (t *Tx) TemplateIn(ctx context.Context, r Reach, id string) (messaging.TemplateView, error) {
+func (t *Tx) TemplateIn(ctx context.Context, r Reach, id string) (msgrules.TemplateView, error) {
 	return templates.one(ctx, t.q, templates.within(r).eq("t.id", id))
 }

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/boxwire/boxwire/internal/errs"
-	"github.com/boxwire/boxwire/internal/messaging"
+	"github.com/boxwire/boxwire/internal/msgrules"
 )
 
 // Filter narrows a messaging list. Empty fields do not filter; the
@@ -107,7 +107,7 @@ func (tb table[T]) page(ctx context.Context, qr querier, q *query, offset int) (
 	if offset >= n {
 		return nil, n, nil
 	}
-	args := append(q.args, messaging.PageSize, offset)
+	args := append(q.args, msgrules.PageSize, offset)
 	out, err := tb.rows(ctx, qr, ` ORDER BY `+tb.order+` LIMIT $`+itoa(len(args)-1)+` OFFSET $`+itoa(len(args)), q, args)
 	return out, n, err
 }

@@ -7,33 +7,33 @@ import (
 	"time"
 
 	"github.com/boxwire/boxwire/internal/errs"
-	"github.com/boxwire/boxwire/internal/messaging"
+	"github.com/boxwire/boxwire/internal/msgrules"
 )
 
 const mediaCols = `f.id, f.org_id, f.api_account_id, f.media_type, f.content_type, f.file_name, f.size, f.file_location`
 
-func scanMedia(row scanner, f *messaging.Media) error {
+func scanMedia(row scanner, f *msgrules.Media) error {
 	return row.Scan(&f.MediaID, &f.OrgID, &f.APIAccountID, &f.MediaType, &f.ContentType, &f.FileName, &f.Size, &f.FileLocation)
 }
 
 // media are reached through their API account, like the messages they
 // belong to: a member who cannot see the account cannot download them.
-var media = table[messaging.Media]{from: "media f", alias: "f.", accountCol: "f.api_account_id",
+var media = table[msgrules.Media]{from: "media f", alias: "f.", accountCol: "f.api_account_id",
 	cols: mediaCols, order: "f.created_at, f.id", what: "file", scan: scanMedia}
 
 // Media reads one kept file within r.
-func (s *Store) Media(ctx context.Context, r Reach, id string) (messaging.Media, error) {
+func (s *Store) Media(ctx context.Context, r Reach, id string) (msgrules.Media, error) {
 	return media.one(ctx, s.rq, media.within(r).eq("f.id", id))
 }
 
 // MediaByID reads a kept file of any organisation, for the sender.
-func (s *Store) MediaByID(ctx context.Context, id string) (messaging.Media, error) {
+func (s *Store) MediaByID(ctx context.Context, id string) (msgrules.Media, error) {
 	return media.one(ctx, s.rq, media.anyOrg().eq("f.id", id))
 }
 
 // CreateMedia records a kept file; f.MediaID is the blob's id. createdBy
 // is the uploader, "" for a file a channel delivered.
-func (t *Tx) CreateMedia(ctx context.Context, f messaging.Media, createdBy string) error {
+func (t *Tx) CreateMedia(ctx context.Context, f msgrules.Media, createdBy string) error {
 	_, err := t.q.ExecContext(ctx, `INSERT INTO media (id, org_id, api_account_id, media_type, content_type, file_name, size,
 		file_location, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 		f.MediaID, f.OrgID, f.APIAccountID, f.MediaType, f.ContentType, f.FileName, f.Size, f.FileLocation,
@@ -89,7 +89,7 @@ func (t *Tx) RetryFetch(ctx context.Context, id string, next time.Time) error {
 }
 
 // SetMessageMedia stores the outcome of a fetch: m's media fields.
-func (t *Tx) SetMessageMedia(ctx context.Context, m messaging.Message) error {
+func (t *Tx) SetMessageMedia(ctx context.Context, m msgrules.Message) error {
 	_, err := t.q.ExecContext(ctx, `UPDATE messages SET media_id = $2, file_name = $3, file_location = $4, media_status = $5,
 		media_error = $6 WHERE id = $1`, m.MessageID, nullString(m.MediaID), m.FileName, m.FileLocation, m.MediaStatus, m.MediaError)
 	return errs.Wrap(err, "set message media")

@@ -8,7 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/boxwire/boxwire/internal/errs"
-	"github.com/boxwire/boxwire/internal/messaging"
+	"github.com/boxwire/boxwire/internal/msgrules"
 )
 
 const conversationFrom = `conversations v
@@ -19,10 +19,10 @@ const conversationCols = `v.id, v.org_id, v.api_account_id, v.contact_id, v.fold
 	COALESCE(v.user_id, ''), COALESCE(vu.first_name, ''), COALESCE(vu.last_name, ''),
 	COALESCE(v.team_id, ''), COALESCE(vt.name, ''), COALESCE(vt.description, '')`
 
-func scanConversation(row scanner, v *messaging.Conversation) error {
+func scanConversation(row scanner, v *msgrules.Conversation) error {
 	var created int64
-	var u messaging.UserRef
-	var t messaging.TeamRef
+	var u msgrules.UserRef
+	var t msgrules.TeamRef
 	if err := row.Scan(&v.ConversationID, &v.OrgID, &v.APIAccountID, &v.ContactID, &v.Folder, &created,
 		&u.UserID, &u.FirstName, &u.LastName, &t.TeamID, &t.Name, &t.Description); err != nil {
 		return err
@@ -40,20 +40,20 @@ func scanConversation(row scanner, v *messaging.Conversation) error {
 
 // EnsureConversation returns the conversation of a contact on its API
 // account, starting one in the inbox if there is none yet.
-func (t *Tx) EnsureConversation(ctx context.Context, c messaging.Contact) (v messaging.Conversation, created bool, err error) {
+func (t *Tx) EnsureConversation(ctx context.Context, c msgrules.Contact) (v msgrules.Conversation, created bool, err error) {
 	v, err = conversations.one(ctx, t.q, conversations.anyOrg().eq("v.api_account_id", c.APIAccountID).eq("v.contact_id", c.ContactID))
 	if errs.CodeOf(err) != errs.NotFound {
 		return v, false, err
 	}
-	v = messaging.Conversation{ConversationID: uuid.NewString(), OrgID: c.OrgID, APIAccountID: c.APIAccountID,
-		ContactID: c.ContactID, Folder: messaging.FolderInbox, DateTime: t.now}
+	v = msgrules.Conversation{ConversationID: uuid.NewString(), OrgID: c.OrgID, APIAccountID: c.APIAccountID,
+		ContactID: c.ContactID, Folder: msgrules.FolderInbox, DateTime: t.now}
 	_, err = t.q.ExecContext(ctx, `INSERT INTO conversations (id, org_id, api_account_id, contact_id, folder, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6)`, v.ConversationID, v.OrgID, v.APIAccountID, v.ContactID, v.Folder, micros(v.DateTime))
 	return v, true, errs.Wrap(err, "create conversation")
 }
 
 // UpdateConversation stores the assignment and folder of v.
-func (t *Tx) UpdateConversation(ctx context.Context, v messaging.Conversation) error {
+func (t *Tx) UpdateConversation(ctx context.Context, v msgrules.Conversation) error {
 	var user, team string
 	if v.User != nil {
 		user = v.User.UserID
@@ -67,16 +67,16 @@ func (t *Tx) UpdateConversation(ctx context.Context, v messaging.Conversation) e
 }
 
 // conversations are reached through their API account.
-var conversations = table[messaging.Conversation]{from: conversationFrom, alias: "v.", accountCol: "v.api_account_id",
+var conversations = table[msgrules.Conversation]{from: conversationFrom, alias: "v.", accountCol: "v.api_account_id",
 	cols: conversationCols, order: "v.created_at, v.id", what: "conversation", scan: scanConversation}
 
 // Conversation reads one conversation within r.
-func (s *Store) Conversation(ctx context.Context, r Reach, id string) (messaging.Conversation, error) {
+func (s *Store) Conversation(ctx context.Context, r Reach, id string) (msgrules.Conversation, error) {
 	return conversations.one(ctx, s.rq, conversations.within(r).eq("v.id", id))
 }
 
 // Conversations lists the conversations within r.
-func (s *Store) Conversations(ctx context.Context, r Reach, f Filter) ([]messaging.Conversation, int, error) {
+func (s *Store) Conversations(ctx context.Context, r Reach, f Filter) ([]msgrules.Conversation, int, error) {
 	q := conversations.within(r).eq("v.api_account_id", f.APIAccountID).eq("v.folder", f.Folder).
 		eq("v.user_id", f.UserID).eq("v.team_id", f.TeamID).eq("v.contact_id", f.ContactID)
 	return conversations.page(ctx, s.rq, q, f.Offset)
@@ -91,7 +91,7 @@ const messageCols = `m.id, m.org_id, m.body_text, m.api_account_id, m.created_at
 	COALESCE(ms.first_name, ''), COALESCE(ms.last_name, ''),
 	m.media_type, COALESCE(m.media_id, ''), m.file_name, m.file_location, m.media_status, m.media_error`
 
-func scanMessage(row scanner, m *messaging.Message) error {
+func scanMessage(row scanner, m *msgrules.Message) error {
 	var created int64
 	c := &m.Contact
 	err := row.Scan(&m.MessageID, &m.OrgID, &m.BodyText, &m.APIAccountID, &created, &m.ConversationID, &m.MessageDirection,
@@ -105,7 +105,7 @@ func scanMessage(row scanner, m *messaging.Message) error {
 
 // NewMessage is a message to store.
 type NewMessage struct {
-	messaging.Message
+	msgrules.Message
 	ContactID string
 	SenderID  string
 	Queued    bool // outgoing, to be sent by the channel sender
@@ -118,7 +118,7 @@ type NewMessage struct {
 // CreateMessage stores a message and returns it as read back. A channel
 // message id already stored on the account is a Conflict: the channel
 // delivered the same message twice.
-func (t *Tx) CreateMessage(ctx context.Context, n NewMessage) (messaging.Message, error) {
+func (t *Tx) CreateMessage(ctx context.Context, n NewMessage) (msgrules.Message, error) {
 	id := uuid.NewString()
 	state := "done"
 	if n.Queued {
@@ -133,40 +133,40 @@ func (t *Tx) CreateMessage(ctx context.Context, n NewMessage) (messaging.Message
 		n.MediaType, nullString(n.MediaID), n.FileName, n.FileLocation, n.MediaStatus, n.MediaError, n.MediaSource, n.MediaMIME,
 		0)
 	if err = t.store.conflict(err, "messageId", "this channel message is already stored"); err != nil {
-		return messaging.Message{}, errs.Wrap(err, "create message")
+		return msgrules.Message{}, errs.Wrap(err, "create message")
 	}
 	return t.Message(ctx, id)
 }
 
 // messages are reached through their API account; the contact and the
 // sender's names come joined.
-var messages = table[messaging.Message]{from: messageFrom, alias: "m.", accountCol: "m.api_account_id",
+var messages = table[msgrules.Message]{from: messageFrom, alias: "m.", accountCol: "m.api_account_id",
 	cols: messageCols, order: "m.created_at, m.id", what: "message", scan: scanMessage}
 
 // Message reads a message in the transaction.
-func (t *Tx) Message(ctx context.Context, id string) (messaging.Message, error) {
+func (t *Tx) Message(ctx context.Context, id string) (msgrules.Message, error) {
 	return messages.one(ctx, t.q, messages.anyOrg().eq("m.id", id))
 }
 
 // MessageByChannelID reads the message a channel status is about.
-func (t *Tx) MessageByChannelID(ctx context.Context, accountID, channelID string) (messaging.Message, error) {
+func (t *Tx) MessageByChannelID(ctx context.Context, accountID, channelID string) (msgrules.Message, error) {
 	return messages.one(ctx, t.q, messages.anyOrg().eq("m.api_account_id", accountID).eq("m.channel_message_id", channelID))
 }
 
 // SetDelivery stores a message's delivery flags (m's, as Delivery says).
-func (t *Tx) SetDelivery(ctx context.Context, m messaging.Message) error {
+func (t *Tx) SetDelivery(ctx context.Context, m msgrules.Message) error {
 	_, err := t.q.ExecContext(ctx, `UPDATE messages SET is_sent = $2, is_delivered = $3, is_read = $4, failed_reason = $5 WHERE id = $1`,
 		m.MessageID, m.IsSent, m.IsDelivered, m.IsRead, m.FailedReason)
 	return errs.Wrap(err, "set delivery")
 }
 
 // Message reads one message within r.
-func (s *Store) Message(ctx context.Context, r Reach, id string) (messaging.Message, error) {
+func (s *Store) Message(ctx context.Context, r Reach, id string) (msgrules.Message, error) {
 	return messages.one(ctx, s.rq, messages.within(r).eq("m.id", id))
 }
 
 // Messages lists the messages within r, oldest first.
-func (s *Store) Messages(ctx context.Context, r Reach, f Filter) ([]messaging.Message, int, error) {
+func (s *Store) Messages(ctx context.Context, r Reach, f Filter) ([]msgrules.Message, int, error) {
 	q := messages.within(r).eq("m.api_account_id", f.APIAccountID).eq("m.contact_id", f.ContactID).
 		eq("m.conversation_id", f.ConversationID).between("m.created_at", f.From, f.To).inbox("m.api_account_id", f.InboxID)
 	return messages.page(ctx, s.rq, q, f.Offset)
@@ -221,7 +221,7 @@ func (t *Tx) SendRetry(ctx context.Context, id string, next func(attempts int) t
 const broadcastCols = `b.id, b.org_id, b.api_account_id, b.contact_id, b.template_id, COALESCE(b.message_id, ''), b.message,
 	b.status, b.reason, b.params, b.created_at`
 
-func scanBroadcast(row scanner, b *messaging.Broadcast) error {
+func scanBroadcast(row scanner, b *msgrules.Broadcast) error {
 	var created int64
 	var params string
 	if err := row.Scan(&b.BroadcastID, &b.OrgID, &b.APIAccountID, &b.ContactID, &b.TemplateID, &b.MessageID, &b.Message,
@@ -233,7 +233,7 @@ func scanBroadcast(row scanner, b *messaging.Broadcast) error {
 }
 
 // CreateBroadcast stores b, assigning its id and time.
-func (t *Tx) CreateBroadcast(ctx context.Context, b *messaging.Broadcast) error {
+func (t *Tx) CreateBroadcast(ctx context.Context, b *msgrules.Broadcast) error {
 	b.BroadcastID = uuid.NewString()
 	if b.DateTime.IsZero() {
 		b.DateTime = t.now
@@ -246,45 +246,45 @@ func (t *Tx) CreateBroadcast(ctx context.Context, b *messaging.Broadcast) error 
 }
 
 // SetBroadcast stores a broadcast's status, reason and message id.
-func (t *Tx) SetBroadcast(ctx context.Context, b messaging.Broadcast) error {
+func (t *Tx) SetBroadcast(ctx context.Context, b msgrules.Broadcast) error {
 	_, err := t.q.ExecContext(ctx, `UPDATE broadcasts SET status = $2, reason = $3, message_id = $4 WHERE id = $1`,
 		b.BroadcastID, b.Status, b.Reason, nullString(b.MessageID))
 	return errs.Wrap(err, "update broadcast")
 }
 
 // broadcasts are reached through their API account.
-var broadcasts = table[messaging.Broadcast]{from: "broadcasts b", alias: "b.", accountCol: "b.api_account_id",
+var broadcasts = table[msgrules.Broadcast]{from: "broadcasts b", alias: "b.", accountCol: "b.api_account_id",
 	cols: broadcastCols, order: "b.created_at, b.id", what: "broadcast", scan: scanBroadcast}
 
 // Broadcast reads a broadcast in the transaction.
-func (t *Tx) Broadcast(ctx context.Context, id string) (messaging.Broadcast, error) {
+func (t *Tx) Broadcast(ctx context.Context, id string) (msgrules.Broadcast, error) {
 	return broadcasts.one(ctx, t.q, broadcasts.anyOrg().eq("b.id", id))
 }
 
 // Broadcast reads one broadcast within r.
-func (s *Store) Broadcast(ctx context.Context, r Reach, id string) (messaging.Broadcast, error) {
+func (s *Store) Broadcast(ctx context.Context, r Reach, id string) (msgrules.Broadcast, error) {
 	return broadcasts.one(ctx, s.rq, broadcasts.within(r).eq("b.id", id))
 }
 
 // Broadcasts lists the broadcasts within r.
-func (s *Store) Broadcasts(ctx context.Context, r Reach, f Filter) ([]messaging.Broadcast, int, error) {
+func (s *Store) Broadcasts(ctx context.Context, r Reach, f Filter) ([]msgrules.Broadcast, int, error) {
 	q := broadcasts.within(r).eq("b.api_account_id", f.APIAccountID).eq("b.contact_id", f.ContactID).
 		inbox("b.api_account_id", f.InboxID)
 	return broadcasts.page(ctx, s.rq, q, f.Offset)
 }
 
 // Conversation reads a conversation in the transaction, as it now is.
-func (t *Tx) Conversation(ctx context.Context, id string) (messaging.Conversation, error) {
+func (t *Tx) Conversation(ctx context.Context, id string) (msgrules.Conversation, error) {
 	return conversations.one(ctx, t.q, conversations.anyOrg().eq("v.id", id))
 }
 
 // MessageByID reads a message of any organisation, for the sender.
-func (s *Store) MessageByID(ctx context.Context, id string) (messaging.Message, error) {
+func (s *Store) MessageByID(ctx context.Context, id string) (msgrules.Message, error) {
 	return messages.one(ctx, s.rq, messages.anyOrg().eq("m.id", id))
 }
 
 // BroadcastByID reads a broadcast of any organisation, for the sender.
-func (s *Store) BroadcastByID(ctx context.Context, id string) (messaging.Broadcast, error) {
+func (s *Store) BroadcastByID(ctx context.Context, id string) (msgrules.Broadcast, error) {
 	return broadcasts.one(ctx, s.rq, broadcasts.anyOrg().eq("b.id", id))
 }
 
@@ -328,11 +328,11 @@ func (t *Tx) TakeEarlyStatuses(ctx context.Context, accountID, channelID string)
 }
 
 // Template reads a template in the transaction.
-func (t *Tx) Template(ctx context.Context, id string) (messaging.TemplateView, error) {
+func (t *Tx) Template(ctx context.Context, id string) (msgrules.TemplateView, error) {
 	return templates.one(ctx, t.q, templates.anyOrg().eq("t.id", id))
 }
 
 // ConversationIn reads a conversation within r in the transaction.
-func (t *Tx) ConversationIn(ctx context.Context, r Reach, id string) (messaging.Conversation, error) {
+func (t *Tx) ConversationIn(ctx context.Context, r Reach, id string) (msgrules.Conversation, error) {
 	return conversations.one(ctx, t.q, conversations.within(r).eq("v.id", id))
 }

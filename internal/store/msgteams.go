@@ -9,12 +9,12 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/boxwire/boxwire/internal/errs"
-	"github.com/boxwire/boxwire/internal/messaging"
+	"github.com/boxwire/boxwire/internal/msgrules"
 )
 
 // CreateTeam stores tm, assigning its id, and its users and accounts.
 // A name already used in the organisation is a Conflict on name.
-func (t *Tx) CreateTeam(ctx context.Context, tm *messaging.Team, userIDs, accountIDs []string) error {
+func (t *Tx) CreateTeam(ctx context.Context, tm *msgrules.Team, userIDs, accountIDs []string) error {
 	tm.TeamID = uuid.NewString()
 	_, err := t.q.ExecContext(ctx, `INSERT INTO teams (id, org_id, name, description, created_at) VALUES ($1, $2, $3, $4, $5)`,
 		tm.TeamID, tm.OrgID, tm.Name, tm.Description, micros(t.now))
@@ -26,7 +26,7 @@ func (t *Tx) CreateTeam(ctx context.Context, tm *messaging.Team, userIDs, accoun
 
 // UpdateTeam stores tm's name and description, and replaces its users
 // or accounts when they are given (nil leaves them).
-func (t *Tx) UpdateTeam(ctx context.Context, tm messaging.Team, userIDs, accountIDs []string) error {
+func (t *Tx) UpdateTeam(ctx context.Context, tm msgrules.Team, userIDs, accountIDs []string) error {
 	_, err := t.q.ExecContext(ctx, `UPDATE teams SET name = $3, description = $4 WHERE id = $1 AND org_id = $2`,
 		tm.TeamID, tm.OrgID, tm.Name, tm.Description)
 	if err = t.store.conflict(err, "name", "a team with this name already exists"); err != nil {
@@ -117,7 +117,7 @@ const MaxTeamRefs = 1000
 
 // Teams reads one team of the organisation with its users and API
 // accounts.
-func (s *Store) Teams(ctx context.Context, orgID, teamID string) ([]messaging.Team, error) {
+func (s *Store) Teams(ctx context.Context, orgID, teamID string) ([]msgrules.Team, error) {
 	out, err := s.readTeams(ctx, ` WHERE t.org_id = $1 AND t.id = $2`, []any{orgID, teamID})
 	if err == nil && len(out) == 0 {
 		return nil, errs.E(errs.NotFound, "no such team")
@@ -127,8 +127,8 @@ func (s *Store) Teams(ctx context.Context, orgID, teamID string) ([]messaging.Te
 
 // EachTeam calls fn for the organisation's teams by name, with their
 // users and API accounts, TeamChunk teams at a time.
-func (s *Store) EachTeam(ctx context.Context, orgID string, fn func(messaging.Team) error) error {
-	return eachChunkOf(TeamChunk, nameKey{}, 0, func(after nameKey, n int) ([]messaging.Team, nameKey, error) {
+func (s *Store) EachTeam(ctx context.Context, orgID string, fn func(msgrules.Team) error) error {
+	return eachChunkOf(TeamChunk, nameKey{}, 0, func(after nameKey, n int) ([]msgrules.Team, nameKey, error) {
 		list, err := s.readTeams(ctx, ` WHERE t.org_id = $1 AND (t.name > $2 OR (t.name = $2 AND t.id > $3))`,
 			[]any{orgID, after.name, after.id}, n)
 		if len(list) == 0 {
@@ -141,15 +141,15 @@ func (s *Store) EachTeam(ctx context.Context, orgID string, fn func(messaging.Te
 
 // readTeams reads the teams that where picks, by name, at most limit[0]
 // of them, then their API accounts and users.
-func (s *Store) readTeams(ctx context.Context, where string, args []any, limit ...int) ([]messaging.Team, error) {
+func (s *Store) readTeams(ctx context.Context, where string, args []any, limit ...int) ([]msgrules.Team, error) {
 	order := ` ORDER BY t.name, t.id`
 	if len(limit) > 0 {
 		order += ` LIMIT ` + itoa(limit[0])
 	}
-	var out []messaging.Team
+	var out []msgrules.Team
 	index := map[string]int{}
 	err := eachRow(ctx, s.rq, `SELECT t.id, t.org_id, t.name, t.description FROM teams t`+where+order, args, func(rows *sql.Rows) error {
-		tm := messaging.Team{APIAccounts: []messaging.AccountRef{}, Users: []messaging.UserRef{}}
+		tm := msgrules.Team{APIAccounts: []msgrules.AccountRef{}, Users: []msgrules.UserRef{}}
 		err := rows.Scan(&tm.TeamID, &tm.OrgID, &tm.Name, &tm.Description)
 		index[tm.TeamID] = len(out)
 		out = append(out, tm)
@@ -167,7 +167,7 @@ func (s *Store) readTeams(ctx context.Context, where string, args []any, limit .
 	err = eachRow(ctx, s.rq, `SELECT ta.team_id, a.name, a.id FROM team_accounts ta JOIN api_accounts a ON a.id = ta.api_account_id
 		JOIN teams t ON t.id = ta.team_id`+teams+` ORDER BY a.name, a.id`, ids, func(rows *sql.Rows) error {
 		var id string
-		var ref messaging.AccountRef
+		var ref msgrules.AccountRef
 		err := rows.Scan(&id, &ref.Name, &ref.APIAccountid)
 		ref.APIAccountID2 = ref.APIAccountid
 		if i, ok := index[id]; ok {
@@ -182,7 +182,7 @@ func (s *Store) readTeams(ctx context.Context, where string, args []any, limit .
 		JOIN teams t ON t.id = tu.team_id JOIN org_members m ON m.identity_id = tu.identity_id AND m.org_id = t.org_id`+
 		teams+` ORDER BY m.first_name, m.last_name, m.identity_id`, ids, func(rows *sql.Rows) error {
 		var id string
-		var ref messaging.UserRef
+		var ref msgrules.UserRef
 		err := rows.Scan(&id, &ref.FirstName, &ref.LastName, &ref.UserID)
 		if i, ok := index[id]; ok {
 			out[i].Users = append(out[i].Users, ref)
@@ -195,8 +195,8 @@ func (s *Store) readTeams(ctx context.Context, where string, args []any, limit .
 // UserAccount is one row of GET /user: a user and an API account they
 // can reach (no account: an empty ID).
 type UserAccount struct {
-	User    messaging.Member
-	Account messaging.AccountRef
+	User    msgrules.Member
+	Account msgrules.AccountRef
 }
 
 // userAccountKey is where GET /user's list resumes: its whole order.

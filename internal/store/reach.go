@@ -3,7 +3,7 @@ package store
 import (
 	"strconv"
 
-	"github.com/boxwire/boxwire/internal/messaging"
+	"github.com/boxwire/boxwire/internal/msgrules"
 )
 
 // Reach is what a member of an organisation may see of its messaging
@@ -16,7 +16,7 @@ type Reach struct {
 }
 
 // ReachOf is the reach of m.
-func ReachOf(m messaging.Member) Reach {
+func ReachOf(m msgrules.Member) Reach {
 	return Reach{OrgID: m.OrgID, UserID: m.UserID, All: m.IsAdmin()}
 }
 

@@ -8,7 +8,7 @@ import (
 	"fmt"
 
 	"github.com/boxwire/boxwire/internal/atrest"
-	"github.com/boxwire/boxwire/internal/messaging"
+	"github.com/boxwire/boxwire/internal/msgrules"
 )
 
 // Secrets at rest (webhook secrets, WhatsApp tokens and app secrets, the
@@ -50,12 +50,12 @@ func webhookWhere(id string) string    { return "webhooks/" + id + "/secret" }
 func accountWhere(id, f string) string { return "api_accounts/" + id + "/settings/" + f }
 
 // accountSecrets are the sealed fields of a WhatsApp account's settings.
-func accountSecrets(c *messaging.ChannelSettings) map[string]*string {
+func accountSecrets(c *msgrules.ChannelSettings) map[string]*string {
 	return map[string]*string{"accessToken": &c.AccessToken, "appSecret": &c.AppSecret, "verifyToken": &c.VerifyToken}
 }
 
 // sealedSettings returns a's settings as stored: JSON whose secrets are sealed.
-func (s *Store) sealedSettings(a messaging.APIAccount) string {
+func (s *Store) sealedSettings(a msgrules.APIAccount) string {
 	c := a.Settings
 	for f, v := range accountSecrets(&c) {
 		*v = s.seal(*v, accountWhere(a.APIAccountID, f))
@@ -64,24 +64,24 @@ func (s *Store) sealedSettings(a messaging.APIAccount) string {
 	return string(b)
 }
 
-func (s *Store) openAccount(a messaging.APIAccount, err error) (messaging.APIAccount, error) {
+func (s *Store) openAccount(a msgrules.APIAccount, err error) (msgrules.APIAccount, error) {
 	if err != nil {
 		return a, err
 	}
 	for f, v := range accountSecrets(&a.Settings) {
 		if *v, err = s.open(*v, accountWhere(a.APIAccountID, f)); err != nil {
-			return messaging.APIAccount{}, err
+			return msgrules.APIAccount{}, err
 		}
 	}
 	return a, nil
 }
 
-func (s *Store) openWebhook(w messaging.Webhook, err error) (messaging.Webhook, error) {
+func (s *Store) openWebhook(w msgrules.Webhook, err error) (msgrules.Webhook, error) {
 	if err != nil {
 		return w, err
 	}
 	if w.Secret, err = s.open(w.Secret, webhookWhere(w.WebhookID)); err != nil {
-		return messaging.Webhook{}, err
+		return msgrules.Webhook{}, err
 	}
 	return w, nil
 }
@@ -180,7 +180,7 @@ func (s *Store) sealWebhooks(ctx context.Context, tx *sql.Tx) (int, error) {
 func (s *Store) sealAccounts(ctx context.Context, tx *sql.Tx) (int, error) {
 	return sealColumn(ctx, tx, `SELECT id, settings FROM api_accounts`, `UPDATE api_accounts SET settings = $2 WHERE id = $1`,
 		func(id, v string) string {
-			a := messaging.APIAccount{APIAccountID: id}
+			a := msgrules.APIAccount{APIAccountID: id}
 			if json.Unmarshal([]byte(v), &a.Settings) != nil {
 				return v // not ours to fix; the read reports it
 			}

@@ -8,7 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/boxwire/boxwire/internal/errs"
-	"github.com/boxwire/boxwire/internal/messaging"
+	"github.com/boxwire/boxwire/internal/msgrules"
 )
 
 // The store returns a webhook whole, secret included, because the
@@ -16,19 +16,19 @@ import (
 // the create one.
 const webhookColumns = `id, org_id, type, target_url, is_enabled, failure_count, is_zapier, secret, position`
 
-func scanWebhook(row scanner, w *messaging.Webhook) error {
+func scanWebhook(row scanner, w *msgrules.Webhook) error {
 	return row.Scan(&w.WebhookID, &w.OrgID, &w.Type, &w.TargetURL, &w.IsEnabled, &w.FailureCount,
 		&w.IsZapier, &w.Secret, &w.Position)
 }
 
 // webhooks belong to an organisation, not to an API account.
-var webhooks = table[messaging.Webhook]{from: "webhooks", cols: webhookColumns, order: "created_at, id",
+var webhooks = table[msgrules.Webhook]{from: "webhooks", cols: webhookColumns, order: "created_at, id",
 	what: "webhook", scan: scanWebhook}
 
 // CreateWebhook inserts w, assigning its id. Its position starts at the
 // journal head, read in the write transaction, so the hook receives what
 // commits after it and not the organisation's whole past.
-func (t *Tx) CreateWebhook(ctx context.Context, w *messaging.Webhook) error {
+func (t *Tx) CreateWebhook(ctx context.Context, w *msgrules.Webhook) error {
 	if err := t.q.QueryRowContext(ctx, `SELECT COALESCE(MAX(position), 0) FROM journal`).Scan(&w.Position); err != nil {
 		return errs.Wrap(err, "journal head")
 	}
@@ -42,19 +42,19 @@ func (t *Tx) CreateWebhook(ctx context.Context, w *messaging.Webhook) error {
 
 // Webhook reads one webhook of an organisation; another organisation's
 // is NotFound, like one that does not exist.
-func (s *Store) Webhook(ctx context.Context, orgID, id string) (messaging.Webhook, error) {
+func (s *Store) Webhook(ctx context.Context, orgID, id string) (msgrules.Webhook, error) {
 	return s.openWebhook(webhooks.one(ctx, s.rq, webhooks.anyOrg().eq("org_id", orgID).eq("id", id)))
 }
 
 // Webhook reads one webhook of an organisation in the transaction, for a
 // change that depends on its current state.
-func (t *Tx) Webhook(ctx context.Context, orgID, id string) (messaging.Webhook, error) {
+func (t *Tx) Webhook(ctx context.Context, orgID, id string) (msgrules.Webhook, error) {
 	return t.store.openWebhook(webhooks.one(ctx, t.q, webhooks.anyOrg().eq("org_id", orgID).eq("id", id)))
 }
 
 // Webhooks lists a page of an organisation's webhooks, oldest first, and
 // counts them all.
-func (s *Store) Webhooks(ctx context.Context, orgID string, offset int) ([]messaging.Webhook, int, error) {
+func (s *Store) Webhooks(ctx context.Context, orgID string, offset int) ([]msgrules.Webhook, int, error) {
 	list, n, err := webhooks.page(ctx, s.rq, webhooks.anyOrg().eq("org_id", orgID), offset)
 	list, err = openAll(list, err, s.openWebhook)
 	return list, n, err
@@ -62,7 +62,7 @@ func (s *Store) Webhooks(ctx context.Context, orgID string, offset int) ([]messa
 
 // EnabledWebhooks lists the enabled webhooks of every organisation: the
 // ones the dispatcher delivers to.
-func (s *Store) EnabledWebhooks(ctx context.Context) ([]messaging.Webhook, error) {
+func (s *Store) EnabledWebhooks(ctx context.Context) ([]msgrules.Webhook, error) {
 	q := webhooks.anyOrg()
 	q.where.WriteString(" AND is_enabled = " + arg(&q.args, true))
 	list, err := webhooks.all(ctx, s.rq, q)
@@ -72,7 +72,7 @@ func (s *Store) EnabledWebhooks(ctx context.Context) ([]messaging.Webhook, error
 // UpdateWebhook stores what an admin may change (type, target URL,
 // enabled) and the failure count that goes with it. The position is
 // kept, so re-enabling a hook delivers its backlog instead of dropping it.
-func (t *Tx) UpdateWebhook(ctx context.Context, w messaging.Webhook) error {
+func (t *Tx) UpdateWebhook(ctx context.Context, w msgrules.Webhook) error {
 	return webhookChanged(t.q.ExecContext(ctx, `UPDATE webhooks SET type = $3, target_url = $4, is_enabled = $5,
 		failure_count = $6 WHERE org_id = $1 AND id = $2`,
 		w.OrgID, w.WebhookID, w.Type, w.TargetURL, w.IsEnabled, w.FailureCount))
@@ -156,7 +156,7 @@ type WebhookLag struct {
 func (s *Store) WebhookLags(ctx context.Context, limit int) ([]WebhookLag, error) {
 	rows, err := s.rq.QueryContext(ctx, `SELECT w.id, (SELECT j.created_at FROM journal j
 			WHERE j.scope = CAST($1 AS TEXT) || w.org_id AND j.position > w.position ORDER BY j.position LIMIT 1)
-		FROM webhooks w WHERE w.is_enabled ORDER BY w.id LIMIT $2`, messaging.OrgScope(""), limit)
+		FROM webhooks w WHERE w.is_enabled ORDER BY w.id LIMIT $2`, msgrules.OrgScope(""), limit)
 	if err != nil {
 		return nil, errs.Wrap(err, "webhook lags")
 	}

@@ -12,7 +12,7 @@ import (
 
 	"github.com/boxwire/boxwire/internal/errs"
 	"github.com/boxwire/boxwire/internal/journal"
-	"github.com/boxwire/boxwire/internal/messaging"
+	"github.com/boxwire/boxwire/internal/msgrules"
 )
 
 // maxDrain bounds how much of a receiver's answer is read: only its
@@ -36,11 +36,11 @@ func deliveryBody(e journal.Entry) ([]byte, error) {
 
 // post makes one attempt. Any 2xx answered within the timeout is a
 // delivery; everything else is a failure, returned to be counted.
-func (d *Dispatcher) post(ctx context.Context, h messaging.Webhook, msgID string, body []byte) error {
+func (d *Dispatcher) post(ctx context.Context, h msgrules.Webhook, msgID string, body []byte) error {
 	ctx, cancel := context.WithTimeout(ctx, d.timeout())
 	defer cancel()
 	ts := d.now()
-	sig, err := messaging.SignWebhook(h.Secret, msgID, ts, body)
+	sig, err := msgrules.SignWebhook(h.Secret, msgID, ts, body)
 	if err != nil {
 		return err
 	}
@@ -50,9 +50,9 @@ func (d *Dispatcher) post(ctx context.Context, h messaging.Webhook, msgID string
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "boxwire-webhooks")
-	req.Header.Set(messaging.HeaderWebhookID, msgID)
-	req.Header.Set(messaging.HeaderWebhookTimestamp, strconv.FormatInt(ts.Unix(), 10))
-	req.Header.Set(messaging.HeaderWebhookSignature, sig)
+	req.Header.Set(msgrules.HeaderWebhookID, msgID)
+	req.Header.Set(msgrules.HeaderWebhookTimestamp, strconv.FormatInt(ts.Unix(), 10))
+	req.Header.Set(msgrules.HeaderWebhookSignature, sig)
 	resp, err := d.client().Do(req)
 	if err != nil {
 		return err

@@ -18,7 +18,7 @@ import (
 
 	"github.com/boxwire/boxwire/internal/errs"
 	"github.com/boxwire/boxwire/internal/journal"
-	"github.com/boxwire/boxwire/internal/messaging"
+	"github.com/boxwire/boxwire/internal/msgrules"
 	"github.com/boxwire/boxwire/internal/store"
 )
 
@@ -194,7 +194,7 @@ func (d *Dispatcher) deliverBatch(ctx context.Context, orgID, id string) (more b
 		return false, errStopped
 	}
 	entries, err := d.Store.ReadJournal(ctx, journal.Query{After: h.Position,
-		Scopes: []string{messaging.OrgScope(orgID)}, Limit: readBatch})
+		Scopes: []string{msgrules.OrgScope(orgID)}, Limit: readBatch})
 	if err != nil {
 		return false, err
 	}
@@ -235,8 +235,8 @@ const leaseTTL = 30 * time.Second
 // deletion takes effect before the next attempt, and renews this node's
 // lease on it. While another node holds the lease the worker stops; Run
 // starts it again on its next tick, to take over if that node is gone.
-func (d *Dispatcher) current(ctx context.Context, orgID, id string) (messaging.Webhook, error) {
-	var h messaging.Webhook
+func (d *Dispatcher) current(ctx context.Context, orgID, id string) (msgrules.Webhook, error) {
+	var h msgrules.Webhook
 	var mine bool
 	err := d.Store.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
 		var err error
@@ -278,7 +278,7 @@ func stopIfGone(err error) error {
 // deliver sends e to the hook until it succeeds, retrying with backoff.
 // delivered is false when the entry is passed over: the hook no longer
 // takes e's type (an admin changed it), or another node delivered it.
-func (d *Dispatcher) deliver(ctx context.Context, h messaging.Webhook, e journal.Entry) (_ messaging.Webhook, delivered bool, err error) {
+func (d *Dispatcher) deliver(ctx context.Context, h msgrules.Webhook, e journal.Entry) (_ msgrules.Webhook, delivered bool, err error) {
 	body, err := deliveryBody(e)
 	if err != nil {
 		return h, false, err
@@ -312,7 +312,7 @@ func (d *Dispatcher) deliver(ctx context.Context, h messaging.Webhook, e journal
 // delivered moves the hook past e and ends its run of failures. The write
 // outlives ctx: a delivery that happened should be recorded even during
 // shutdown, or it would be sent again.
-func (d *Dispatcher) delivered(ctx context.Context, h messaging.Webhook, e journal.Entry) error {
+func (d *Dispatcher) delivered(ctx context.Context, h msgrules.Webhook, e journal.Entry) error {
 	return stopIfGone(d.Store.Write(context.WithoutCancel(ctx), func(ctx context.Context, tx *store.Tx) error {
 		return tx.AdvanceWebhook(ctx, h.WebhookID, e.Position)
 	}))
@@ -321,7 +321,7 @@ func (d *Dispatcher) delivered(ctx context.Context, h messaging.Webhook, e journ
 // failed counts a failed attempt and disables the hook at MaxFailures.
 // The count is read in the write transaction, so an admin's re-enable
 // (which clears it) is not overwritten with a stale count.
-func (d *Dispatcher) failed(ctx context.Context, h messaging.Webhook, e journal.Entry, cause error) (messaging.Webhook, error) {
+func (d *Dispatcher) failed(ctx context.Context, h msgrules.Webhook, e journal.Entry, cause error) (msgrules.Webhook, error) {
 	var stopped, disable bool
 	err := d.Store.Write(context.WithoutCancel(ctx), func(ctx context.Context, tx *store.Tx) error {
 		cur, err := tx.Webhook(ctx, h.OrgID, h.WebhookID)
@@ -332,7 +332,7 @@ func (d *Dispatcher) failed(ctx context.Context, h messaging.Webhook, e journal.
 			return nil // an admin disabled it during the attempt
 		}
 		h = cur
-		h.FailureCount, disable = messaging.WebhookFailures(cur.FailureCount, d.MaxFailures, false)
+		h.FailureCount, disable = msgrules.WebhookFailures(cur.FailureCount, d.MaxFailures, false)
 		return tx.WebhookFailed(ctx, h.WebhookID, h.FailureCount, disable)
 	})
 	switch {

@@ -15,10 +15,10 @@ import (
 	"time"
 
 	"github.com/boxwire/boxwire/internal/auth"
-	"github.com/boxwire/boxwire/internal/business"
 	"github.com/boxwire/boxwire/internal/identity"
 	"github.com/boxwire/boxwire/internal/journal"
-	"github.com/boxwire/boxwire/internal/messaging"
+	"github.com/boxwire/boxwire/internal/msgrules"
+	"github.com/boxwire/boxwire/internal/msgservice"
 	"github.com/boxwire/boxwire/internal/netguard"
 	"github.com/boxwire/boxwire/internal/store"
 	"github.com/boxwire/boxwire/internal/store/storetest"
@@ -42,15 +42,15 @@ func TestEveryEventArrivesInOrderAfterFailures(t *testing.T) {
 	s := storetest.Open(t, store.Options{})
 	admin, org := newOrg(t, s, "acme")
 	rcv := newReceiver(t, 0) // fails until released
-	hook := createHook(t, s, admin, messaging.WebhookContact, rcv.url)
+	hook := createHook(t, s, admin, msgrules.WebhookContact, rcv.url)
 	rcv.setSecret(hook.Secret)
 
-	want := appendEntries(t, s, org, messaging.EntryContactCreated, messaging.EntryContactUpdated, messaging.EntryContactCreated)
+	want := appendEntries(t, s, org, msgrules.EntryContactCreated, msgrules.EntryContactUpdated, msgrules.EntryContactCreated)
 	d := &webhook.Dispatcher{Store: s, Guard: onPremises, Backoff: quickRetry}
 	start(t, d)
 	waitFor(t, "failureCount to reach 3", func() bool { return storedHook(t, s, hook).FailureCount >= 3 })
 	rcv.release()
-	want = append(want, appendEntries(t, s, org, messaging.EntryContactCreated)...)
+	want = append(want, appendEntries(t, s, org, msgrules.EntryContactCreated)...)
 	d.Wake()
 
 	rcv.waitDelivered(t, want)
@@ -66,24 +66,24 @@ func TestEveryEventArrivesInOrderAfterFailures(t *testing.T) {
 func TestHookIsDisabledAfterMaxFailuresAndReenabledWithItsBacklog(t *testing.T) {
 	s := storetest.Open(t, store.Options{})
 	admin, org := newOrg(t, s, "acme")
-	svc := &business.Service{Store: s}
+	svc := &msgservice.Service{Store: s}
 	failing := newReceiver(t, 0)
-	hook := createHook(t, s, admin, messaging.WebhookContact, failing.url)
+	hook := createHook(t, s, admin, msgrules.WebhookContact, failing.url)
 	failing.setSecret(hook.Secret)
 	// A second hook of the same type is the barrier that shows the
 	// dispatcher went on while the first stayed silent.
 	healthy := newReceiver(t, -1)
-	barrier := createHook(t, s, admin, messaging.WebhookContact, healthy.url)
+	barrier := createHook(t, s, admin, msgrules.WebhookContact, healthy.url)
 	healthy.setSecret(barrier.Secret)
 
-	want := appendEntries(t, s, org, messaging.EntryContactCreated, messaging.EntryContactUpdated)
+	want := appendEntries(t, s, org, msgrules.EntryContactCreated, msgrules.EntryContactUpdated)
 	d := &webhook.Dispatcher{Store: s, Guard: onPremises, Backoff: quickRetry, MaxFailures: 3}
 	start(t, d)
 	waitFor(t, "the failing hook to be disabled", func() bool { return !storedHook(t, s, hook).IsEnabled })
 	if h := storedHook(t, s, hook); h.FailureCount != 3 {
 		t.Fatalf("disabled with failureCount %d, want 3", h.FailureCount)
 	}
-	want = append(want, appendEntries(t, s, org, messaging.EntryContactCreated)...)
+	want = append(want, appendEntries(t, s, org, msgrules.EntryContactCreated)...)
 	d.Wake()
 	healthy.waitDelivered(t, want)
 	if n := failing.attemptCount(); n != 3 {
@@ -92,7 +92,7 @@ func TestHookIsDisabledAfterMaxFailuresAndReenabledWithItsBacklog(t *testing.T) 
 
 	failing.release()
 	on := true
-	if _, err := svc.UpdateWebhook(admin, hook.WebhookID, business.WebhookChange{IsEnabled: &on}); err != nil {
+	if _, err := svc.UpdateWebhook(admin, hook.WebhookID, msgservice.WebhookChange{IsEnabled: &on}); err != nil {
 		t.Fatal(err)
 	}
 	if h := storedHook(t, s, hook); h.FailureCount != 0 || !h.IsEnabled {
@@ -106,28 +106,28 @@ func TestHooksReceiveOnlyTheirTypeAndTheirOrganisation(t *testing.T) {
 	acmeAdmin, acme := newOrg(t, s, "acme")
 	globexAdmin, globex := newOrg(t, s, "globex")
 	contacts, messages, other := newReceiver(t, -1), newReceiver(t, -1), newReceiver(t, -1)
-	contactHook := createHook(t, s, acmeAdmin, messaging.WebhookContact, contacts.url)
+	contactHook := createHook(t, s, acmeAdmin, msgrules.WebhookContact, contacts.url)
 	contacts.setSecret(contactHook.Secret)
-	messageHook := createHook(t, s, acmeAdmin, messaging.WebhookMessage, messages.url)
+	messageHook := createHook(t, s, acmeAdmin, msgrules.WebhookMessage, messages.url)
 	messages.setSecret(messageHook.Secret)
-	otherHook := createHook(t, s, globexAdmin, messaging.WebhookContact, other.url)
+	otherHook := createHook(t, s, globexAdmin, msgrules.WebhookContact, other.url)
 	other.setSecret(otherHook.Secret)
 
 	d := &webhook.Dispatcher{Store: s, Guard: onPremises, Backoff: quickRetry}
 	start(t, d)
 	var wantContacts, wantMessages, wantOther []journal.Entry
 	for i := range 3 {
-		wantContacts = append(wantContacts, appendEntries(t, s, acme, messaging.EntryContactCreated)...)
-		wantOther = append(wantOther, appendEntries(t, s, globex, messaging.EntryContactCreated)...)
-		wantMessages = append(wantMessages, appendEntries(t, s, acme, messaging.EntryMessageCreated)...)
-		appendEntries(t, s, acme, messaging.EntryInboxCreated, messaging.EntryConversationUpdated)
+		wantContacts = append(wantContacts, appendEntries(t, s, acme, msgrules.EntryContactCreated)...)
+		wantOther = append(wantOther, appendEntries(t, s, globex, msgrules.EntryContactCreated)...)
+		wantMessages = append(wantMessages, appendEntries(t, s, acme, msgrules.EntryMessageCreated)...)
+		appendEntries(t, s, acme, msgrules.EntryInboxCreated, msgrules.EntryConversationUpdated)
 		if i == 1 {
 			d.Wake()
 		}
 	}
 	// Each hook's last entry is the last of its organisation's entries
 	// that it receives: once it arrives, every earlier one was dealt with.
-	last := appendEntries(t, s, acme, messaging.EntryContactUpdated)
+	last := appendEntries(t, s, acme, msgrules.EntryContactUpdated)
 	wantContacts = append(wantContacts, last...)
 	d.Wake()
 	contacts.waitDelivered(t, wantContacts)
@@ -154,12 +154,12 @@ func TestAHangingReceiverDelaysNoOtherHook(t *testing.T) {
 		<-r.Context().Done() // answers nothing until the dispatcher gives up
 	}))
 	t.Cleanup(hanging.Close)
-	stuck := createHook(t, s, admin, messaging.WebhookContact, hanging.URL)
+	stuck := createHook(t, s, admin, msgrules.WebhookContact, hanging.URL)
 	healthy := newReceiver(t, -1)
-	hook := createHook(t, s, admin, messaging.WebhookContact, healthy.url)
+	hook := createHook(t, s, admin, msgrules.WebhookContact, healthy.url)
 	healthy.setSecret(hook.Secret)
 
-	want := appendEntries(t, s, org, messaging.EntryContactCreated, messaging.EntryContactUpdated)
+	want := appendEntries(t, s, org, msgrules.EntryContactCreated, msgrules.EntryContactUpdated)
 	stop := start(t, &webhook.Dispatcher{Store: s, Guard: onPremises, Backoff: quickRetry, Timeout: time.Hour})
 	hung.Wait()
 	healthy.waitDelivered(t, want)
@@ -180,9 +180,9 @@ func TestDeliveriesResumeAfterARestart(t *testing.T) {
 	first := storetest.Reopen(t, db, store.Options{})
 	admin, org := newOrg(t, first, "acme")
 	rcv := newReceiver(t, 1) // accepts one delivery, then fails
-	hook := createHook(t, first, admin, messaging.WebhookContact, rcv.url)
+	hook := createHook(t, first, admin, msgrules.WebhookContact, rcv.url)
 	rcv.setSecret(hook.Secret)
-	want := appendEntries(t, first, org, messaging.EntryContactCreated, messaging.EntryContactCreated, messaging.EntryContactUpdated)
+	want := appendEntries(t, first, org, msgrules.EntryContactCreated, msgrules.EntryContactCreated, msgrules.EntryContactUpdated)
 
 	stop := start(t, &webhook.Dispatcher{Store: first, Guard: onPremises, Backoff: quickRetry})
 	waitFor(t, "the second entry to fail twice", func() bool { return storedHook(t, first, hook).FailureCount >= 2 })
@@ -195,7 +195,7 @@ func TestDeliveriesResumeAfterARestart(t *testing.T) {
 	if h := storedHook(t, again, hook); h.Position != want[0].Position {
 		t.Fatalf("stored position %d after the restart, want %d (the one delivered entry)", h.Position, want[0].Position)
 	}
-	want = append(want, appendEntries(t, again, org, messaging.EntryContactCreated)...)
+	want = append(want, appendEntries(t, again, org, msgrules.EntryContactCreated)...)
 	rcv.release()
 	start(t, &webhook.Dispatcher{Store: again, Guard: onPremises, Backoff: quickRetry})
 	rcv.waitDelivered(t, want)
@@ -241,16 +241,16 @@ func newOrg(t *testing.T, s *store.Store, name string) (context.Context, string)
 	return auth.WithCaller(ctx, auth.Caller{Identity: who}), m.OrgID
 }
 
-func createHook(t *testing.T, s *store.Store, admin context.Context, typ, url string) messaging.Webhook {
+func createHook(t *testing.T, s *store.Store, admin context.Context, typ, url string) msgrules.Webhook {
 	t.Helper()
-	h, err := (&business.Service{Store: s, WebhookTargets: onPremises}).CreateWebhook(admin, business.WebhookChange{Type: &typ, TargetURL: &url})
+	h, err := (&msgservice.Service{Store: s, WebhookTargets: onPremises}).CreateWebhook(admin, msgservice.WebhookChange{Type: &typ, TargetURL: &url})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return h
 }
 
-func storedHook(t *testing.T, s *store.Store, h messaging.Webhook) messaging.Webhook {
+func storedHook(t *testing.T, s *store.Store, h msgrules.Webhook) msgrules.Webhook {
 	t.Helper()
 	got, err := s.Webhook(context.Background(), h.OrgID, h.WebhookID)
 	if err != nil {
@@ -269,9 +269,9 @@ func appendEntries(t *testing.T, s *store.Store, orgID string, types ...string) 
 	for _, typ := range types {
 		n, _ := entrySeq.LoadOrStore(t.Name(), new(int))
 		*n.(*int)++
-		payload := messaging.EntryPayload(map[string]any{"name": fmt.Sprintf("record %d", *n.(*int)), "org": orgID})
+		payload := msgrules.EntryPayload(map[string]any{"name": fmt.Sprintf("record %d", *n.(*int)), "org": orgID})
 		err := s.Write(context.Background(), func(ctx context.Context, tx *store.Tx) error {
-			e, err := tx.Append(ctx, journal.Entry{Scope: messaging.OrgScope(orgID), Type: typ, Payload: payload})
+			e, err := tx.Append(ctx, journal.Entry{Scope: msgrules.OrgScope(orgID), Type: typ, Payload: payload})
 			out = append(out, e)
 			return err
 		})
@@ -361,7 +361,7 @@ func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.attempts++
-	if err := messaging.VerifyWebhook(r.secret, req.Header, body, time.Now(), 0); err != nil {
+	if err := msgrules.VerifyWebhook(r.secret, req.Header, body, time.Now(), 0); err != nil {
 		r.problems = append(r.problems, fmt.Sprintf("delivery %s: signature does not verify: %v", req.Header.Get("webhook-id"), err))
 		http.Error(w, "bad signature", http.StatusUnauthorized)
 		return
@@ -455,18 +455,18 @@ func TestTwoNodesDeliverEachEntryOnce(t *testing.T) {
 	s := storetest.Open(t, store.Options{})
 	admin, org := newOrg(t, s, "acme")
 	rcv := newReceiver(t, -1)
-	hook := createHook(t, s, admin, messaging.WebhookContact, rcv.url)
+	hook := createHook(t, s, admin, msgrules.WebhookContact, rcv.url)
 	rcv.setSecret(hook.Secret)
 	stopA := start(t, &webhook.Dispatcher{Store: s, Guard: onPremises, Backoff: quickRetry})
 	start(t, &webhook.Dispatcher{Store: s, Guard: onPremises, Backoff: quickRetry})
-	want := appendEntries(t, s, org, messaging.EntryContactCreated, messaging.EntryContactUpdated, messaging.EntryContactCreated)
+	want := appendEntries(t, s, org, msgrules.EntryContactCreated, msgrules.EntryContactUpdated, msgrules.EntryContactCreated)
 	rcv.waitDelivered(t, want)
 	// A delivery still unrecorded when its node stops is sent again, by
 	// design (at least once); this test is about two running nodes.
 	last := want[len(want)-1].Position
 	waitFor(t, "the deliveries to be recorded", func() bool { return storedHook(t, s, hook).Position == last })
 	stopA()
-	want = append(want, appendEntries(t, s, org, messaging.EntryContactUpdated)...)
+	want = append(want, appendEntries(t, s, org, msgrules.EntryContactUpdated)...)
 	rcv.waitDelivered(t, want)
 	if n := rcv.attemptCount(); n != len(want) {
 		t.Fatalf("%d attempts for %d entries: both nodes delivered", n, len(want))
@@ -480,11 +480,11 @@ func TestWakeUpsWithNothingToDeliverWriteNothing(t *testing.T) {
 	s, commits := storetest.OpenCounting(t)
 	admin, acme := newOrg(t, s, "acme")
 	rcv := newReceiver(t, -1)
-	hook := createHook(t, s, admin, messaging.WebhookContact, rcv.url)
+	hook := createHook(t, s, admin, msgrules.WebhookContact, rcv.url)
 	rcv.setSecret(hook.Secret)
 	d := &webhook.Dispatcher{Store: s, Guard: onPremises, Backoff: quickRetry}
 	start(t, d)
-	first := appendEntries(t, s, acme, messaging.EntryContactCreated)
+	first := appendEntries(t, s, acme, msgrules.EntryContactCreated)
 	rcv.waitDelivered(t, first) // the hook's worker runs
 
 	before := commits()
@@ -495,7 +495,7 @@ func TestWakeUpsWithNothingToDeliverWriteNothing(t *testing.T) {
 	}
 	// One entry the hook takes: once it arrives, every wake-up before it
 	// was dealt with.
-	rcv.waitDelivered(t, append(first, appendEntries(t, s, acme, messaging.EntryContactCreated)...))
+	rcv.waitDelivered(t, append(first, appendEntries(t, s, acme, msgrules.EntryContactCreated)...))
 	// The append, the lease taken to deliver it, and the recorded delivery.
 	if n := commits() - before; n > 5 {
 		t.Errorf("%d commits for %d empty wake-ups and one delivery: idle wake-ups write", n, wakes)

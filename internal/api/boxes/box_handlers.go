@@ -8,13 +8,13 @@ import (
 	"time"
 
 	"github.com/boxwire/boxwire/internal/api/httpx"
-	"github.com/boxwire/boxwire/internal/box"
-	"github.com/boxwire/boxwire/internal/boxes"
+	"github.com/boxwire/boxwire/internal/boxrules"
+	"github.com/boxwire/boxwire/internal/boxservice"
 	"github.com/boxwire/boxwire/internal/errs"
 )
 
 func (h *Handler) createBox(w http.ResponseWriter, r *http.Request) {
-	var in boxes.NewBox
+	var in boxservice.NewBox
 	if err := httpx.DecodeJSON(w, r, &in); err != nil {
 		fail(w, r, err)
 		return
@@ -116,7 +116,7 @@ func (h *Handler) members(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a := httpx.NewJSONArray(w)
-	err = h.Boxes.EachMember(r.Context(), id, func(v boxes.IdentityView) error { return a.Add(v) })
+	err = h.Boxes.EachMember(r.Context(), id, func(v boxservice.IdentityView) error { return a.Add(v) })
 	a.Finish(r, err, fail)
 }
 
@@ -127,7 +127,7 @@ func (h *Handler) accesses(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a := httpx.NewJSONArray(w)
-	err = h.Boxes.EachAccess(r.Context(), id, func(v boxes.EventView) error { return a.Add(v) })
+	err = h.Boxes.EachAccess(r.Context(), id, func(v boxservice.EventView) error { return a.Add(v) })
 	a.Finish(r, err, fail)
 }
 
@@ -137,7 +137,7 @@ func (h *Handler) postEvent(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, err)
 		return
 	}
-	var in box.Input
+	var in boxrules.Input
 	if err := httpx.DecodeJSON(w, r, &in); err != nil {
 		fail(w, r, err)
 		return
@@ -157,8 +157,8 @@ func (h *Handler) postBatch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var in struct {
-		BatchType string      `json:"batch_type"`
-		Events    []box.Input `json:"events"`
+		BatchType string           `json:"batch_type"`
+		Events    []boxrules.Input `json:"events"`
 	}
 	if err := httpx.DecodeJSON(w, r, &in); err != nil {
 		fail(w, r, err)
@@ -196,7 +196,7 @@ func (h *Handler) listEvents(filesOnly bool) http.HandlerFunc {
 			return
 		}
 		a := httpx.NewJSONArray(w)
-		err = h.Boxes.EachEvent(r.Context(), id, filesOnly, p, func(v boxes.EventView) error { return a.Add(v) })
+		err = h.Boxes.EachEvent(r.Context(), id, filesOnly, p, func(v boxservice.EventView) error { return a.Add(v) })
 		a.Finish(r, err, fail)
 	}
 }
@@ -248,8 +248,8 @@ func (h *Handler) checkUploadSize(r *http.Request) error {
 	return nil
 }
 
-func (h *Handler) readUpload(w http.ResponseWriter, r *http.Request) (boxes.Upload, boxes.FileMessage, error) {
-	var msg boxes.FileMessage
+func (h *Handler) readUpload(w http.ResponseWriter, r *http.Request) (boxservice.Upload, boxservice.FileMessage, error) {
+	var msg boxservice.FileMessage
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "multipart/form-data" {
 		return nil, msg, errs.Field(errs.Headers, "Content-Type", errs.Invalid_, "the body must be multipart/form-data")
 	}
@@ -258,8 +258,8 @@ func (h *Handler) readUpload(w http.ResponseWriter, r *http.Request) (boxes.Uplo
 	if err != nil {
 		return nil, msg, errs.Field(errs.Body, "body", errs.Malformed, "the multipart body could not be read")
 	}
-	var up boxes.Upload
-	discard := func(err error) (boxes.Upload, boxes.FileMessage, error) {
+	var up boxservice.Upload
+	discard := func(err error) (boxservice.Upload, boxservice.FileMessage, error) {
 		if up != nil {
 			up.Discard()
 		}
@@ -282,7 +282,7 @@ func (h *Handler) readUpload(w http.ResponseWriter, r *http.Request) (boxes.Uplo
 				return nil, msg, err
 			}
 		case "msg_encrypted_content":
-			msg.EncryptedContent, err = httpx.SmallPart(part, "msg_encrypted_content", box.MaxEncrypted)
+			msg.EncryptedContent, err = httpx.SmallPart(part, "msg_encrypted_content", boxrules.MaxEncrypted)
 		case "msg_public_key":
 			msg.PublicKey, err = httpx.SmallPart(part, "msg_public_key", 1024)
 		default:
@@ -295,7 +295,7 @@ func (h *Handler) readUpload(w http.ResponseWriter, r *http.Request) (boxes.Uplo
 	if up == nil {
 		return discard(errs.Field(errs.Body, "encrypted_file", errs.Required, "encrypted_file is required"))
 	}
-	if err := boxes.CheckFileMessage(msg); err != nil {
+	if err := boxservice.CheckFileMessage(msg); err != nil {
 		return discard(err)
 	}
 	return up, msg, nil
@@ -330,7 +330,7 @@ func (h *Handler) keyShare(w http.ResponseWriter, r *http.Request) {
 // addKeyShare is POST /box-key-shares: 201 and the share as sent, as the
 // reference answers.
 func (h *Handler) addKeyShare(w http.ResponseWriter, r *http.Request) {
-	var in boxes.NewKeyShare
+	var in boxservice.NewKeyShare
 	if err := httpx.DecodeJSON(w, r, &in); err != nil {
 		fail(w, r, err)
 		return

@@ -9,7 +9,7 @@ import (
 
 	"github.com/boxwire/boxwire/internal/api/httpx"
 	"github.com/boxwire/boxwire/internal/auth"
-	"github.com/boxwire/boxwire/internal/boxes"
+	"github.com/boxwire/boxwire/internal/boxservice"
 	"github.com/boxwire/boxwire/internal/store"
 )
 
@@ -18,7 +18,7 @@ type Handler struct {
 	Auth     *auth.Service
 	Verifier *auth.Verifier
 	Store    *store.Store
-	Boxes    *boxes.Service
+	Boxes    *boxservice.Service
 	Live     Realtime
 }
 
@@ -80,16 +80,16 @@ func (h *Handler) csrf(w http.ResponseWriter, r *http.Request) {
 }
 
 // page reads offset and limit; limit 0 means the default.
-func page(r *http.Request, defLimit int) (boxes.Page, error) {
+func page(r *http.Request, defLimit int) (boxservice.Page, error) {
 	off, err := httpx.QueryInt(r, "offset", 0)
 	if err != nil {
-		return boxes.Page{}, err
+		return boxservice.Page{}, err
 	}
 	lim, err := httpx.QueryInt(r, "limit", defLimit)
 	if err != nil {
-		return boxes.Page{}, err
+		return boxservice.Page{}, err
 	}
-	return boxes.Page{Offset: off, Limit: lim}, nil
+	return boxservice.Page{Offset: off, Limit: lim}, nil
 }
 
 // count answers a HEAD request: 204 with X-Total-Count.

@@ -6,7 +6,7 @@ import (
 
 	"github.com/boxwire/boxwire/internal/api/httpx"
 	"github.com/boxwire/boxwire/internal/auth"
-	"github.com/boxwire/boxwire/internal/boxes"
+	"github.com/boxwire/boxwire/internal/boxservice"
 	"github.com/boxwire/boxwire/internal/identity"
 	"github.com/boxwire/boxwire/internal/store"
 )
@@ -338,7 +338,7 @@ func (h *Handler) contact(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, err)
 		return
 	}
-	var in boxes.Contact
+	var in boxservice.Contact
 	if err := httpx.DecodeJSON(w, r, &in); err != nil {
 		fail(w, r, err)
 		return

@@ -8,9 +8,9 @@ import (
 	"time"
 
 	"github.com/boxwire/boxwire/internal/api/httpx"
-	"github.com/boxwire/boxwire/internal/business"
 	"github.com/boxwire/boxwire/internal/errs"
-	"github.com/boxwire/boxwire/internal/messaging"
+	"github.com/boxwire/boxwire/internal/msgrules"
+	"github.com/boxwire/boxwire/internal/msgservice"
 )
 
 // registerMedia mounts the files of messages: upload, download, and
@@ -37,7 +37,7 @@ func (h *Handler) sendMessage(w http.ResponseWriter, r *http.Request) {
 		createOf(h.Business.SendMessage)(w, r)
 		return
 	}
-	var in business.MessageInput
+	var in msgservice.MessageInput
 	fields := map[string]*string{"apiAccountId": &in.APIAccountID, "contactId": &in.ContactID,
 		"message": &in.Message, "fileLocation": &in.FileLocation}
 	file, err := h.readForm(w, r, fields)
@@ -46,7 +46,7 @@ func (h *Handler) sendMessage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in.File = file
-	respond[messaging.Message](w, r, http.StatusCreated)(h.Business.SendMessage(r.Context(), in))
+	respond[msgrules.Message](w, r, http.StatusCreated)(h.Business.SendMessage(r.Context(), in))
 }
 
 // sandboxInbound is POST /apiaccount/{id}/sandbox/inbound: JSON, or
@@ -61,13 +61,13 @@ func (h *Handler) sandboxInbound(w http.ResponseWriter, r *http.Request) {
 		httpx.Problem(w, r, err)
 		return
 	}
-	var in business.InboundInput
+	var in msgservice.InboundInput
 	in.File, err = h.readForm(w, r, map[string]*string{"mobileNumber": &in.MobileNumber, "message": &in.Message, "name": &in.Name, "dateTime": &in.DateTime})
 	if err != nil {
 		httpx.Problem(w, r, err)
 		return
 	}
-	respond[messaging.Message](w, r, http.StatusCreated)(h.Business.SandboxInbound(r.Context(), id, in))
+	respond[msgrules.Message](w, r, http.StatusCreated)(h.Business.SandboxInbound(r.Context(), id, in))
 }
 
 // uploadMedia is POST /media: multipart with apiAccountId and file; 201
@@ -83,15 +83,15 @@ func (h *Handler) uploadMedia(w http.ResponseWriter, r *http.Request) {
 		httpx.Problem(w, r, err)
 		return
 	}
-	respond[messaging.Media](w, r, http.StatusCreated)(h.Business.UploadMedia(r.Context(), accountID, file))
+	respond[msgrules.Media](w, r, http.StatusCreated)(h.Business.UploadMedia(r.Context(), accountID, file))
 }
 
 // readForm reads a multipart body: the named text fields, and the part
 // "file" streamed aside by the service (never held in memory). Its type
 // is the part's Content-Type, or what its first bytes look like when the
 // client sent none.
-func (h *Handler) readForm(w http.ResponseWriter, r *http.Request, fields map[string]*string) (*business.File, error) {
-	limit := int64(messaging.MaxMediaLimit)
+func (h *Handler) readForm(w http.ResponseWriter, r *http.Request, fields map[string]*string) (*msgservice.File, error) {
+	limit := int64(msgrules.MaxMediaLimit)
 	if m := h.Business.MaxMediaSize; m > 0 && m < limit {
 		limit = m
 	}
@@ -105,8 +105,8 @@ func (h *Handler) readForm(w http.ResponseWriter, r *http.Request, fields map[st
 	if err != nil {
 		return nil, errs.Field(errs.Body, "body", errs.Malformed, "the multipart body could not be read")
 	}
-	var file *business.File
-	fail := func(err error) (*business.File, error) {
+	var file *msgservice.File
+	fail := func(err error) (*msgservice.File, error) {
 		file.Discard()
 		return nil, err
 	}

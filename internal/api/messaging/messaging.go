@@ -7,7 +7,7 @@ import (
 
 	"github.com/boxwire/boxwire/internal/api/httpx"
 	"github.com/boxwire/boxwire/internal/auth"
-	"github.com/boxwire/boxwire/internal/business"
+	"github.com/boxwire/boxwire/internal/msgservice"
 	"github.com/boxwire/boxwire/internal/store"
 )
 
@@ -15,7 +15,7 @@ import (
 type Handler struct {
 	Auth     *auth.Service
 	Store    *store.Store
-	Business *business.Service
+	Business *msgservice.Service
 	// SecureCookies marks cookies Secure (the public URL is https).
 	SecureCookies bool
 	// Limit is the per user and calling application rate limit; nil for none.

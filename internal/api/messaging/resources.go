@@ -11,9 +11,9 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/boxwire/boxwire/internal/api/httpx"
-	"github.com/boxwire/boxwire/internal/business"
 	"github.com/boxwire/boxwire/internal/errs"
-	"github.com/boxwire/boxwire/internal/messaging"
+	"github.com/boxwire/boxwire/internal/msgrules"
+	"github.com/boxwire/boxwire/internal/msgservice"
 	"github.com/boxwire/boxwire/internal/store"
 )
 
@@ -31,7 +31,7 @@ func (h *Handler) registerResources(route func(string, http.HandlerFunc)) {
 	for _, p := range []string{"/inbox", "/inboxes"} {
 		route("GET "+p, listOf(func(ctx context.Context, f store.Filter, page int) (any, error) { return b.Inboxes(ctx, f, page) }))
 		route("GET "+p+"/{id}", getOf(b.Inbox))
-		route("POST "+p, createOf(func(ctx context.Context, in business.InboxInput) (messaging.Inbox, error) {
+		route("POST "+p, createOf(func(ctx context.Context, in msgservice.InboxInput) (msgrules.Inbox, error) {
 			return b.SaveInbox(ctx, "", in)
 		}))
 		route("PUT "+p+"/{id}", updateOf(b.SaveInbox))
@@ -40,7 +40,7 @@ func (h *Handler) registerResources(route func(string, http.HandlerFunc)) {
 
 	route("GET /contact", listOf(func(ctx context.Context, f store.Filter, page int) (any, error) { return b.Contacts(ctx, f, page) }))
 	route("GET /contact/{id}", getOf(b.Contact))
-	route("POST /contact", createOf(func(ctx context.Context, in business.ContactInput) (messaging.Contact, error) {
+	route("POST /contact", createOf(func(ctx context.Context, in msgservice.ContactInput) (msgrules.Contact, error) {
 		return b.SaveContact(ctx, "", in)
 	}))
 	route("PUT /contact/{id}", updateOf(b.SaveContact))
@@ -55,7 +55,7 @@ func (h *Handler) registerResources(route func(string, http.HandlerFunc)) {
 
 	route("GET /template", listOf(func(ctx context.Context, f store.Filter, page int) (any, error) { return b.Templates(ctx, f, page) }))
 	route("GET /template/{id}", getOf(b.Template))
-	route("POST /template", createOf(func(ctx context.Context, in business.TemplateInput) (messaging.TemplateView, error) {
+	route("POST /template", createOf(func(ctx context.Context, in msgservice.TemplateInput) (msgrules.TemplateView, error) {
 		return b.SaveTemplate(ctx, "", in)
 	}))
 	route("PUT /template/{id}", updateOf(b.SaveTemplate))
@@ -67,10 +67,10 @@ func (h *Handler) registerResources(route func(string, http.HandlerFunc)) {
 
 	route("GET /team", func(w http.ResponseWriter, r *http.Request) {
 		a := httpx.NewJSONArray(w)
-		a.Finish(r, b.EachTeam(r.Context(), func(t messaging.Team) error { return a.Add(t) }), httpx.Problem)
+		a.Finish(r, b.EachTeam(r.Context(), func(t msgrules.Team) error { return a.Add(t) }), httpx.Problem)
 	})
 	route("GET /team/{id}", getOf(b.Team))
-	route("POST /team", createOf(func(ctx context.Context, in business.TeamInput) (messaging.Team, error) {
+	route("POST /team", createOf(func(ctx context.Context, in msgservice.TeamInput) (msgrules.Team, error) {
 		return b.SaveTeam(ctx, "", in)
 	}))
 	route("PUT /team/{id}", updateOf(b.SaveTeam))
@@ -78,7 +78,7 @@ func (h *Handler) registerResources(route func(string, http.HandlerFunc)) {
 
 	route("GET /user", func(w http.ResponseWriter, r *http.Request) {
 		a := httpx.NewJSONArray(w)
-		a.Finish(r, b.EachUser(r.Context(), func(u business.UserRow) error { return a.Add(u) }), httpx.Problem)
+		a.Finish(r, b.EachUser(r.Context(), func(u msgservice.UserRow) error { return a.Add(u) }), httpx.Problem)
 	})
 	route("GET /user/{id}", getOf(b.User))
 	route("POST /user", createOf(b.CreateUser))
@@ -175,7 +175,7 @@ func withIDOf[In, T any](status int, fn func(context.Context, string, In) (T, er
 func (h *Handler) updateConversation(w http.ResponseWriter, r *http.Request) {
 	id, err := httpx.PathUUID(r, "id")
 	if err == nil {
-		var in business.ConversationInput
+		var in msgservice.ConversationInput
 		if err = decodeJSON(w, r, &in); err == nil {
 			_, err = h.Business.UpdateConversation(r.Context(), id, in)
 		}
@@ -225,14 +225,14 @@ func filter(r *http.Request) (store.Filter, int, error) {
 		if strings.HasPrefix(v, " ") {
 			v = "+" + v[1:] // a "+" the client did not encode arrives as a space
 		}
-		n, err := messaging.ChannelNumber("mobileNumber", v)
+		n, err := msgrules.ChannelNumber("mobileNumber", v)
 		if err != nil {
 			return f, 0, errs.Field(errs.Query, "mobileNumber", errs.Invalid_, "mobileNumber must be an E.164 number such as +447902111123")
 		}
 		f.MobileNumber = n
 	}
 	if v := q.Get("folder"); v != "" {
-		if _, err := messaging.ParseFolder(v); err != nil {
+		if _, err := msgrules.ParseFolder(v); err != nil {
 			return f, 0, errs.Field(errs.Query, "folder", errs.Invalid_, "folder must be inbox, archive or spam")
 		}
 		f.Folder = v

@@ -4,7 +4,7 @@ import (
 	"net/http"
 
 	"github.com/boxwire/boxwire/internal/api/httpx"
-	"github.com/boxwire/boxwire/internal/messaging"
+	"github.com/boxwire/boxwire/internal/msgrules"
 )
 
 // registerWebhooks mounts /webhook and its /webhooks alias: the seed
@@ -28,5 +28,5 @@ func (h *Handler) listWebhooks(w http.ResponseWriter, r *http.Request) {
 		httpx.Problem(w, r, err)
 		return
 	}
-	respond[messaging.Page[messaging.Webhook]](w, r, http.StatusOK)(h.Business.Webhooks(r.Context(), page))
+	respond[msgrules.Page[msgrules.Webhook]](w, r, http.StatusOK)(h.Business.Webhooks(r.Context(), page))
 }

@@ -13,8 +13,8 @@ import (
 	"github.com/boxwire/boxwire/internal/api/httpx"
 	apimessaging "github.com/boxwire/boxwire/internal/api/messaging"
 	"github.com/boxwire/boxwire/internal/auth"
-	"github.com/boxwire/boxwire/internal/business"
 	"github.com/boxwire/boxwire/internal/identity"
+	"github.com/boxwire/boxwire/internal/msgservice"
 	"github.com/boxwire/boxwire/internal/store"
 	"github.com/boxwire/boxwire/internal/store/storetest"
 )
@@ -106,7 +106,7 @@ func webhookAPI(t *testing.T) func(method, path, body string) (int, map[string]a
 		t.Fatal(err)
 	}
 	mux := httpx.NewMux()
-	(&apimessaging.Handler{Auth: authn, Store: s, Business: &business.Service{Store: s}}).Register(mux)
+	(&apimessaging.Handler{Auth: authn, Store: s, Business: &msgservice.Service{Store: s}}).Register(mux)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 

@@ -14,7 +14,7 @@ import (
 
 	"github.com/boxwire/boxwire/internal/api/httpx"
 	"github.com/boxwire/boxwire/internal/auth"
-	"github.com/boxwire/boxwire/internal/boxes"
+	"github.com/boxwire/boxwire/internal/boxservice"
 	"github.com/boxwire/boxwire/internal/errs"
 	"github.com/boxwire/boxwire/internal/identity"
 	"github.com/boxwire/boxwire/internal/journal"
@@ -250,8 +250,8 @@ func entryOf(f realtime.Frame) entry {
 		CreatedAt: f.Entry.At.Format(time.RFC3339Nano), RecordedAt: f.Entry.At.Format(time.RFC3339Nano), Source: f.Object}
 	if f.Type == "event.new" {
 		var ev struct {
-			Type   string             `json:"type"`
-			Sender boxes.IdentityView `json:"sender"`
+			Type   string                  `json:"type"`
+			Sender boxservice.IdentityView `json:"sender"`
 		}
 		json.Unmarshal(f.Object, &ev)
 		e.EventType = ev.Type

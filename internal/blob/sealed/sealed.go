@@ -32,7 +32,7 @@ import (
 
 	"github.com/minio/sio"
 
-	"github.com/boxwire/boxwire/internal/boxes"
+	"github.com/boxwire/boxwire/internal/boxservice"
 	"github.com/boxwire/boxwire/internal/errs"
 )
 
@@ -50,15 +50,15 @@ const (
 var ErrWrongKey = errors.New("the stored file does not open with this key: wrong --secret-key-file, or the stored object was altered")
 
 // Blobs seals what it stores in an inner store. It implements
-// boxes.Blobs and is safe for concurrent use, as the inner store is.
+// boxservice.Blobs and is safe for concurrent use, as the inner store is.
 type Blobs struct {
-	inner boxes.Blobs
+	inner boxservice.Blobs
 	key   []byte
 }
 
 // New seals blobs in inner with key, a 32-byte key kept for this purpose
 // (atrest.Key.Derive).
-func New(inner boxes.Blobs, key []byte) (*Blobs, error) {
+func New(inner boxservice.Blobs, key []byte) (*Blobs, error) {
 	if len(key) != 32 {
 		return nil, fmt.Errorf("sealed blobs need a 32-byte key, not %d bytes", len(key))
 	}
@@ -76,7 +76,7 @@ func (b *Blobs) config(salt []byte, seq uint32) sio.Config {
 
 // Receive encrypts r as it streams into the inner store. The limit is the
 // plaintext's; more is a too_large error naming field, as unsealed.
-func (b *Blobs) Receive(r io.Reader, limit int64, field string) (boxes.Upload, error) {
+func (b *Blobs) Receive(r io.Reader, limit int64, field string) (boxservice.Upload, error) {
 	salt := make([]byte, saltSize)
 	rand.Read(salt)
 	plain := &counter{r: io.LimitReader(r, limit+1)}
@@ -116,7 +116,7 @@ func (c *counter) Read(p []byte) (int, error) {
 
 // upload is the inner upload, whose length is the plaintext's.
 type upload struct {
-	boxes.Upload
+	boxservice.Upload
 	n int64
 }
 

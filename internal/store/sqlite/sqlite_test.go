@@ -10,7 +10,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/boxwire/boxwire/internal/box"
+	"github.com/boxwire/boxwire/internal/boxrules"
 	"github.com/boxwire/boxwire/internal/journal"
 	"github.com/boxwire/boxwire/internal/store"
 	"github.com/boxwire/boxwire/internal/store/sqlite"
@@ -101,7 +101,7 @@ func schemaIsRowids(t *testing.T, path string) {
 
 // boxWithEvents creates a box and n events in it, one journal entry each,
 // in a database of schema 0003 at path.
-func boxWithEvents(t *testing.T, s *store.Store, path string, n int) (box.Box, []store.Event) {
+func boxWithEvents(t *testing.T, s *store.Store, path string, n int) (boxrules.Box, []store.Event) {
 	t.Helper()
 	db, err := sql.Open("sqlite", "file:"+path)
 	if err != nil {
@@ -113,7 +113,7 @@ func boxWithEvents(t *testing.T, s *store.Store, path string, n int) (box.Box, [
 		VALUES ($1, $2, 'Old', 'x', 0)`, creator, creator+"@example.com"); err != nil {
 		t.Fatal(err)
 	}
-	b := box.Box{ID: uuid.NewString(), Title: "t", PublicKey: "k", AccessMode: box.Public, Lifecycle: box.Open, CreatorID: creator}
+	b := boxrules.Box{ID: uuid.NewString(), Title: "t", PublicKey: "k", AccessMode: boxrules.Public, Lifecycle: boxrules.Open, CreatorID: creator}
 	if err := s.Write(context.Background(), func(ctx context.Context, tx *store.Tx) error {
 		return tx.InsertBox(ctx, &b)
 	}); err != nil {
@@ -126,7 +126,7 @@ func boxWithEvents(t *testing.T, s *store.Store, path string, n int) (box.Box, [
 	return b, events
 }
 
-func appendEvent(t *testing.T, s *store.Store, b box.Box, sender, text string) store.Event {
+func appendEvent(t *testing.T, s *store.Store, b boxrules.Box, sender, text string) store.Event {
 	t.Helper()
 	content, _ := json.Marshal(map[string]string{"text": text})
 	e := store.Event{ID: uuid.NewString(), BoxID: b.ID, Type: "msg.text", SenderID: sender, Content: content}

@@ -21,7 +21,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/boxwire/boxwire/internal/box"
+	"github.com/boxwire/boxwire/internal/boxrules"
 	"github.com/boxwire/boxwire/internal/identity"
 	"github.com/boxwire/boxwire/internal/store"
 	"github.com/boxwire/boxwire/internal/store/postgres"
@@ -135,11 +135,11 @@ func OpenCounting(tb testing.TB) (*store.Store, func() int) {
 
 // NewBox writes an open public box and a new identity who created it, for
 // tests that need a box to write events to. It returns the creator's id.
-func NewBox(tb testing.TB, s *store.Store) (box.Box, string) {
+func NewBox(tb testing.TB, s *store.Store) (boxrules.Box, string) {
 	tb.Helper()
 	email := uuid.NewString() + "@example.com"
 	creator := &identity.Identity{IdentifierValue: email, DisplayName: "User " + email, PasswordHash: "x"}
-	b := box.Box{ID: uuid.NewString(), Title: "t", PublicKey: "k", AccessMode: box.Public, Lifecycle: box.Open}
+	b := boxrules.Box{ID: uuid.NewString(), Title: "t", PublicKey: "k", AccessMode: boxrules.Public, Lifecycle: boxrules.Open}
 	err := s.Write(context.Background(), func(ctx context.Context, tx *store.Tx) error {
 		if err := tx.CreateIdentity(ctx, creator); err != nil {
 			return err
