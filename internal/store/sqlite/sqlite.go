@@ -155,7 +155,7 @@ func (w *walSyncer) sync() error {
 		}
 		w.f = f
 	}
-	return w.f.Sync()
+	return syncData(w.f)
 }
 
 func (w *walSyncer) close() {
