@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/boxwire/boxwire/internal/auth"
+	"github.com/boxwire/boxwire/internal/cmdline"
 	"github.com/boxwire/boxwire/internal/errs"
 	"github.com/boxwire/boxwire/internal/identity"
 	"github.com/boxwire/boxwire/internal/printable"
@@ -17,8 +18,8 @@ import (
 func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cfg StoreConfig
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
-	cfg.flags(fs)
-	if err := parse(fs, args, stderr); err != nil || helpAsked(args) {
+	cfg.Flags(fs)
+	if err := cmdline.Parse(fs, args, stderr); err != nil || cmdline.HelpAsked(args) {
 		return err
 	}
 	if err := cfg.Validate(); err != nil {
@@ -49,7 +50,7 @@ Every command takes the server's --data (or --database).`
 // runUser is `boxwire user …`: it works on the same data as a running
 // server (SQLite waits for the write lock; PostgreSQL is shared anyway).
 func runUser(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if groupHelp(args, userUsage, stdout) {
+	if cmdline.GroupHelp(args, userUsage, stdout) {
 		return nil
 	}
 	if len(args) > 0 {
@@ -64,7 +65,7 @@ func runUser(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	if len(args) == 0 || args[0] != "add" {
 		fmt.Fprintln(stderr, userUsage)
-		return errUsage
+		return cmdline.ErrUsage
 	}
 	var (
 		cfg  StoreConfig
@@ -72,13 +73,13 @@ func runUser(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		role string
 	)
 	fs := flag.NewFlagSet("user add", flag.ContinueOnError)
-	cfg.flags(fs)
+	cfg.Flags(fs)
 	fs.StringVar(&u.Email, "email", "", "e-mail address, the login name")
 	fs.StringVar(&u.Password, "password", "", "password (at least 8 characters)")
 	fs.StringVar(&u.Name, "name", "", "display name")
 	fs.StringVar(&u.Org, "org", "", "organisation to add the user to (created if new)")
 	fs.StringVar(&role, "role", "", "role in --org: admin or agent (default agent)")
-	if err := parse(fs, args[1:], stderr); err != nil || helpAsked(args) {
+	if err := cmdline.Parse(fs, args[1:], stderr); err != nil || cmdline.HelpAsked(args) {
 		return err
 	}
 	u.Role = identity.Role(role)
@@ -122,9 +123,9 @@ func runUserVerify(ctx context.Context, args []string, stdout, stderr io.Writer)
 		email string
 	)
 	fs := flag.NewFlagSet("user "+args[0], flag.ContinueOnError)
-	cfg.flags(fs)
+	cfg.Flags(fs)
 	fs.StringVar(&email, "email", "", "the identity's e-mail address")
-	if err := parse(fs, args[1:], stderr); err != nil || helpAsked(args) {
+	if err := cmdline.Parse(fs, args[1:], stderr); err != nil || cmdline.HelpAsked(args) {
 		return err
 	}
 	s, err := openStore(ctx, cfg)
@@ -150,7 +151,7 @@ ORG is the organisation's name or id.`
 // runOrg is `boxwire org domain add|remove|list`: the operator grants an
 // organisation the addresses of a domain it owns.
 func runOrg(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if groupHelp(args, orgUsage, stdout) {
+	if cmdline.GroupHelp(args, orgUsage, stdout) {
 		return nil
 	}
 	if len(args) > 0 && args[0] == "list" {
@@ -162,19 +163,19 @@ func runOrg(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	want := map[string]int{"add": 2, "remove": 2, "list": 1}
 	if len(args) < 2 || args[0] != "domain" || want[args[1]] == 0 {
 		fmt.Fprintln(stderr, orgUsage)
-		return errUsage
+		return cmdline.ErrUsage
 	}
 	op, n := args[1], want[args[1]]
 	pos, rest := leading(args[2:])
 	var cfg StoreConfig
 	fs := flag.NewFlagSet("org domain "+op, flag.ContinueOnError)
-	cfg.flags(fs)
-	if err := parse(fs, rest, stderr); err != nil || helpAsked(args) {
+	cfg.Flags(fs)
+	if err := cmdline.Parse(fs, rest, stderr); err != nil || cmdline.HelpAsked(args) {
 		return err
 	}
 	if len(pos) != n {
 		fmt.Fprintln(stderr, orgUsage)
-		return errUsage
+		return cmdline.ErrUsage
 	}
 	s, err := openStore(ctx, cfg)
 	if err != nil {
@@ -209,14 +210,4 @@ func leading(args []string) (pos, rest []string) {
 		}
 	}
 	return args, nil
-}
-
-// groupHelp prints a command group's usage when its first argument asks
-// for help ("boxwire user -h"), and reports that it did.
-func groupHelp(args []string, usage string, stdout io.Writer) bool {
-	if len(args) == 0 || !helpAsked(args[:1]) {
-		return false
-	}
-	fmt.Fprintln(stdout, usage)
-	return true
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/boxwire/boxwire/internal/cmdline"
 	"github.com/boxwire/boxwire/internal/printable"
 )
 
@@ -30,18 +31,18 @@ func runAPI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	config := fs.String("config", "", "config directory (env BOXWIRE_CONFIG_DIR)")
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprintf(fs.Output(), "%s\n\nFlags:\n", apiUsage); fs.PrintDefaults() }
-	if helpAsked(args) {
+	if cmdline.HelpAsked(args) {
 		fs.SetOutput(stdout)
 		fs.Usage()
 		return nil
 	}
 	if err := fs.Parse(interleave(args)); err != nil {
-		return errUsage
+		return cmdline.ErrUsage
 	}
 	pos := fs.Args()
 	if len(pos) < 2 || len(pos) > 3 || !strings.HasPrefix(pos[1], "/") {
 		fmt.Fprintln(stderr, apiUsage)
-		return errUsage
+		return cmdline.ErrUsage
 	}
 	p, err := signedIn(ctx, *config)
 	if err != nil {

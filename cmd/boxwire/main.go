@@ -16,6 +16,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/boxwire/boxwire/internal/cmdline"
 	"github.com/boxwire/boxwire/internal/printable"
 )
 
@@ -95,7 +96,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if err != nil {
-		if err != errUsage {
+		if err != cmdline.ErrUsage {
 			// Errors can quote the server's answers: escaped.
 			fmt.Fprintln(stderr, "boxwire:", printable.Escape(err.Error()))
 		}

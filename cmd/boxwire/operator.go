@@ -16,6 +16,7 @@ import (
 
 	"github.com/boxwire/boxwire/internal/auth"
 	"github.com/boxwire/boxwire/internal/blob"
+	"github.com/boxwire/boxwire/internal/cmdline"
 	"github.com/boxwire/boxwire/internal/identity"
 	"github.com/boxwire/boxwire/internal/printable"
 	"github.com/boxwire/boxwire/internal/store"
@@ -44,7 +45,7 @@ func openStore(ctx context.Context, cfg StoreConfig) (*store.Store, error) {
 func identityFlags(name string, email *string) (*flag.FlagSet, *StoreConfig) {
 	var cfg StoreConfig
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	cfg.flags(fs)
+	cfg.Flags(fs)
 	fs.StringVar(email, "email", "", "the user's e-mail address")
 	return fs, &cfg
 }
@@ -53,9 +54,9 @@ func identityFlags(name string, email *string) (*flag.FlagSet, *StoreConfig) {
 func runUserList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cfg StoreConfig
 	fs := flag.NewFlagSet("user list", flag.ContinueOnError)
-	cfg.flags(fs)
+	cfg.Flags(fs)
 	org := fs.String("org", "", "only the members of this organisation (name or id)")
-	if err := parse(fs, args, stderr); err != nil || helpAsked(args) {
+	if err := cmdline.Parse(fs, args, stderr); err != nil || cmdline.HelpAsked(args) {
 		return err
 	}
 	s, err := openStore(ctx, cfg)
@@ -110,7 +111,7 @@ func runUserChange(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if args[0] == "delete" {
 		fs.BoolVar(&yes, "yes", false, "do not ask for confirmation")
 	}
-	if err := parse(fs, args[1:], stderr); err != nil || helpAsked(args) {
+	if err := cmdline.Parse(fs, args[1:], stderr); err != nil || cmdline.HelpAsked(args) {
 		return err
 	}
 	if email == "" {
@@ -119,7 +120,7 @@ func runUserChange(ctx context.Context, args []string, stdout, stderr io.Writer)
 	in := bufio.NewReader(os.Stdin)
 	if args[0] == "passwd" && password == "" {
 		var err error
-		if password, err = readPassword(in, stderr); err != nil {
+		if password, err = cmdline.ReadPassword(in, stderr); err != nil {
 			return err
 		}
 	}
@@ -157,8 +158,8 @@ func runUserChange(ctx context.Context, args []string, stdout, stderr io.Writer)
 func runOrgList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cfg StoreConfig
 	fs := flag.NewFlagSet("org list", flag.ContinueOnError)
-	cfg.flags(fs)
-	if err := parse(fs, args, stderr); err != nil || helpAsked(args) {
+	cfg.Flags(fs)
+	if err := cmdline.Parse(fs, args, stderr); err != nil || cmdline.HelpAsked(args) {
 		return err
 	}
 	s, err := openStore(ctx, cfg)
@@ -187,8 +188,8 @@ func runOrgCreate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	pos, rest := leading(args)
 	var cfg StoreConfig
 	fs := flag.NewFlagSet("org create", flag.ContinueOnError)
-	cfg.flags(fs)
-	if err := parse(fs, rest, stderr); err != nil || helpAsked(args) {
+	cfg.Flags(fs)
+	if err := cmdline.Parse(fs, rest, stderr); err != nil || cmdline.HelpAsked(args) {
 		return err
 	}
 	if len(pos) != 1 {
@@ -228,13 +229,13 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	pos, rest := leading(args)
 	var cfg StoreConfig
 	fs := flag.NewFlagSet("backup", flag.ContinueOnError)
-	cfg.flags(fs)
-	blobs := fs.String("blobs", env("BLOBS", ""), "the server's --blobs, if it keeps files in S3 (they are not copied)")
+	cfg.Flags(fs)
+	blobs := fs.String("blobs", cmdline.Env("BLOBS", ""), "the server's --blobs, if it keeps files in S3 (they are not copied)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: boxwire backup DIR [--data D | --database URL]\n  copy a running server's data into the new directory DIR\n\nFlags:")
 		fs.PrintDefaults()
 	}
-	if err := parse(fs, rest, stderr); err != nil || helpAsked(args) {
+	if err := cmdline.Parse(fs, rest, stderr); err != nil || cmdline.HelpAsked(args) {
 		return err
 	}
 	if len(pos) != 1 {
@@ -249,7 +250,7 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer s.Close()
-	key, _, err := cfg.secretKeyPath()
+	key, _, err := cfg.SecretKeyPath()
 	if err != nil {
 		return err
 	}
@@ -261,7 +262,7 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("copy the secret key: %w", err) // (in the data directory, it is copied already)
 	}
 	manifest := fmt.Sprintf("Boxwire backup of %s, %s, by boxwire %s\n", s.Description(), time.Now().UTC().Format(time.RFC3339), version)
-	if err := writeFileAtomic(filepath.Join(dir, backupName), []byte(manifest)); err != nil {
+	if err := cmdline.WriteFileAtomic(filepath.Join(dir, backupName), []byte(manifest)); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "backed up %s and %d files into %s\n", s.Description(), files, dir)
@@ -328,12 +329,12 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	pos, rest := leading(args)
 	var cfg StoreConfig
 	fs := flag.NewFlagSet("restore", flag.ContinueOnError)
-	cfg.flags(fs)
+	cfg.Flags(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: boxwire restore BACKUP --data NEWDIR\n  bring a backup back into a new data directory\n\nFlags:")
 		fs.PrintDefaults()
 	}
-	if err := parse(fs, rest, stderr); err != nil || helpAsked(args) {
+	if err := cmdline.Parse(fs, rest, stderr); err != nil || cmdline.HelpAsked(args) {
 		return err
 	}
 	if len(pos) != 1 {
