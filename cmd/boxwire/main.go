@@ -17,6 +17,7 @@ import (
 	"syscall"
 
 	"github.com/boxwire/boxwire/internal/cmdline"
+	"github.com/boxwire/boxwire/internal/operator"
 	"github.com/boxwire/boxwire/internal/printable"
 )
 
@@ -66,17 +67,17 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "serve":
 		err = runServe(ctx, args[1:], stdout, stderr)
 	case "migrate":
-		err = runMigrate(ctx, args[1:], stdout, stderr)
+		err = operator.Migrate(ctx, args[1:], stdout, stderr)
 	case "secret-key":
 		err = runSecretKey(ctx, args[1:], stdout, stderr)
 	case "user":
-		err = runUser(ctx, args[1:], stdout, stderr)
+		err = operator.User(ctx, args[1:], stdout, stderr)
 	case "org":
-		err = runOrg(ctx, args[1:], stdout, stderr)
+		err = operator.Org(ctx, args[1:], stdout, stderr)
 	case "backup":
-		err = runBackup(ctx, args[1:], stdout, stderr)
+		err = operator.Backup(ctx, version, args[1:], stdout, stderr)
 	case "restore":
-		err = runRestore(ctx, args[1:], stdout, stderr)
+		err = operator.Restore(ctx, args[1:], stdout, stderr)
 	case "login":
 		err = runLogin(ctx, args[1:], stdout, stderr)
 	case "box":

@@ -1,4 +1,4 @@
-package main
+package operator
 
 import (
 	"context"
@@ -15,8 +15,9 @@ import (
 	"github.com/boxwire/boxwire/internal/store"
 )
 
-func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var cfg StoreConfig
+// Migrate is `boxwire migrate`: it creates or upgrades the database schema.
+func Migrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var cfg cmdline.StoreConfig
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
 	cfg.Flags(fs)
 	if err := cmdline.Parse(fs, args, stderr); err != nil || cmdline.HelpAsked(args) {
@@ -47,9 +48,9 @@ const userUsage = `usage: boxwire user add --email E --password P --name "Displa
        boxwire user unverify --email E    take that back: the address matches no box access rule
 Every command takes the server's --data (or --database).`
 
-// runUser is `boxwire user …`: it works on the same data as a running
+// User is `boxwire user …`: it works on the same data as a running
 // server (SQLite waits for the write lock; PostgreSQL is shared anyway).
-func runUser(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func User(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if cmdline.GroupHelp(args, userUsage, stdout) {
 		return nil
 	}
@@ -68,7 +69,7 @@ func runUser(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return cmdline.ErrUsage
 	}
 	var (
-		cfg  StoreConfig
+		cfg  cmdline.StoreConfig
 		u    auth.NewUser
 		role string
 	)
@@ -119,7 +120,7 @@ func cliError(err error) error {
 // runUserVerify is `boxwire user verify|unverify --email E`.
 func runUserVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var (
-		cfg   StoreConfig
+		cfg   cmdline.StoreConfig
 		email string
 	)
 	fs := flag.NewFlagSet("user "+args[0], flag.ContinueOnError)
@@ -148,9 +149,9 @@ const orgUsage = `usage: boxwire org list                          every organis
        boxwire org domain list ORG
 ORG is the organisation's name or id.`
 
-// runOrg is `boxwire org domain add|remove|list`: the operator grants an
+// Org is `boxwire org domain add|remove|list`: the operator grants an
 // organisation the addresses of a domain it owns.
-func runOrg(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func Org(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if cmdline.GroupHelp(args, orgUsage, stdout) {
 		return nil
 	}
@@ -167,7 +168,7 @@ func runOrg(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	op, n := args[1], want[args[1]]
 	pos, rest := leading(args[2:])
-	var cfg StoreConfig
+	var cfg cmdline.StoreConfig
 	fs := flag.NewFlagSet("org domain "+op, flag.ContinueOnError)
 	cfg.Flags(fs)
 	if err := cmdline.Parse(fs, rest, stderr); err != nil || cmdline.HelpAsked(args) {

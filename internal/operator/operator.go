@@ -1,4 +1,7 @@
-package main
+// Package operator is the operator's commands on a server's data (boxwire
+// migrate, user, org, backup, restore): they run on the server's machine,
+// with the --data (or --database) the server uses, while it runs.
+package operator
 
 import (
 	"bufio"
@@ -22,13 +25,10 @@ import (
 	"github.com/boxwire/boxwire/internal/store"
 )
 
-// The operator's commands on a server's data: they run on the server's
-// machine, with the --data (or --database) the server uses, while it runs.
-
 // openStore opens the data of a server that has run. A command run in the
 // wrong directory must say so, not create an empty database there and
 // report success.
-func openStore(ctx context.Context, cfg StoreConfig) (*store.Store, error) {
+func openStore(ctx context.Context, cfg cmdline.StoreConfig) (*store.Store, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -42,8 +42,8 @@ func openStore(ctx context.Context, cfg StoreConfig) (*store.Store, error) {
 }
 
 // identityFlags are a user command's flags: the data and the address.
-func identityFlags(name string, email *string) (*flag.FlagSet, *StoreConfig) {
-	var cfg StoreConfig
+func identityFlags(name string, email *string) (*flag.FlagSet, *cmdline.StoreConfig) {
+	var cfg cmdline.StoreConfig
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	cfg.Flags(fs)
 	fs.StringVar(email, "email", "", "the user's e-mail address")
@@ -52,7 +52,7 @@ func identityFlags(name string, email *string) (*flag.FlagSet, *StoreConfig) {
 
 // runUserList is `boxwire user list [--org ORG]`.
 func runUserList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var cfg StoreConfig
+	var cfg cmdline.StoreConfig
 	fs := flag.NewFlagSet("user list", flag.ContinueOnError)
 	cfg.Flags(fs)
 	org := fs.String("org", "", "only the members of this organisation (name or id)")
@@ -156,7 +156,7 @@ func runUserChange(ctx context.Context, args []string, stdout, stderr io.Writer)
 
 // runOrgList is `boxwire org list`.
 func runOrgList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var cfg StoreConfig
+	var cfg cmdline.StoreConfig
 	fs := flag.NewFlagSet("org list", flag.ContinueOnError)
 	cfg.Flags(fs)
 	if err := cmdline.Parse(fs, args, stderr); err != nil || cmdline.HelpAsked(args) {
@@ -186,7 +186,7 @@ func runOrgList(ctx context.Context, args []string, stdout, stderr io.Writer) er
 // runOrgCreate is `boxwire org create NAME`.
 func runOrgCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	pos, rest := leading(args)
-	var cfg StoreConfig
+	var cfg cmdline.StoreConfig
 	fs := flag.NewFlagSet("org create", flag.ContinueOnError)
 	cfg.Flags(fs)
 	if err := cmdline.Parse(fs, rest, stderr); err != nil || cmdline.HelpAsked(args) {
@@ -219,15 +219,16 @@ func runOrgCreate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 // backupName is the manifest a backup directory holds; restore needs it.
 const backupName = "BOXWIRE-BACKUP.txt"
 
-// runBackup is `boxwire backup DIR`: a consistent copy of a running
+// Backup is `boxwire backup DIR`: a consistent copy of a running
 // server's data. SQLite: VACUUM INTO, plus every other file of the data
 // directory (the blobs, the secret key). The blobs are copied before and
 // after the database, so each file the copied database refers to is in
 // the backup (a file is stored before the row naming it commits); a file
-// deleted meanwhile makes the copy start again.
-func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// deleted meanwhile makes the copy start again. The manifest records
+// built, the version of the binary that made the backup.
+func Backup(ctx context.Context, built string, args []string, stdout, stderr io.Writer) error {
 	pos, rest := leading(args)
-	var cfg StoreConfig
+	var cfg cmdline.StoreConfig
 	fs := flag.NewFlagSet("backup", flag.ContinueOnError)
 	cfg.Flags(fs)
 	blobs := fs.String("blobs", cmdline.Env("BLOBS", ""), "the server's --blobs, if it keeps files in S3 (they are not copied)")
@@ -261,7 +262,7 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := copyFile(key, filepath.Join(dir, "secret.key")); err != nil && !errors.Is(err, os.ErrExist) {
 		return fmt.Errorf("copy the secret key: %w", err) // (in the data directory, it is copied already)
 	}
-	manifest := fmt.Sprintf("Boxwire backup of %s, %s, by boxwire %s\n", s.Description(), time.Now().UTC().Format(time.RFC3339), version)
+	manifest := fmt.Sprintf("Boxwire backup of %s, %s, by boxwire %s\n", s.Description(), time.Now().UTC().Format(time.RFC3339), built)
 	if err := cmdline.WriteFileAtomic(filepath.Join(dir, backupName), []byte(manifest)); err != nil {
 		return err
 	}
@@ -279,7 +280,7 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 // snapshot copies the database (SQLite) and the data directory's other
 // files into dir, and reports how many files it copied.
-func snapshot(ctx context.Context, s *store.Store, cfg StoreConfig, dir string) (int, error) {
+func snapshot(ctx context.Context, s *store.Store, cfg cmdline.StoreConfig, dir string) (int, error) {
 	for attempt := 0; attempt < 5; attempt++ {
 		n, err := copyTree(cfg.Data, dir, true)
 		if err != nil || cfg.Database != "" {
@@ -305,7 +306,7 @@ func snapshot(ctx context.Context, s *store.Store, cfg StoreConfig, dir string) 
 // missingFiles counts the files the copied database names that the copy
 // lacks (deleted between the two passes).
 func missingFiles(ctx context.Context, dir string) (int, error) {
-	copied, err := (&StoreConfig{Data: dir, SecretKeyFile: filepath.Join(dir, "secret.key")}).Open(ctx, store.Options{})
+	copied, err := (&cmdline.StoreConfig{Data: dir, SecretKeyFile: filepath.Join(dir, "secret.key")}).Open(ctx, store.Options{})
 	if err != nil {
 		return 0, err
 	}
@@ -324,10 +325,10 @@ func missingFiles(ctx context.Context, dir string) (int, error) {
 	return n, err
 }
 
-// runRestore is `boxwire restore BACKUP --data NEWDIR`.
-func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// Restore is `boxwire restore BACKUP --data NEWDIR`.
+func Restore(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	pos, rest := leading(args)
-	var cfg StoreConfig
+	var cfg cmdline.StoreConfig
 	fs := flag.NewFlagSet("restore", flag.ContinueOnError)
 	cfg.Flags(fs)
 	fs.Usage = func() {
