@@ -16,6 +16,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/boxwire/boxwire/internal/cli"
 	"github.com/boxwire/boxwire/internal/cmdline"
 	"github.com/boxwire/boxwire/internal/operator"
 	"github.com/boxwire/boxwire/internal/printable"
@@ -79,13 +80,13 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "restore":
 		err = operator.Restore(ctx, args[1:], stdout, stderr)
 	case "login":
-		err = runLogin(ctx, args[1:], stdout, stderr)
+		err = cli.Login(ctx, args[1:], stdout, stderr)
 	case "box":
-		err = runBox(ctx, args[1:], stdout, stderr)
+		err = cli.Box(ctx, args[1:], stdout, stderr)
 	case "api":
-		err = runAPI(ctx, args[1:], stdout, stderr)
+		err = cli.API(ctx, args[1:], stdout, stderr)
 	case "token":
-		err = runToken(ctx, args[1:], stdout, stderr)
+		err = cli.Token(ctx, args[1:], stdout, stderr)
 	case "bench":
 		err = runBench(ctx, args[1:], stdout, stderr)
 	case "version":

@@ -1,4 +1,8 @@
-package main
+// Package cli is the people's command line (boxwire login, box, token,
+// api): a client of a Boxwire server over HTTP, through the public client
+// package, that keeps its session and the box keys in the person's config
+// directory and does all encryption on this machine.
+package cli
 
 import (
 	"bufio"
@@ -267,7 +271,9 @@ func lockFile(path string) (unlock func(), err error) {
 	}
 }
 
-func runLogin(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// Login is `boxwire login`: it signs in and keeps the session in the
+// config directory, beside the keys of the boxes this identity reads.
+func Login(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("login", flag.ContinueOnError)
 	server := fs.String("server", cmdline.Env("SERVER", ""), "server URL, e.g. http://127.0.0.1:8080 (env BOXWIRE_SERVER)")
 	email := fs.String("email", cmdline.Env("EMAIL", ""), "your e-mail address (asked if missing)")

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -17,8 +17,8 @@ const tokenUsage = `usage: boxwire token create NAME    make an API token for an
 An API token is a bearer token on every surface (boxes, messaging, the
 Box-compatible stream) that lives until revoked; signed in as with boxwire login.`
 
-// runToken is `boxwire token …`: the signed-in person's API tokens.
-func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// Token is `boxwire token …`: the signed-in person's API tokens.
+func Token(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if cmdline.GroupHelp(args, tokenUsage, stdout) {
 		return nil
 	}

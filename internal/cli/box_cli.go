@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -63,9 +63,9 @@ func boxUsage() string {
 	return b.String()
 }
 
-// runBox dispatches the people's box commands. Each loads the profile
+// Box dispatches the people's box commands. Each loads the profile
 // written by `boxwire login`, and does all encryption on this machine.
-func runBox(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func Box(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || cmdline.HelpAsked(args[:1]) {
 		if len(args) > 0 {
 			fmt.Fprintln(stdout, boxUsage())

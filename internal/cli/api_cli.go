@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -23,10 +23,10 @@ const apiUsage = `usage: boxwire api METHOD PATH [JSON | -]
     boxwire api PUT /template/ID '{"status":"Approved"}'
   "-" reads the JSON body from standard input.`
 
-// runAPI is `boxwire api`: any call of the API with the saved sign-in, so
+// API is `boxwire api`: any call of the API with the saved sign-in, so
 // everything the API lets an admin do can be done from a terminal too.
 // A non-2xx answer is printed to stderr and makes the command fail.
-func runAPI(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func API(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("api", flag.ContinueOnError)
 	config := fs.String("config", "", "config directory (env BOXWIRE_CONFIG_DIR)")
 	fs.SetOutput(stderr)
