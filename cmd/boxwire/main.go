@@ -18,6 +18,7 @@ import (
 
 	"github.com/boxwire/boxwire/internal/cli"
 	"github.com/boxwire/boxwire/internal/cmdline"
+	"github.com/boxwire/boxwire/internal/loadgen"
 	"github.com/boxwire/boxwire/internal/operator"
 	"github.com/boxwire/boxwire/internal/printable"
 )
@@ -88,7 +89,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "token":
 		err = cli.Token(ctx, args[1:], stdout, stderr)
 	case "bench":
-		err = runBench(ctx, args[1:], stdout, stderr)
+		err = loadgen.Run(ctx, args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "boxwire", versionString())
 	case "-h", "--help", "help":

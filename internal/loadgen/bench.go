@@ -1,4 +1,8 @@
-package main
+// Package loadgen is boxwire bench: load generators that drive a running
+// server through its public API as clients would (durable appends,
+// WebSocket fan-out, idle WebSockets, long-polls) and report throughput,
+// latency and memory, failing when a run falls short of its bound.
+package loadgen
 
 import (
 	"bufio"
@@ -76,7 +80,8 @@ func (c *benchConfig) validate() error {
 	return nil
 }
 
-func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// Run is `boxwire bench append|fanout|idle-ws|longpoll`.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if cmdline.GroupHelp(args, benchUsage+"\n\n"+benchRealtimeUsage, stdout) {
 		return nil
 	}

@@ -1,4 +1,4 @@
-package main
+package loadgen
 
 import (
 	"bufio"
@@ -1086,7 +1086,7 @@ func (r *idleResult) verdict() error {
 
 type longpollConfig struct {
 	benchTarget
-	Store           StoreConfig
+	Store           cmdline.StoreConfig
 	Waiters, Rounds int
 	PerUser         int
 	Boxes           int
@@ -1373,7 +1373,7 @@ func longpollEmail(i int) string { return fmt.Sprintf("bench-%d@bench.example", 
 
 // longpollUsers makes sure bench users 0…n-1 exist in the store (the same
 // way as `boxwire user add`), and returns how many it created.
-func longpollUsers(ctx context.Context, sc StoreConfig, n int) (int, error) {
+func longpollUsers(ctx context.Context, sc cmdline.StoreConfig, n int) (int, error) {
 	s, err := sc.Open(ctx, store.Options{})
 	if err != nil {
 		return 0, fmt.Errorf("open the store: %w", err)
