@@ -6,6 +6,11 @@
 //
 // Every flag has a BOXWIRE_* environment equivalent (--public-url is
 // BOXWIRE_PUBLIC_URL); a flag given on the command line wins.
+//
+// This package parses the command line, dispatches, and wires the server
+// (serve.go). The other commands live in their own packages: the people's
+// CLI in internal/cli, the operator's in internal/operator, the load
+// generators in internal/loadgen.
 package main
 
 import (
