@@ -6,37 +6,22 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
-	"io/fs"
 	"log/slog"
 	"net/netip"
 	"net/url"
-	"os"
-	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
 
-	"github.com/boxwire/boxwire/internal/atrest"
+	"github.com/boxwire/boxwire/internal/cmdline"
 	"github.com/boxwire/boxwire/internal/smtpmail"
-	"github.com/boxwire/boxwire/internal/store"
-	"github.com/boxwire/boxwire/internal/store/postgres"
-	"github.com/boxwire/boxwire/internal/store/sqlite"
 )
 
-var errUsage = errors.New("usage")
-
-// StoreConfig says where the data lives.
-type StoreConfig struct {
-	Data     string // data directory: the SQLite file, the encrypted files
-	Database string // "" for SQLite in Data, or a postgres:// URL
-	// SecretKeyFile holds the key that seals the secrets kept in the
-	// database; "" is Data/secret.key, made on first start.
-	SecretKeyFile string
-}
+// StoreConfig says where the data lives. It is cmdline's, shared with the
+// operator's commands and the load generators, which take the same flags.
+type StoreConfig = cmdline.StoreConfig
 
 // Config is the server's configuration.
 type Config struct {
@@ -141,15 +126,8 @@ type Config struct {
 	CORSOrigins []string
 }
 
-func env(name, def string) string {
-	if v, ok := os.LookupEnv("BOXWIRE_" + name); ok {
-		return v
-	}
-	return def
-}
-
 func envDuration(name string, def time.Duration) time.Duration {
-	d, err := time.ParseDuration(env(name, ""))
+	d, err := time.ParseDuration(cmdline.Env(name, ""))
 	if err != nil {
 		return def
 	}
@@ -157,52 +135,46 @@ func envDuration(name string, def time.Duration) time.Duration {
 }
 
 func envInt(name string, def int64) int64 {
-	v, err := strconv.ParseInt(env(name, ""), 10, 64)
+	v, err := strconv.ParseInt(cmdline.Env(name, ""), 10, 64)
 	if err != nil {
 		return def
 	}
 	return v
 }
 
-func (c *StoreConfig) flags(fs *flag.FlagSet) {
-	fs.StringVar(&c.Data, "data", env("DATA", "./boxwire-data"), "data directory (env BOXWIRE_DATA)")
-	fs.StringVar(&c.Database, "database", env("DATABASE", ""), "empty for SQLite in the data directory, or postgres://… (env BOXWIRE_DATABASE)")
-	fs.StringVar(&c.SecretKeyFile, "secret-key-file", env("SECRET_KEY_FILE", ""), "key sealing the secrets stored in the database (make one with: boxwire secret-key); default DATA/secret.key, created on first start; every node of a cluster needs the same (env BOXWIRE_SECRET_KEY_FILE)")
-}
-
 func (c *Config) flags(fs *flag.FlagSet) {
-	c.StoreConfig.flags(fs)
-	fs.StringVar(&c.Addr, "addr", env("ADDR", "127.0.0.1:8080"), "listen address (env BOXWIRE_ADDR)")
+	c.StoreConfig.Flags(fs)
+	fs.StringVar(&c.Addr, "addr", cmdline.Env("ADDR", "127.0.0.1:8080"), "listen address (env BOXWIRE_ADDR)")
 	fs.Int64Var(&c.MaxFileSize, "max-file-size", envInt("MAX_FILE_SIZE", 64<<20), "largest encrypted file upload, in bytes (env BOXWIRE_MAX_FILE_SIZE)")
 	fs.DurationVar(&c.BodyTimeout, "body-timeout", envDuration("BODY_TIMEOUT", 30*time.Second), "how long a request body may take to arrive; slower clients get 408 (env BOXWIRE_BODY_TIMEOUT)")
 	fs.Int64Var(&c.UploadMinRate, "upload-min-rate", envInt("UPLOAD_MIN_RATE", 16384), "bytes a second an upload must average after --body-timeout's grace, or 408 (env BOXWIRE_UPLOAD_MIN_RATE)")
 	fs.IntVar(&c.MaxStreamsPerIdentity, "max-streams-per-identity", int(envInt("MAX_STREAMS_PER_IDENTITY", 32)), "live streams (WebSocket, SSE, long-poll together) one identity may hold open on a node; more get 429 (env BOXWIRE_MAX_STREAMS_PER_IDENTITY)")
 	fs.DurationVar(&c.AccessTTL, "access-ttl", envDuration("ACCESS_TTL", 15*time.Minute), "lifetime of access tokens; live streams end when theirs expires (env BOXWIRE_ACCESS_TTL)")
-	fs.StringVar(&c.DebugAddr, "debug-addr", env("DEBUG_ADDR", ""), "if set, serve Go's pprof profiles on this address, e.g. 127.0.0.1:6060 (env BOXWIRE_DEBUG_ADDR)")
-	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("METRICS_ADDR", ""), "if set, serve /metrics on this address only (e.g. 127.0.0.1:9090), not on --addr (env BOXWIRE_METRICS_ADDR)")
+	fs.StringVar(&c.DebugAddr, "debug-addr", cmdline.Env("DEBUG_ADDR", ""), "if set, serve Go's pprof profiles on this address, e.g. 127.0.0.1:6060 (env BOXWIRE_DEBUG_ADDR)")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", cmdline.Env("METRICS_ADDR", ""), "if set, serve /metrics on this address only (e.g. 127.0.0.1:9090), not on --addr (env BOXWIRE_METRICS_ADDR)")
 	fs.Func("ws-origins", "comma-separated browser origins (host patterns) allowed to open WebSockets; same-origin always is (env BOXWIRE_WS_ORIGINS)", func(v string) error {
 		c.Origins = splitList(v)
 		return nil
 	})
-	c.Origins = splitList(env("WS_ORIGINS", ""))
-	fs.StringVar(&c.Blobs, "blobs", env("BLOBS", ""), "S3-compatible file store shared by all nodes (s3://BUCKET?endpoint=HOST:PORT&region=R, keys from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY); empty for DATA/files (env BOXWIRE_BLOBS)")
+	c.Origins = splitList(cmdline.Env("WS_ORIGINS", ""))
+	fs.StringVar(&c.Blobs, "blobs", cmdline.Env("BLOBS", ""), "S3-compatible file store shared by all nodes (s3://BUCKET?endpoint=HOST:PORT&region=R, keys from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY); empty for DATA/files (env BOXWIRE_BLOBS)")
 	fs.Int64Var(&c.MaxMediaSize, "max-media-size", envInt("MAX_MEDIA_SIZE", 0), "largest file of a message, in bytes; 0 for WhatsApp's limits by kind (5 MB images … 100 MB documents) (env BOXWIRE_MAX_MEDIA_SIZE)")
 	fs.DurationVar(&c.BlobSweepGrace, "blob-sweep-grace", envDuration("BLOB_SWEEP_GRACE", 24*time.Hour), "files and unfinished uploads that no database row refers to are removed once this old (left by a crash or a failed removal); it must exceed the longest upload on any node (env BOXWIRE_BLOB_SWEEP_GRACE)")
-	fs.StringVar(&c.NATS, "nats", env("NATS", ""), "NATS URL (nats://host:4222) to wake the other nodes of a cluster; empty for one node (env BOXWIRE_NATS)")
+	fs.StringVar(&c.NATS, "nats", cmdline.Env("NATS", ""), "NATS URL (nats://host:4222) to wake the other nodes of a cluster; empty for one node (env BOXWIRE_NATS)")
 	fs.DurationVar(&c.LongPollHold, "longpoll-hold", envDuration("LONGPOLL_HOLD", 50*time.Second), "how long a Box-compatible long-poll waits before answering reconnect (env BOXWIRE_LONGPOLL_HOLD)")
-	fs.StringVar(&c.WhatsAppGraphURL, "whatsapp-graph-url", env("WHATSAPP_GRAPH_URL", "https://graph.facebook.com"), "base URL of Meta's Graph API for WhatsApp sends (env BOXWIRE_WHATSAPP_GRAPH_URL)")
+	fs.StringVar(&c.WhatsAppGraphURL, "whatsapp-graph-url", cmdline.Env("WHATSAPP_GRAPH_URL", "https://graph.facebook.com"), "base URL of Meta's Graph API for WhatsApp sends (env BOXWIRE_WHATSAPP_GRAPH_URL)")
 	fs.IntVar(&c.WebhookMaxFailures, "webhook-max-failures", int(envInt("WEBHOOK_MAX_FAILURES", 10)), "disable an outbound webhook after this many consecutive failed deliveries, 0 never (env BOXWIRE_WEBHOOK_MAX_FAILURES)")
-	fs.BoolVar(&c.WebhookAllowPrivate, "webhook-allow-private", env("WEBHOOK_ALLOW_PRIVATE", "") == "1", "let webhooks reach private, loopback and link-local addresses (never cloud metadata), for targets on the premises (env BOXWIRE_WEBHOOK_ALLOW_PRIVATE=1)")
-	c.webhookAllowCIDRs = env("WEBHOOK_ALLOW_CIDRS", "")
+	fs.BoolVar(&c.WebhookAllowPrivate, "webhook-allow-private", cmdline.Env("WEBHOOK_ALLOW_PRIVATE", "") == "1", "let webhooks reach private, loopback and link-local addresses (never cloud metadata), for targets on the premises (env BOXWIRE_WEBHOOK_ALLOW_PRIVATE=1)")
+	c.webhookAllowCIDRs = cmdline.Env("WEBHOOK_ALLOW_CIDRS", "")
 	fs.StringVar(&c.webhookAllowCIDRs, "webhook-allow-cidrs", c.webhookAllowCIDRs, "comma-separated address ranges (10.1.0.0/16, fd00::/8, or one address) webhooks may reach even if private (env BOXWIRE_WEBHOOK_ALLOW_CIDRS)")
-	c.trustedProxies = env("TRUSTED_PROXIES", "")
+	c.trustedProxies = cmdline.Env("TRUSTED_PROXIES", "")
 	fs.StringVar(&c.trustedProxies, "trusted-proxies", c.trustedProxies, "comma-separated address ranges (10.0.0.0/8, or one address) of the reverse proxies in front; only their Forwarded/X-Forwarded-For name the client, for the login throttle and the log (env BOXWIRE_TRUSTED_PROXIES)")
 	fs.Float64Var(&c.RateLimit, "rate-limit", float64(envInt("RATE_LIMIT", 20)), "messaging API requests a second per user and calling application, 0 for no limit (env BOXWIRE_RATE_LIMIT)")
 	fs.IntVar(&c.RateBurst, "rate-burst", int(envInt("RATE_BURST", 40)), "burst allowed above --rate-limit (env BOXWIRE_RATE_BURST)")
-	fs.BoolVar(&c.TestClock, "test-clock", env("TEST_CLOCK", "") == "1", "TESTING ONLY: let POST /_test/clock move the messaging clock (env BOXWIRE_TEST_CLOCK=1)")
-	fs.StringVar(&c.SMTPURL, "smtp-url", env("SMTP_URL", ""), "SMTP server for e-mail verification codes: smtp://[user:password@]host[:port]?from=ADDRESS, or smtps://; empty: only the operator verifies addresses (env BOXWIRE_SMTP_URL)")
-	fs.StringVar(&c.SelfOrgID, "self-org-id", env("SELF_ORG_ID", ""), "organisation id (a UUID) shown as owner_org_id of the boxes; empty: one generated on first start and stored (env BOXWIRE_SELF_ORG_ID)")
-	fs.StringVar(&c.PublicURL, "public-url", env("PUBLIC_URL", ""), "URL clients reach this server at; default http://ADDR (https:// with TLS) (env BOXWIRE_PUBLIC_URL)")
+	fs.BoolVar(&c.TestClock, "test-clock", cmdline.Env("TEST_CLOCK", "") == "1", "TESTING ONLY: let POST /_test/clock move the messaging clock (env BOXWIRE_TEST_CLOCK=1)")
+	fs.StringVar(&c.SMTPURL, "smtp-url", cmdline.Env("SMTP_URL", ""), "SMTP server for e-mail verification codes: smtp://[user:password@]host[:port]?from=ADDRESS, or smtps://; empty: only the operator verifies addresses (env BOXWIRE_SMTP_URL)")
+	fs.StringVar(&c.SelfOrgID, "self-org-id", cmdline.Env("SELF_ORG_ID", ""), "organisation id (a UUID) shown as owner_org_id of the boxes; empty: one generated on first start and stored (env BOXWIRE_SELF_ORG_ID)")
+	fs.StringVar(&c.PublicURL, "public-url", cmdline.Env("PUBLIC_URL", ""), "URL clients reach this server at; default http://ADDR (https:// with TLS) (env BOXWIRE_PUBLIC_URL)")
 	fs.StringVar(&c.TLSCert, "tls-cert", "", "serve HTTPS with this certificate (PEM, with its chain); needs --tls-key (env BOXWIRE_TLS_CERT)")
 	fs.StringVar(&c.TLSKey, "tls-key", "", "the private key of --tls-cert (PEM) (env BOXWIRE_TLS_KEY)")
 	fs.Func("tls-domain", "serve HTTPS with certificates from Let's Encrypt for these comma-separated names (ACME TLS-ALPN-01: --addr must be reachable as port 443 of each name); kept in DATA/certs (env BOXWIRE_TLS_DOMAIN)", func(v string) error {
@@ -214,31 +186,6 @@ func (c *Config) flags(fs *flag.FlagSet) {
 		c.CORSOrigins = splitList(v)
 		return nil
 	})
-}
-
-// envNamed finds the environment variable a flag's help names, as in
-// "(env BOXWIRE_ADDR)" or "(env BOXWIRE_TEST_CLOCK=1)".
-var envNamed = regexp.MustCompile(`\(env (BOXWIRE_[A-Z0-9_]+)`)
-
-// fromEnv sets each flag whose help names a BOXWIRE_* variable that is
-// set, through the flag's own parser: a value it refuses stops the
-// command with the variable's name, as a bad flag would, instead of
-// falling back to the default unnoticed. Flags on the command line are
-// parsed after, and win.
-func fromEnv(fs *flag.FlagSet) error {
-	var err error
-	fs.VisitAll(func(f *flag.Flag) {
-		m := envNamed.FindStringSubmatch(f.Usage)
-		if m == nil || err != nil {
-			return
-		}
-		if v, ok := os.LookupEnv(m[1]); ok {
-			if serr := fs.Set(f.Name, v); serr != nil {
-				err = fmt.Errorf("%s=%q: %v (it sets --%s)", m[1], v, serr, f.Name)
-			}
-		}
-	})
-	return err
 }
 
 // Validate checks the configuration and fills in derived defaults.
@@ -389,119 +336,6 @@ func (c *Config) parseAllowCIDRs() error {
 		c.WebhookAllowCIDRs = append(c.WebhookAllowCIDRs, p.Masked())
 	}
 	c.webhookAllowCIDRs = ""
-	return nil
-}
-
-// Validate checks the store configuration.
-func (c *StoreConfig) Validate() error {
-	if c.Data == "" {
-		return errors.New("--data must not be empty")
-	}
-	if c.Database != "" && !strings.HasPrefix(c.Database, "postgres://") && !strings.HasPrefix(c.Database, "postgresql://") {
-		return fmt.Errorf("--database must be empty (SQLite) or a postgres:// URL")
-	}
-	return nil
-}
-
-// Open opens the configured store with its secret key, creating and
-// migrating it.
-func (c *StoreConfig) Open(ctx context.Context, opts store.Options) (*store.Store, error) {
-	if err := os.MkdirAll(c.Data, 0o700); err != nil {
-		return nil, err
-	}
-	path, made, err := c.secretKey(&opts)
-	if err != nil {
-		return nil, err
-	}
-	var s *store.Store
-	if c.Database != "" {
-		s, err = postgres.Open(ctx, c.Database, opts)
-	} else {
-		s, err = sqlite.Open(ctx, filepath.Join(c.Data, "boxwire.db"), opts)
-	}
-	if errors.Is(err, store.ErrWrongKey) {
-		if made {
-			// Keep no key that opens nothing: the next start would
-			// find it and report a wrong key instead of a missing one.
-			os.Remove(path)
-			return nil, fmt.Errorf("this database's secrets are sealed with a key, and there was none at %s: give that key with --secret-key-file (every node of a cluster needs the same one)", path)
-		}
-		return nil, fmt.Errorf("the secret key in %s is not the one this database's secrets are sealed with: give that key with --secret-key-file (every node of a cluster needs the same one)", path)
-	}
-	return s, err
-}
-
-// secretKey loads the key into opts, or makes one at the default path
-// (made reports that). A key file given explicitly must exist: making a
-// new one there would only hide a mistyped path.
-func (c *StoreConfig) secretKey(opts *store.Options) (path string, made bool, err error) {
-	path, _, _ = c.secretKeyPath()
-	text, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) && c.SecretKeyFile == "" {
-		text, made, err = makeKeyFile(path)
-	}
-	if err != nil {
-		return path, made, fmt.Errorf("--secret-key-file: %w (make a key with: boxwire secret-key --out FILE)", err)
-	}
-	if opts.SecretKey, err = atrest.ParseKey(text); err != nil {
-		return path, made, fmt.Errorf("--secret-key-file %s: %w", path, err)
-	}
-	return path, made, nil
-}
-
-// secretKeyPath is where the secret key is read from; given reports
-// that --secret-key-file named it.
-func (c *StoreConfig) secretKeyPath() (path string, given bool, err error) {
-	if c.SecretKeyFile != "" {
-		return c.SecretKeyFile, true, nil
-	}
-	return filepath.Join(c.Data, "secret.key"), false, nil
-}
-
-// makeKeyFile writes a new key readable by its owner only. It appears
-// whole (written aside, then linked into place), and of processes starting
-// together one makes it and the others read it.
-func makeKeyFile(path string) ([]byte, bool, error) {
-	text := atrest.GenerateKey()
-	f, err := os.CreateTemp(filepath.Dir(path), ".secret-key-*")
-	if err != nil {
-		return nil, false, err
-	}
-	defer os.Remove(f.Name())
-	if err = f.Chmod(0o600); err == nil {
-		if _, err = f.Write(text); err == nil {
-			err = f.Sync()
-		}
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Link(f.Name(), path)
-	}
-	if errors.Is(err, fs.ErrExist) {
-		text, err = os.ReadFile(path)
-		return text, false, err
-	}
-	return text, err == nil, err
-}
-
-// parse parses a command's flags; -h prints them and is not an error.
-func parse(fs *flag.FlagSet, args []string, stderr io.Writer) error {
-	fs.SetOutput(stderr)
-	if err := fromEnv(fs); err != nil {
-		return err
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return errUsage
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "unexpected arguments: %v\n", fs.Args())
-		return errUsage
-	}
 	return nil
 }
 

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	boxclient "github.com/boxwire/boxwire/client"
 	"github.com/boxwire/boxwire/internal/api/httpx"
 	"github.com/boxwire/boxwire/internal/boxservice"
 	"github.com/boxwire/boxwire/internal/store"
@@ -111,15 +112,18 @@ func BenchmarkListMemory(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer srv.Close(context.Background())
-	hc := http.DefaultClient
-	token, err := benchSignIn(ctx, hc, srv.URL(), "a@example.com", "alice-password", time.Minute, "")
+	alice := boxclient.New(srv.URL())
+	tok, err := alice.Login(ctx, "a@example.com", "alice-password")
 	if err != nil {
 		b.Fatal(err)
 	}
-	ids, err := benchCreateBoxes(ctx, hc, benchConfig{Server: srv.URL(), Boxes: 1}, token)
+	token := tok.AccessToken
+	keys, _ := boxclient.NewKeyPair()
+	box, err := alice.CreateBox(ctx, boxclient.NewBox{Title: "bench", PublicKey: keys.PublicKey})
 	if err != nil {
 		b.Fatal(err)
 	}
+	ids := []string{box.ID}
 	st, _ := srv.Store.BoxState(ctx, ids[0])
 	fillBox(b, srv.Store, ids[0], st.CreatorID, 200_000)
 

@@ -6,6 +6,11 @@
 //
 // Every flag has a BOXWIRE_* environment equivalent (--public-url is
 // BOXWIRE_PUBLIC_URL); a flag given on the command line wins.
+//
+// This package parses the command line, dispatches, and wires the server
+// (serve.go). The other commands live in their own packages: the people's
+// CLI in internal/cli, the operator's in internal/operator, the load
+// generators in internal/loadgen.
 package main
 
 import (
@@ -16,6 +21,10 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/boxwire/boxwire/internal/cli"
+	"github.com/boxwire/boxwire/internal/cmdline"
+	"github.com/boxwire/boxwire/internal/loadgen"
+	"github.com/boxwire/boxwire/internal/operator"
 	"github.com/boxwire/boxwire/internal/printable"
 )
 
@@ -65,27 +74,27 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "serve":
 		err = runServe(ctx, args[1:], stdout, stderr)
 	case "migrate":
-		err = runMigrate(ctx, args[1:], stdout, stderr)
+		err = operator.Migrate(ctx, args[1:], stdout, stderr)
 	case "secret-key":
 		err = runSecretKey(ctx, args[1:], stdout, stderr)
 	case "user":
-		err = runUser(ctx, args[1:], stdout, stderr)
+		err = operator.User(ctx, args[1:], stdout, stderr)
 	case "org":
-		err = runOrg(ctx, args[1:], stdout, stderr)
+		err = operator.Org(ctx, args[1:], stdout, stderr)
 	case "backup":
-		err = runBackup(ctx, args[1:], stdout, stderr)
+		err = operator.Backup(ctx, version, args[1:], stdout, stderr)
 	case "restore":
-		err = runRestore(ctx, args[1:], stdout, stderr)
+		err = operator.Restore(ctx, args[1:], stdout, stderr)
 	case "login":
-		err = runLogin(ctx, args[1:], stdout, stderr)
+		err = cli.Login(ctx, args[1:], stdout, stderr)
 	case "box":
-		err = runBox(ctx, args[1:], stdout, stderr)
+		err = cli.Box(ctx, args[1:], stdout, stderr)
 	case "api":
-		err = runAPI(ctx, args[1:], stdout, stderr)
+		err = cli.API(ctx, args[1:], stdout, stderr)
 	case "token":
-		err = runToken(ctx, args[1:], stdout, stderr)
+		err = cli.Token(ctx, args[1:], stdout, stderr)
 	case "bench":
-		err = runBench(ctx, args[1:], stdout, stderr)
+		err = loadgen.Run(ctx, args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "boxwire", versionString())
 	case "-h", "--help", "help":
@@ -95,7 +104,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if err != nil {
-		if err != errUsage {
+		if err != cmdline.ErrUsage {
 			// Errors can quote the server's answers: escaped.
 			fmt.Fprintln(stderr, "boxwire:", printable.Escape(err.Error()))
 		}

@@ -249,10 +249,15 @@ func TestBackupSaysWhatItCopied(t *testing.T) {
 	if explains != (sc.Database != "") {
 		t.Fatalf("backup on %s said %q", map[bool]string{true: "PostgreSQL", false: "SQLite"}[sc.Database != ""], out)
 	}
-	for _, name := range []string{"secret.key", backupName} {
+	// The manifest's name is on disk in every backup made so far: restore
+	// looks for it.
+	for _, name := range []string{"secret.key", "BOXWIRE-BACKUP.txt"} {
 		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
 			t.Fatalf("the backup lacks %s: %v", name, err)
 		}
+	}
+	if manifest, _ := os.ReadFile(filepath.Join(dir, "BOXWIRE-BACKUP.txt")); !strings.Contains(string(manifest), "by boxwire "+version+"\n") {
+		t.Fatalf("the manifest %q does not name the binary's version %s", manifest, version)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "boxwire.db")); (err == nil) != (sc.Database == "") {
 		t.Fatalf("boxwire.db in the backup: %v (database %q)", err, sc.Database)

@@ -25,6 +25,8 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/coder/websocket/wsjson"
+
+	"github.com/boxwire/boxwire/internal/cmdline"
 )
 
 // selfSigned writes a certificate for 127.0.0.1 and its key, and returns
@@ -159,7 +161,7 @@ func TestInvalidEnvironmentIsRefused(t *testing.T) {
 	t.Setenv("BOXWIRE_ACCESS_TTL", "3m")
 	var cfg Config
 	fs := newServeFlags(&cfg)
-	if err := parse(fs, []string{"--access-ttl", "2m"}, &bytes.Buffer{}); err != nil {
+	if err := cmdline.Parse(fs, []string{"--access-ttl", "2m"}, &bytes.Buffer{}); err != nil {
 		t.Fatal(err)
 	}
 	if cfg.LongPollHold != 7*time.Second || cfg.AccessTTL != 2*time.Minute {
@@ -285,8 +287,8 @@ func TestDeploymentFilesNameRealSettings(t *testing.T) {
 	fs := newServeFlags(&cfg)
 	known := map[string]bool{}
 	fs.VisitAll(func(f *flag.Flag) {
-		if m := envNamed.FindStringSubmatch(f.Usage); m != nil {
-			known[m[1]] = true
+		if name, ok := cmdline.EnvVar(f); ok {
+			known[name] = true
 		}
 	})
 	for _, file := range []string{"../../Dockerfile", "../../compose.yaml"} {

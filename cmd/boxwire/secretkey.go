@@ -10,6 +10,7 @@ import (
 	"os"
 
 	"github.com/boxwire/boxwire/internal/atrest"
+	"github.com/boxwire/boxwire/internal/cmdline"
 )
 
 // runSecretKey is `boxwire secret-key [--out FILE]`: it makes a key for
@@ -18,7 +19,7 @@ func runSecretKey(_ context.Context, args []string, stdout, stderr io.Writer) er
 	var out string
 	fset := flag.NewFlagSet("secret-key", flag.ContinueOnError)
 	fset.StringVar(&out, "out", "", "write the key to this new file (mode 0600) instead of standard output")
-	if err := parse(fset, args, stderr); err != nil || helpAsked(args) {
+	if err := cmdline.Parse(fset, args, stderr); err != nil || cmdline.HelpAsked(args) {
 		return err
 	}
 	key := atrest.GenerateKey()

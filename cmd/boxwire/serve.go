@@ -31,6 +31,7 @@ import (
 	"github.com/boxwire/boxwire/internal/boxservice"
 	"github.com/boxwire/boxwire/internal/broker"
 	"github.com/boxwire/boxwire/internal/broker/natsbroker"
+	"github.com/boxwire/boxwire/internal/cmdline"
 	"github.com/boxwire/boxwire/internal/journal"
 	"github.com/boxwire/boxwire/internal/msgservice"
 	"github.com/boxwire/boxwire/internal/netpoll"
@@ -341,7 +342,7 @@ func waitGroup(ctx context.Context, wg *sync.WaitGroup) {
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cfg Config
 	fs := newServeFlags(&cfg)
-	if err := parse(fs, args, stderr); err != nil || helpAsked(args) {
+	if err := cmdline.Parse(fs, args, stderr); err != nil || cmdline.HelpAsked(args) {
 		return err
 	}
 	started := time.Now()
@@ -374,16 +375,6 @@ func newServeFlags(cfg *Config) *flag.FlagSet {
 	return fs
 }
 
-func helpAsked(args []string) bool {
-	for _, a := range args {
-		if a == "-h" || a == "-help" || a == "--help" {
-			return true
-		}
-	}
-	return false
-}
-
-// metricsHandler is the metrics listener's: /metrics and nothing else.
 func metricsHandler(reg *prometheus.Registry) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", api.MetricsHandler(reg))

@@ -1,4 +1,4 @@
-package main
+package operator
 
 import (
 	"context"
@@ -8,17 +8,19 @@ import (
 	"strings"
 
 	"github.com/boxwire/boxwire/internal/auth"
+	"github.com/boxwire/boxwire/internal/cmdline"
 	"github.com/boxwire/boxwire/internal/errs"
 	"github.com/boxwire/boxwire/internal/identity"
 	"github.com/boxwire/boxwire/internal/printable"
 	"github.com/boxwire/boxwire/internal/store"
 )
 
-func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var cfg StoreConfig
+// Migrate is `boxwire migrate`: it creates or upgrades the database schema.
+func Migrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var cfg cmdline.StoreConfig
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
-	cfg.flags(fs)
-	if err := parse(fs, args, stderr); err != nil || helpAsked(args) {
+	cfg.Flags(fs)
+	if err := cmdline.Parse(fs, args, stderr); err != nil || cmdline.HelpAsked(args) {
 		return err
 	}
 	if err := cfg.Validate(); err != nil {
@@ -46,10 +48,10 @@ const userUsage = `usage: boxwire user add --email E --password P --name "Displa
        boxwire user unverify --email E    take that back: the address matches no box access rule
 Every command takes the server's --data (or --database).`
 
-// runUser is `boxwire user …`: it works on the same data as a running
+// User is `boxwire user …`: it works on the same data as a running
 // server (SQLite waits for the write lock; PostgreSQL is shared anyway).
-func runUser(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if groupHelp(args, userUsage, stdout) {
+func User(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if cmdline.GroupHelp(args, userUsage, stdout) {
 		return nil
 	}
 	if len(args) > 0 {
@@ -64,21 +66,21 @@ func runUser(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	if len(args) == 0 || args[0] != "add" {
 		fmt.Fprintln(stderr, userUsage)
-		return errUsage
+		return cmdline.ErrUsage
 	}
 	var (
-		cfg  StoreConfig
+		cfg  cmdline.StoreConfig
 		u    auth.NewUser
 		role string
 	)
 	fs := flag.NewFlagSet("user add", flag.ContinueOnError)
-	cfg.flags(fs)
+	cfg.Flags(fs)
 	fs.StringVar(&u.Email, "email", "", "e-mail address, the login name")
 	fs.StringVar(&u.Password, "password", "", "password (at least 8 characters)")
 	fs.StringVar(&u.Name, "name", "", "display name")
 	fs.StringVar(&u.Org, "org", "", "organisation to add the user to (created if new)")
 	fs.StringVar(&role, "role", "", "role in --org: admin or agent (default agent)")
-	if err := parse(fs, args[1:], stderr); err != nil || helpAsked(args) {
+	if err := cmdline.Parse(fs, args[1:], stderr); err != nil || cmdline.HelpAsked(args) {
 		return err
 	}
 	u.Role = identity.Role(role)
@@ -118,13 +120,13 @@ func cliError(err error) error {
 // runUserVerify is `boxwire user verify|unverify --email E`.
 func runUserVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var (
-		cfg   StoreConfig
+		cfg   cmdline.StoreConfig
 		email string
 	)
 	fs := flag.NewFlagSet("user "+args[0], flag.ContinueOnError)
-	cfg.flags(fs)
+	cfg.Flags(fs)
 	fs.StringVar(&email, "email", "", "the identity's e-mail address")
-	if err := parse(fs, args[1:], stderr); err != nil || helpAsked(args) {
+	if err := cmdline.Parse(fs, args[1:], stderr); err != nil || cmdline.HelpAsked(args) {
 		return err
 	}
 	s, err := openStore(ctx, cfg)
@@ -147,10 +149,10 @@ const orgUsage = `usage: boxwire org list                          every organis
        boxwire org domain list ORG
 ORG is the organisation's name or id.`
 
-// runOrg is `boxwire org domain add|remove|list`: the operator grants an
+// Org is `boxwire org domain add|remove|list`: the operator grants an
 // organisation the addresses of a domain it owns.
-func runOrg(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if groupHelp(args, orgUsage, stdout) {
+func Org(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if cmdline.GroupHelp(args, orgUsage, stdout) {
 		return nil
 	}
 	if len(args) > 0 && args[0] == "list" {
@@ -162,19 +164,19 @@ func runOrg(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	want := map[string]int{"add": 2, "remove": 2, "list": 1}
 	if len(args) < 2 || args[0] != "domain" || want[args[1]] == 0 {
 		fmt.Fprintln(stderr, orgUsage)
-		return errUsage
+		return cmdline.ErrUsage
 	}
 	op, n := args[1], want[args[1]]
 	pos, rest := leading(args[2:])
-	var cfg StoreConfig
+	var cfg cmdline.StoreConfig
 	fs := flag.NewFlagSet("org domain "+op, flag.ContinueOnError)
-	cfg.flags(fs)
-	if err := parse(fs, rest, stderr); err != nil || helpAsked(args) {
+	cfg.Flags(fs)
+	if err := cmdline.Parse(fs, rest, stderr); err != nil || cmdline.HelpAsked(args) {
 		return err
 	}
 	if len(pos) != n {
 		fmt.Fprintln(stderr, orgUsage)
-		return errUsage
+		return cmdline.ErrUsage
 	}
 	s, err := openStore(ctx, cfg)
 	if err != nil {
@@ -209,14 +211,4 @@ func leading(args []string) (pos, rest []string) {
 		}
 	}
 	return args, nil
-}
-
-// groupHelp prints a command group's usage when its first argument asks
-// for help ("boxwire user -h"), and reports that it did.
-func groupHelp(args []string, usage string, stdout io.Writer) bool {
-	if len(args) == 0 || !helpAsked(args[:1]) {
-		return false
-	}
-	fmt.Fprintln(stdout, usage)
-	return true
 }

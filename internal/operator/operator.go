@@ -1,4 +1,7 @@
-package main
+// Package operator is the operator's commands on a server's data (boxwire
+// migrate, user, org, backup, restore): they run on the server's machine,
+// with the --data (or --database) the server uses, while it runs.
+package operator
 
 import (
 	"bufio"
@@ -16,18 +19,16 @@ import (
 
 	"github.com/boxwire/boxwire/internal/auth"
 	"github.com/boxwire/boxwire/internal/blob"
+	"github.com/boxwire/boxwire/internal/cmdline"
 	"github.com/boxwire/boxwire/internal/identity"
 	"github.com/boxwire/boxwire/internal/printable"
 	"github.com/boxwire/boxwire/internal/store"
 )
 
-// The operator's commands on a server's data: they run on the server's
-// machine, with the --data (or --database) the server uses, while it runs.
-
 // openStore opens the data of a server that has run. A command run in the
 // wrong directory must say so, not create an empty database there and
 // report success.
-func openStore(ctx context.Context, cfg StoreConfig) (*store.Store, error) {
+func openStore(ctx context.Context, cfg cmdline.StoreConfig) (*store.Store, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -41,21 +42,21 @@ func openStore(ctx context.Context, cfg StoreConfig) (*store.Store, error) {
 }
 
 // identityFlags are a user command's flags: the data and the address.
-func identityFlags(name string, email *string) (*flag.FlagSet, *StoreConfig) {
-	var cfg StoreConfig
+func identityFlags(name string, email *string) (*flag.FlagSet, *cmdline.StoreConfig) {
+	var cfg cmdline.StoreConfig
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	cfg.flags(fs)
+	cfg.Flags(fs)
 	fs.StringVar(email, "email", "", "the user's e-mail address")
 	return fs, &cfg
 }
 
 // runUserList is `boxwire user list [--org ORG]`.
 func runUserList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var cfg StoreConfig
+	var cfg cmdline.StoreConfig
 	fs := flag.NewFlagSet("user list", flag.ContinueOnError)
-	cfg.flags(fs)
+	cfg.Flags(fs)
 	org := fs.String("org", "", "only the members of this organisation (name or id)")
-	if err := parse(fs, args, stderr); err != nil || helpAsked(args) {
+	if err := cmdline.Parse(fs, args, stderr); err != nil || cmdline.HelpAsked(args) {
 		return err
 	}
 	s, err := openStore(ctx, cfg)
@@ -110,7 +111,7 @@ func runUserChange(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if args[0] == "delete" {
 		fs.BoolVar(&yes, "yes", false, "do not ask for confirmation")
 	}
-	if err := parse(fs, args[1:], stderr); err != nil || helpAsked(args) {
+	if err := cmdline.Parse(fs, args[1:], stderr); err != nil || cmdline.HelpAsked(args) {
 		return err
 	}
 	if email == "" {
@@ -119,7 +120,7 @@ func runUserChange(ctx context.Context, args []string, stdout, stderr io.Writer)
 	in := bufio.NewReader(os.Stdin)
 	if args[0] == "passwd" && password == "" {
 		var err error
-		if password, err = readPassword(in, stderr); err != nil {
+		if password, err = cmdline.ReadPassword(in, stderr); err != nil {
 			return err
 		}
 	}
@@ -155,10 +156,10 @@ func runUserChange(ctx context.Context, args []string, stdout, stderr io.Writer)
 
 // runOrgList is `boxwire org list`.
 func runOrgList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var cfg StoreConfig
+	var cfg cmdline.StoreConfig
 	fs := flag.NewFlagSet("org list", flag.ContinueOnError)
-	cfg.flags(fs)
-	if err := parse(fs, args, stderr); err != nil || helpAsked(args) {
+	cfg.Flags(fs)
+	if err := cmdline.Parse(fs, args, stderr); err != nil || cmdline.HelpAsked(args) {
 		return err
 	}
 	s, err := openStore(ctx, cfg)
@@ -185,10 +186,10 @@ func runOrgList(ctx context.Context, args []string, stdout, stderr io.Writer) er
 // runOrgCreate is `boxwire org create NAME`.
 func runOrgCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	pos, rest := leading(args)
-	var cfg StoreConfig
+	var cfg cmdline.StoreConfig
 	fs := flag.NewFlagSet("org create", flag.ContinueOnError)
-	cfg.flags(fs)
-	if err := parse(fs, rest, stderr); err != nil || helpAsked(args) {
+	cfg.Flags(fs)
+	if err := cmdline.Parse(fs, rest, stderr); err != nil || cmdline.HelpAsked(args) {
 		return err
 	}
 	if len(pos) != 1 {
@@ -218,23 +219,24 @@ func runOrgCreate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 // backupName is the manifest a backup directory holds; restore needs it.
 const backupName = "BOXWIRE-BACKUP.txt"
 
-// runBackup is `boxwire backup DIR`: a consistent copy of a running
+// Backup is `boxwire backup DIR`: a consistent copy of a running
 // server's data. SQLite: VACUUM INTO, plus every other file of the data
 // directory (the blobs, the secret key). The blobs are copied before and
 // after the database, so each file the copied database refers to is in
 // the backup (a file is stored before the row naming it commits); a file
-// deleted meanwhile makes the copy start again.
-func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// deleted meanwhile makes the copy start again. The manifest records
+// built, the version of the binary that made the backup.
+func Backup(ctx context.Context, built string, args []string, stdout, stderr io.Writer) error {
 	pos, rest := leading(args)
-	var cfg StoreConfig
+	var cfg cmdline.StoreConfig
 	fs := flag.NewFlagSet("backup", flag.ContinueOnError)
-	cfg.flags(fs)
-	blobs := fs.String("blobs", env("BLOBS", ""), "the server's --blobs, if it keeps files in S3 (they are not copied)")
+	cfg.Flags(fs)
+	blobs := fs.String("blobs", cmdline.Env("BLOBS", ""), "the server's --blobs, if it keeps files in S3 (they are not copied)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: boxwire backup DIR [--data D | --database URL]\n  copy a running server's data into the new directory DIR\n\nFlags:")
 		fs.PrintDefaults()
 	}
-	if err := parse(fs, rest, stderr); err != nil || helpAsked(args) {
+	if err := cmdline.Parse(fs, rest, stderr); err != nil || cmdline.HelpAsked(args) {
 		return err
 	}
 	if len(pos) != 1 {
@@ -249,7 +251,7 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer s.Close()
-	key, _, err := cfg.secretKeyPath()
+	key, _, err := cfg.SecretKeyPath()
 	if err != nil {
 		return err
 	}
@@ -260,8 +262,8 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := copyFile(key, filepath.Join(dir, "secret.key")); err != nil && !errors.Is(err, os.ErrExist) {
 		return fmt.Errorf("copy the secret key: %w", err) // (in the data directory, it is copied already)
 	}
-	manifest := fmt.Sprintf("Boxwire backup of %s, %s, by boxwire %s\n", s.Description(), time.Now().UTC().Format(time.RFC3339), version)
-	if err := writeFileAtomic(filepath.Join(dir, backupName), []byte(manifest)); err != nil {
+	manifest := fmt.Sprintf("Boxwire backup of %s, %s, by boxwire %s\n", s.Description(), time.Now().UTC().Format(time.RFC3339), built)
+	if err := cmdline.WriteFileAtomic(filepath.Join(dir, backupName), []byte(manifest)); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "backed up %s and %d files into %s\n", s.Description(), files, dir)
@@ -278,7 +280,7 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 // snapshot copies the database (SQLite) and the data directory's other
 // files into dir, and reports how many files it copied.
-func snapshot(ctx context.Context, s *store.Store, cfg StoreConfig, dir string) (int, error) {
+func snapshot(ctx context.Context, s *store.Store, cfg cmdline.StoreConfig, dir string) (int, error) {
 	for attempt := 0; attempt < 5; attempt++ {
 		n, err := copyTree(cfg.Data, dir, true)
 		if err != nil || cfg.Database != "" {
@@ -304,7 +306,7 @@ func snapshot(ctx context.Context, s *store.Store, cfg StoreConfig, dir string) 
 // missingFiles counts the files the copied database names that the copy
 // lacks (deleted between the two passes).
 func missingFiles(ctx context.Context, dir string) (int, error) {
-	copied, err := (&StoreConfig{Data: dir, SecretKeyFile: filepath.Join(dir, "secret.key")}).Open(ctx, store.Options{})
+	copied, err := (&cmdline.StoreConfig{Data: dir, SecretKeyFile: filepath.Join(dir, "secret.key")}).Open(ctx, store.Options{})
 	if err != nil {
 		return 0, err
 	}
@@ -323,17 +325,17 @@ func missingFiles(ctx context.Context, dir string) (int, error) {
 	return n, err
 }
 
-// runRestore is `boxwire restore BACKUP --data NEWDIR`.
-func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// Restore is `boxwire restore BACKUP --data NEWDIR`.
+func Restore(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	pos, rest := leading(args)
-	var cfg StoreConfig
+	var cfg cmdline.StoreConfig
 	fs := flag.NewFlagSet("restore", flag.ContinueOnError)
-	cfg.flags(fs)
+	cfg.Flags(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: boxwire restore BACKUP --data NEWDIR\n  bring a backup back into a new data directory\n\nFlags:")
 		fs.PrintDefaults()
 	}
-	if err := parse(fs, rest, stderr); err != nil || helpAsked(args) {
+	if err := cmdline.Parse(fs, rest, stderr); err != nil || cmdline.HelpAsked(args) {
 		return err
 	}
 	if len(pos) != 1 {

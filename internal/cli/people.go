@@ -1,4 +1,8 @@
-package main
+// Package cli is the people's command line (boxwire login, box, token,
+// api): a client of a Boxwire server over HTTP, through the public client
+// package, that keeps its session and the box keys in the person's config
+// directory and does all encryption on this machine.
+package cli
 
 import (
 	"bufio"
@@ -13,9 +17,8 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/term"
-
 	boxclient "github.com/boxwire/boxwire/client"
+	"github.com/boxwire/boxwire/internal/cmdline"
 )
 
 // profile is the person signed in on this machine: the session `boxwire
@@ -51,7 +54,7 @@ func configDir(flagValue string) (string, error) {
 	if flagValue != "" {
 		return flagValue, nil
 	}
-	if v := env("CONFIG_DIR", ""); v != "" {
+	if v := cmdline.Env("CONFIG_DIR", ""); v != "" {
 		return v, nil
 	}
 	d, err := os.UserConfigDir()
@@ -116,7 +119,7 @@ func serverDirName(server string) string {
 // login, another command at the same time) can drop it.
 func (p *profile) keep(boxID string, k boxKeys) error {
 	b, _ := json.MarshalIndent(k, "", "  ")
-	if err := writeFileAtomic(filepath.Join(p.keysDir(), boxID+".json"), b); err != nil {
+	if err := cmdline.WriteFileAtomic(filepath.Join(p.keysDir(), boxID+".json"), b); err != nil {
 		return fmt.Errorf("keep the key of box %s: %w", boxID, err)
 	}
 	p.Boxes[boxID] = k
@@ -153,40 +156,7 @@ func readKeys(dir string) (map[string]boxKeys, error) {
 // saveSession writes session.json whole.
 func (p *profile) saveSession() error {
 	b, _ := json.MarshalIndent(p.session, "", "  ")
-	return writeFileAtomic(p.sessionPath(), b)
-}
-
-// writeFileAtomic writes a file readable by its owner only: aside, synced,
-// then renamed into place, so a crash leaves the old file or the new one.
-func writeFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(dir, ".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if err = f.Chmod(0o600); err == nil {
-		if _, err = f.Write(data); err == nil {
-			err = f.Sync()
-		}
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return err
-	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync() // the rename itself survives a crash (not supported everywhere)
-		d.Close()
-	}
-	return nil
+	return cmdline.WriteFileAtomic(p.sessionPath(), b)
 }
 
 // migrateProfile moves the single profile.json of earlier versions (one
@@ -301,12 +271,14 @@ func lockFile(path string) (unlock func(), err error) {
 	}
 }
 
-func runLogin(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// Login is `boxwire login`: it signs in and keeps the session in the
+// config directory, beside the keys of the boxes this identity reads.
+func Login(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("login", flag.ContinueOnError)
-	server := fs.String("server", env("SERVER", ""), "server URL, e.g. http://127.0.0.1:8080 (env BOXWIRE_SERVER)")
-	email := fs.String("email", env("EMAIL", ""), "your e-mail address (asked if missing)")
+	server := fs.String("server", cmdline.Env("SERVER", ""), "server URL, e.g. http://127.0.0.1:8080 (env BOXWIRE_SERVER)")
+	email := fs.String("email", cmdline.Env("EMAIL", ""), "your e-mail address (asked if missing)")
 	config := fs.String("config", "", "config directory (env BOXWIRE_CONFIG_DIR)")
-	if err := parse(fs, args, stderr); err != nil || helpAsked(args) {
+	if err := cmdline.Parse(fs, args, stderr); err != nil || cmdline.HelpAsked(args) {
 		return err
 	}
 	if *server == "" {
@@ -318,7 +290,7 @@ func runLogin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		line, _ := in.ReadString('\n')
 		*email = strings.TrimSpace(line)
 	}
-	password, err := readPassword(in, stderr)
+	password, err := cmdline.ReadPassword(in, stderr)
 	if err != nil {
 		return err
 	}
@@ -337,7 +309,7 @@ func runLogin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	p := &profile{dir: dir, session: session{Server: c.BaseURL, Email: strings.ToLower(*email),
 		Token: tok.AccessToken, RefreshToken: tok.RefreshToken, ExpiresAt: tok.ExpiresAt}}
-	if p.IdentityID, err = subjectOf(tok.AccessToken); err != nil {
+	if p.IdentityID, err = cmdline.SubjectOf(tok.AccessToken); err != nil {
 		return err
 	}
 	if err := p.saveSession(); err != nil {
@@ -368,43 +340,4 @@ func loginError(server string, err error) error {
 		return errors.New("the e-mail or the password is wrong")
 	}
 	return humanError(server, err)
-}
-
-// readPassword takes BOXWIRE_PASSWORD, or asks without echo on a terminal,
-// or reads a line from piped standard input.
-func readPassword(in *bufio.Reader, stderr io.Writer) (string, error) {
-	if v := env("PASSWORD", ""); v != "" {
-		return v, nil
-	}
-	fmt.Fprint(stderr, "Password: ")
-	if fd := int(os.Stdin.Fd()); term.IsTerminal(fd) {
-		b, err := term.ReadPassword(fd)
-		fmt.Fprintln(stderr)
-		return string(b), err
-	}
-	line, err := in.ReadString('\n')
-	if err != nil && line == "" {
-		return "", errors.New("no password given")
-	}
-	return strings.TrimRight(line, "\r\n"), nil
-}
-
-// subjectOf reads the identity id (sub) of a JWT the server just gave us;
-// the server checks the signature on every call, so we need not.
-func subjectOf(token string) (string, error) {
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 {
-		return "", errors.New("the server returned a malformed token")
-	}
-	var claims struct {
-		Sub string `json:"sub"`
-	}
-	b, err := base64URL(parts[1])
-	if err == nil {
-		err = json.Unmarshal(b, &claims)
-	}
-	if err != nil || claims.Sub == "" {
-		return "", errors.New("the server returned a token without a subject")
-	}
-	return claims.Sub, nil
 }

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"io"
 	"text/tabwriter"
 
+	"github.com/boxwire/boxwire/internal/cmdline"
 	"github.com/boxwire/boxwire/internal/printable"
 )
 
@@ -16,32 +17,32 @@ const tokenUsage = `usage: boxwire token create NAME    make an API token for an
 An API token is a bearer token on every surface (boxes, messaging, the
 Box-compatible stream) that lives until revoked; signed in as with boxwire login.`
 
-// runToken is `boxwire token …`: the signed-in person's API tokens.
-func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if groupHelp(args, tokenUsage, stdout) {
+// Token is `boxwire token …`: the signed-in person's API tokens.
+func Token(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if cmdline.GroupHelp(args, tokenUsage, stdout) {
 		return nil
 	}
 	want := map[string]int{"create": 1, "list": 0, "revoke": 1}
 	n, ok := want[first(args)]
 	if !ok {
 		fmt.Fprintln(stderr, tokenUsage)
-		return errUsage
+		return cmdline.ErrUsage
 	}
 	fs := flag.NewFlagSet("token "+args[0], flag.ContinueOnError)
 	config := fs.String("config", "", "config directory (env BOXWIRE_CONFIG_DIR)")
 	fs.SetOutput(stderr)
-	if helpAsked(args[1:]) {
+	if cmdline.HelpAsked(args[1:]) {
 		fmt.Fprintln(stdout, tokenUsage)
 		fs.SetOutput(stdout)
 		fs.PrintDefaults()
 		return nil
 	}
 	if err := fs.Parse(interleave(args[1:])); err != nil {
-		return errUsage
+		return cmdline.ErrUsage
 	}
 	if fs.NArg() != n {
 		fmt.Fprintln(stderr, tokenUsage)
-		return errUsage
+		return cmdline.ErrUsage
 	}
 	p, err := signedIn(ctx, *config)
 	if err != nil {

@@ -1,4 +1,8 @@
-package main
+// Package loadgen is boxwire bench: load generators that drive a running
+// server through its public API as clients would (durable appends,
+// WebSocket fan-out, idle WebSockets, long-polls) and report throughput,
+// latency and memory, failing when a run falls short of its bound.
+package loadgen
 
 import (
 	"bufio"
@@ -22,6 +26,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/boxwire/boxwire/internal/cmdline"
 )
 
 const benchUsage = `usage: boxwire bench append --server URL --email E --password P
@@ -42,9 +48,9 @@ type benchConfig struct {
 // Only the sign-in flags have BOXWIRE_* equivalents: they are shared with
 // the other client commands, while load shape belongs on the command line.
 func (c *benchConfig) flags(fs *flag.FlagSet) {
-	fs.StringVar(&c.Server, "server", env("SERVER", ""), "server base URL, http:// or https:// (env BOXWIRE_SERVER)")
-	fs.StringVar(&c.Email, "email", env("EMAIL", ""), "e-mail address to sign in with (env BOXWIRE_EMAIL)")
-	fs.StringVar(&c.Password, "password", env("PASSWORD", ""), "password (env BOXWIRE_PASSWORD)")
+	fs.StringVar(&c.Server, "server", cmdline.Env("SERVER", ""), "server base URL, http:// or https:// (env BOXWIRE_SERVER)")
+	fs.StringVar(&c.Email, "email", cmdline.Env("EMAIL", ""), "e-mail address to sign in with (env BOXWIRE_EMAIL)")
+	fs.StringVar(&c.Password, "password", cmdline.Env("PASSWORD", ""), "password (env BOXWIRE_PASSWORD)")
 	fs.IntVar(&c.Conns, "conns", 64, "concurrent connections, one request in flight on each")
 	fs.IntVar(&c.Boxes, "boxes", 1, "boxes to spread the appends over")
 	fs.DurationVar(&c.Duration, "duration", 10*time.Second, "measured time")
@@ -74,8 +80,9 @@ func (c *benchConfig) validate() error {
 	return nil
 }
 
-func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if groupHelp(args, benchUsage+"\n\n"+benchRealtimeUsage, stdout) {
+// Run is `boxwire bench append|fanout|idle-ws|longpoll`.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if cmdline.GroupHelp(args, benchUsage+"\n\n"+benchRealtimeUsage, stdout) {
 		return nil
 	}
 	if len(args) > 0 {
@@ -91,13 +98,13 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if len(args) == 0 || args[0] != "append" {
 		fmt.Fprintln(stderr, benchUsage)
 		fmt.Fprintf(stderr, "\n%s\n", benchRealtimeUsage)
-		return errUsage
+		return cmdline.ErrUsage
 	}
 	var cfg benchConfig
 	fs := flag.NewFlagSet("bench append", flag.ContinueOnError)
 	cfg.flags(fs)
 	fs.Usage = func() { fmt.Fprintf(fs.Output(), "%s\n\nFlags:\n", benchUsage); fs.PrintDefaults() }
-	if err := parse(fs, args[1:], stderr); err != nil || helpAsked(args) {
+	if err := cmdline.Parse(fs, args[1:], stderr); err != nil || cmdline.HelpAsked(args) {
 		return err
 	}
 	if err := cfg.validate(); err != nil {

@@ -1,6 +1,6 @@
 //go:build !unix
 
-package main
+package loadgen
 
 // benchRaiseNoFile reports 0 (unknown) where there is no RLIMIT_NOFILE:
 // the connection count is then not checked against it.

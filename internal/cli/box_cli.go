@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -16,6 +16,7 @@ import (
 	"github.com/google/uuid"
 
 	boxclient "github.com/boxwire/boxwire/client"
+	"github.com/boxwire/boxwire/internal/cmdline"
 	"github.com/boxwire/boxwire/internal/printable"
 )
 
@@ -62,21 +63,21 @@ func boxUsage() string {
 	return b.String()
 }
 
-// runBox dispatches the people's box commands. Each loads the profile
+// Box dispatches the people's box commands. Each loads the profile
 // written by `boxwire login`, and does all encryption on this machine.
-func runBox(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || helpAsked(args[:1]) {
+func Box(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || cmdline.HelpAsked(args[:1]) {
 		if len(args) > 0 {
 			fmt.Fprintln(stdout, boxUsage())
 			return nil
 		}
 		fmt.Fprintln(stderr, boxUsage())
-		return errUsage
+		return cmdline.ErrUsage
 	}
 	cmd, ok := boxCommands[args[0]]
 	if !ok {
 		fmt.Fprintf(stderr, "unknown box command %q\n%s\n", args[0], boxUsage())
-		return errUsage
+		return cmdline.ErrUsage
 	}
 	var a boxArgs
 	fs := flag.NewFlagSet("box "+args[0], flag.ContinueOnError)
@@ -89,13 +90,13 @@ func runBox(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		fmt.Fprintf(fs.Output(), "usage: boxwire box %s %s\n  %s\n\nFlags:\n", args[0], cmd.args, cmd.about)
 		fs.PrintDefaults()
 	}
-	if helpAsked(args[1:]) {
+	if cmdline.HelpAsked(args[1:]) {
 		fs.SetOutput(stdout)
 		fs.Usage()
 		return nil
 	}
 	if err := fs.Parse(interleave(args[1:])); err != nil {
-		return errUsage
+		return cmdline.ErrUsage
 	}
 	p, err := signedIn(ctx, *config)
 	if err != nil {

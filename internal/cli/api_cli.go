@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/boxwire/boxwire/internal/cmdline"
 	"github.com/boxwire/boxwire/internal/printable"
 )
 
@@ -22,26 +23,26 @@ const apiUsage = `usage: boxwire api METHOD PATH [JSON | -]
     boxwire api PUT /template/ID '{"status":"Approved"}'
   "-" reads the JSON body from standard input.`
 
-// runAPI is `boxwire api`: any call of the API with the saved sign-in, so
+// API is `boxwire api`: any call of the API with the saved sign-in, so
 // everything the API lets an admin do can be done from a terminal too.
 // A non-2xx answer is printed to stderr and makes the command fail.
-func runAPI(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func API(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("api", flag.ContinueOnError)
 	config := fs.String("config", "", "config directory (env BOXWIRE_CONFIG_DIR)")
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprintf(fs.Output(), "%s\n\nFlags:\n", apiUsage); fs.PrintDefaults() }
-	if helpAsked(args) {
+	if cmdline.HelpAsked(args) {
 		fs.SetOutput(stdout)
 		fs.Usage()
 		return nil
 	}
 	if err := fs.Parse(interleave(args)); err != nil {
-		return errUsage
+		return cmdline.ErrUsage
 	}
 	pos := fs.Args()
 	if len(pos) < 2 || len(pos) > 3 || !strings.HasPrefix(pos[1], "/") {
 		fmt.Fprintln(stderr, apiUsage)
-		return errUsage
+		return cmdline.ErrUsage
 	}
 	p, err := signedIn(ctx, *config)
 	if err != nil {

@@ -1,4 +1,4 @@
-package main
+package loadgen
 
 import (
 	"bufio"
@@ -30,6 +30,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/boxwire/boxwire/internal/auth"
+	"github.com/boxwire/boxwire/internal/cmdline"
 	"github.com/boxwire/boxwire/internal/errs"
 	"github.com/boxwire/boxwire/internal/netpoll"
 	"github.com/boxwire/boxwire/internal/realtime"
@@ -103,9 +104,9 @@ type benchTarget struct {
 }
 
 func (c *benchTarget) flags(fs *flag.FlagSet) {
-	fs.StringVar(&c.Server, "server", env("SERVER", ""), "server base URL, http:// or https:// (env BOXWIRE_SERVER)")
-	fs.StringVar(&c.Email, "email", env("EMAIL", ""), "e-mail address to sign in with (env BOXWIRE_EMAIL)")
-	fs.StringVar(&c.Password, "password", env("PASSWORD", ""), "password (env BOXWIRE_PASSWORD)")
+	fs.StringVar(&c.Server, "server", cmdline.Env("SERVER", ""), "server base URL, http:// or https:// (env BOXWIRE_SERVER)")
+	fs.StringVar(&c.Email, "email", cmdline.Env("EMAIL", ""), "e-mail address to sign in with (env BOXWIRE_EMAIL)")
+	fs.StringVar(&c.Password, "password", cmdline.Env("PASSWORD", ""), "password (env BOXWIRE_PASSWORD)")
 	fs.BoolVar(&c.JSON, "json", false, "print the result as one JSON object")
 }
 
@@ -144,7 +145,7 @@ func runBenchCommand(ctx context.Context, name, usage string, cmd benchCommand, 
 	fs := flag.NewFlagSet("bench "+name, flag.ContinueOnError)
 	cmd.flags(fs)
 	fs.Usage = func() { fmt.Fprintf(fs.Output(), "%s\n\nFlags:\n", usage); fs.PrintDefaults() }
-	if err := parse(fs, args, stderr); err != nil || helpAsked(args) {
+	if err := cmdline.Parse(fs, args, stderr); err != nil || cmdline.HelpAsked(args) {
 		return err
 	}
 	if err := cmd.check(); err != nil {
@@ -594,7 +595,7 @@ func benchFanout(ctx context.Context, cfg fanoutConfig) (*fanoutResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	me, err := subjectOf(token)
+	me, err := cmdline.SubjectOf(token)
 	if err != nil {
 		return nil, err
 	}
@@ -935,7 +936,7 @@ func benchIdleWS(ctx context.Context, cfg idleConfig) (*idleResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	me, err := subjectOf(token)
+	me, err := cmdline.SubjectOf(token)
 	if err != nil {
 		return nil, err
 	}
@@ -1085,7 +1086,7 @@ func (r *idleResult) verdict() error {
 
 type longpollConfig struct {
 	benchTarget
-	Store           StoreConfig
+	Store           cmdline.StoreConfig
 	Waiters, Rounds int
 	PerUser         int
 	Boxes           int
@@ -1095,7 +1096,7 @@ type longpollConfig struct {
 
 func (c *longpollConfig) flags(fs *flag.FlagSet) {
 	c.benchTarget.flags(fs)
-	c.Store.flags(fs)
+	c.Store.Flags(fs)
 	fs.IntVar(&c.Waiters, "waiters", 10000, "concurrent long-polls")
 	fs.IntVar(&c.Rounds, "rounds", 3, "wake-ups to measure: one event each")
 	fs.IntVar(&c.PerUser, "per-user", realtime.DefaultStreamsPerIdentity, "long-polls per bench user (the server allows at most --max-streams-per-identity, default 32)")
@@ -1372,7 +1373,7 @@ func longpollEmail(i int) string { return fmt.Sprintf("bench-%d@bench.example", 
 
 // longpollUsers makes sure bench users 0…n-1 exist in the store (the same
 // way as `boxwire user add`), and returns how many it created.
-func longpollUsers(ctx context.Context, sc StoreConfig, n int) (int, error) {
+func longpollUsers(ctx context.Context, sc cmdline.StoreConfig, n int) (int, error) {
 	s, err := sc.Open(ctx, store.Options{})
 	if err != nil {
 		return 0, fmt.Errorf("open the store: %w", err)
