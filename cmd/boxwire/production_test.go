@@ -185,6 +185,23 @@ func TestWildcardAddressWithoutPublicURLWarns(t *testing.T) {
 	}
 }
 
+// TestTakenAddressSaysWhatToDo: a second server on a port already held
+// (the README's quickstart pasted twice) fails at once, naming the
+// address and how to pick another, and writes nothing where it would
+// have served.
+func TestTakenAddressSaysWhatToDo(t *testing.T) {
+	held, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	addr := held.Addr().String()
+	out, code := runCLI(t, storeConfig(t), "serve", "--addr", addr)
+	if code == 0 || !strings.Contains(out, addr+" is already in use") || !strings.Contains(out, "127.0.0.1:0 for any free port") {
+		t.Fatalf("serve on a taken address: exit %d:\n%s", code, out)
+	}
+}
+
 // TestRequestLogs: a request's log line gives its duration in
 // milliseconds; health checks appear only at debug level.
 func TestRequestLogs(t *testing.T) {

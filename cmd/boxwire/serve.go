@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/google/uuid"
@@ -180,6 +181,7 @@ func Start(ctx context.Context, cfg Config, logOut io.Writer) (*Server, error) {
 	if s.poller, err = netpoll.New(); err == nil {
 		if s.listener, err = net.Listen("tcp", cfg.Addr); err != nil {
 			s.poller.Close()
+			err = addrInUse(err, cfg.Addr)
 		}
 	}
 	if err == nil {
@@ -400,4 +402,14 @@ func selfOrgID(ctx context.Context, s *store.Store, configured string) (string, 
 		return configured, nil
 	}
 	return s.Secret(ctx, "self_org_id", func() (string, error) { return uuid.NewString(), nil })
+}
+
+// addrInUse turns "bind: address already in use" into what to do about it.
+func addrInUse(err error, addr string) error {
+	if !errors.Is(err, syscall.EADDRINUSE) {
+		return err
+	}
+	return fmt.Errorf("%s is already in use, by another Boxwire or another program: "+
+		"stop it, or give this one another address, e.g. --addr 127.0.0.1:8081 (or 127.0.0.1:0 for any free port; "+
+		"the address is printed once the server is ready): %w", addr, err)
 }
