@@ -514,3 +514,34 @@ func maxSendBuffer(t *testing.T) int {
 	}
 	return n
 }
+
+// TestStreamFromNowStartsAtTheHandshake: a stream opened without a
+// position shows everything written once the client holds it (the 101 or
+// the SSE headers), even what commits before the server has subscribed
+// the connection. Clients open a stream, then write, and wait for their
+// own event.
+func TestStreamFromNowStartsAtTheHandshake(t *testing.T) {
+	ts := startServer(t, storeConfig(t))
+	alice := ts.user(t, "Alice")
+	id := alice.createBox(t, "Now", "public")["id"].(string)
+	for i := range 15 {
+		for _, transport := range []string{"websocket", "sse"} {
+			var col *collector
+			if transport == "websocket" {
+				c, conn := alice.dialWS(t, "")
+				col = c
+				defer conn.CloseNow()
+			} else {
+				c, cancel := alice.openSSE(t, "")
+				col = c
+				defer cancel()
+			}
+			r := alice.post(t, id, text(fmt.Sprintf("right after the handshake %d", i)))
+			expect(t, "alice posts", r, 201)
+			event := r.json(t)["id"].(string)
+			col.waitFor(t, fmt.Sprintf("round %d, %s: alice's own event", i, transport), func(fs []frame) bool {
+				return eventIDs(fs)[event] == 1
+			})
+		}
+	}
+}

@@ -125,6 +125,17 @@ func (h *Hub) Subscribe(ctx context.Context, limit int, notify func(), skip func
 	return s, h.head, nil
 }
 
+// Now is where a stream "from now" starts: the hub's head once it runs.
+// Entries committed after Now returns come after that position.
+func (h *Hub) Now(ctx context.Context) (int64, error) {
+	select {
+	case <-h.ready:
+		return h.Head(), nil
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+}
+
 // Head is the newest position the hub has delivered.
 func (h *Hub) Head() int64 {
 	h.mu.Lock()

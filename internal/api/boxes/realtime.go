@@ -94,11 +94,14 @@ func (h *Handler) streamOf(r *http.Request, sinceParam string) (identity.Identit
 	return c.Identity, since, err
 }
 
-// since parses a resume position: "" means from now (-1); a position
-// beyond the journal's head is refused rather than waited for.
+// since parses a resume position; a position beyond the journal's head
+// is refused rather than waited for. "" means from now: the hub's head,
+// read before the handshake is answered, so that whatever the client
+// writes once it holds the stream reaches it (subscribing comes later,
+// and the replay covers the gap).
 func (h *Handler) since(ctx context.Context, v string) (int64, error) {
 	if v == "" {
-		return -1, nil
+		return h.Live.Hub.Now(ctx)
 	}
 	p, err := strconv.ParseInt(v, 10, 64)
 	if err != nil || p < 0 {
