@@ -169,17 +169,27 @@ func (s *Store) BoxEventAt(ctx context.Context, position int64) (Event, error) {
 	return scanEvent(s.rq.QueryRowContext(ctx, `SELECT `+eventColumns+eventFrom+` WHERE e.position = $1`, position))
 }
 
+// The updates of one event, found by id. box_events has no index on id:
+// an event's id leads to its position through the journal's unique id,
+// and the position is box_events' key (a WHERE on box_events.id would
+// read every event of the server).
+const (
+	eventByID        = `position = (SELECT position FROM journal WHERE id = $1)`
+	foldEditSQL      = `UPDATE box_events SET content = $2, edited_at = $3 WHERE ` + eventByID
+	foldDeleteSQL    = `UPDATE box_events SET content = $2, deleted_at = $3, deleted_by = $4 WHERE ` + eventByID
+	accessRemovedSQL = `UPDATE box_events SET deleted_at = $2 WHERE ` + eventByID
+)
+
 // FoldEdit shows an edit on its target: the new ciphertext and the time.
 func (t *Tx) FoldEdit(ctx context.Context, id string, content json.RawMessage) error {
-	_, err := t.q.ExecContext(ctx, `UPDATE box_events SET content = $2, edited_at = $3 WHERE id = $1`, id, string(content), micros(t.now))
+	_, err := t.q.ExecContext(ctx, foldEditSQL, id, string(content), micros(t.now))
 	return errs.Wrap(err, "fold edit")
 }
 
 // FoldDelete drops a message's ciphertext and marks who deleted it when.
 func (t *Tx) FoldDelete(ctx context.Context, id, by string) error {
 	content, _ := json.Marshal(map[string]any{"deleted": map[string]any{"at_time": t.now, "by_identifier_id": by}})
-	_, err := t.q.ExecContext(ctx, `UPDATE box_events SET content = $2, deleted_at = $3, deleted_by = $4 WHERE id = $1`,
-		id, string(content), micros(t.now), by)
+	_, err := t.q.ExecContext(ctx, foldDeleteSQL, id, string(content), micros(t.now), by)
 	return errs.Wrap(err, "fold delete")
 }
 
@@ -246,7 +256,7 @@ func (t *Tx) RemoveAccess(ctx context.Context, eventID string) error {
 	if _, err := t.q.ExecContext(ctx, `DELETE FROM box_accesses WHERE event_id = $1`, eventID); err != nil {
 		return errs.Wrap(err, "remove access")
 	}
-	_, err := t.q.ExecContext(ctx, `UPDATE box_events SET deleted_at = $2 WHERE id = $1`, eventID, micros(t.now))
+	_, err := t.q.ExecContext(ctx, accessRemovedSQL, eventID, micros(t.now))
 	return errs.Wrap(err, "remove access")
 }
 

@@ -1,6 +1,10 @@
 package store
 
-import "context"
+import (
+	"context"
+	"fmt"
+	"strings"
+)
 
 // ExecForTest runs a raw statement; tests use it to fake states a real
 // server never reaches (a schema from the future).
@@ -25,4 +29,42 @@ func BlobReferenceColumns() []string {
 // ColumnForTest reads the one text column of a raw query.
 func (s *Store) ColumnForTest(ctx context.Context, q string, args ...any) ([]string, error) {
 	return column(ctx, s.rq, q, args...)
+}
+
+// EventUpdatesForTest are the statements that change one event, found by
+// its id.
+func EventUpdatesForTest() []string { return []string{foldEditSQL, foldDeleteSQL, accessRemovedSQL} }
+
+// PlanForTest is the engine's query plan of q, one line per row of
+// EXPLAIN (SQLite: EXPLAIN QUERY PLAN), its columns joined by spaces.
+func (s *Store) PlanForTest(ctx context.Context, q string, args ...any) (string, error) {
+	explain := "EXPLAIN "
+	if s.dialect.Name() == "sqlite" {
+		explain = "EXPLAIN QUERY PLAN "
+	}
+	rows, err := s.rq.QueryContext(ctx, explain+q, args...)
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return "", err
+	}
+	var plan strings.Builder
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return "", err
+		}
+		for _, v := range vals {
+			fmt.Fprintf(&plan, "%v ", v)
+		}
+		plan.WriteString("\n")
+	}
+	return plan.String(), rows.Err()
 }
