@@ -266,7 +266,7 @@ func (b *batch) touch(ctx context.Context) error {
 		return b.err
 	}
 	if !b.touched {
-		if err := b.rows.write(ctx, b.q, b.jobMark, b.store.dialect.MaxRowsPerInsert()); err != nil {
+		if err := b.rows.write(ctx, b.q, b.jobMark, b.store.dialect); err != nil {
 			b.err = err
 			return err
 		}
@@ -278,7 +278,7 @@ func (b *batch) touch(ctx context.Context) error {
 		}
 		b.touched = true
 	}
-	if err := b.rows.write(ctx, b.q, b.rows.mark(), b.store.dialect.MaxRowsPerInsert()); err != nil {
+	if err := b.rows.write(ctx, b.q, b.rows.mark(), b.store.dialect); err != nil {
 		b.err = err
 		return err
 	}
@@ -375,7 +375,7 @@ func (b *batch) end() *committed {
 		return c
 	}
 	if c.err == nil {
-		if err := b.rows.write(context.Background(), b.q, b.rows.mark(), b.store.dialect.MaxRowsPerInsert()); err != nil {
+		if err := b.rows.write(context.Background(), b.q, b.rows.mark(), b.store.dialect); err != nil {
 			c.err = err
 		}
 	}

@@ -41,31 +41,31 @@ func (p *pendingRows) drop(m rowMark, written rowMark) {
 	p.journalWritten, p.eventsWritten = min(p.journalWritten, written.journal), min(p.eventsWritten, written.events)
 }
 
-// write writes the rows before upto that are not yet written, at most
-// maxRows in one INSERT.
-func (p *pendingRows) write(ctx context.Context, q querier, upto rowMark, maxRows int) error {
-	if err := insertRows(ctx, q, "journal", journalRowColumns, p.journal[p.journalWritten:upto.journal], maxRows); err != nil {
+// write writes the rows before upto that are not yet written, in the
+// dialect's multi-row INSERTs.
+func (p *pendingRows) write(ctx context.Context, q querier, upto rowMark, d Dialect) error {
+	if err := insertRows(ctx, q, "journal", journalRowColumns, p.journal[p.journalWritten:upto.journal], d); err != nil {
 		return errs.Wrap(err, "append to journal")
 	}
 	p.journalWritten = max(p.journalWritten, upto.journal)
-	if err := insertRows(ctx, q, "box_events", eventRowColumns, p.events[p.eventsWritten:upto.events], maxRows); err != nil {
+	if err := insertRows(ctx, q, "box_events", eventRowColumns, p.events[p.eventsWritten:upto.events], d); err != nil {
 		return errs.Wrap(err, "insert box event")
 	}
 	p.eventsWritten = max(p.eventsWritten, upto.events)
 	return nil
 }
 
-// insertRows inserts rows with multi-row INSERTs of maxRows, maxRows/2, …
-// 1 rows (maxRows a power of two), so that few statement texts exist for
-// the statement caches to keep.
-func insertRows(ctx context.Context, q querier, table, columns string, rows [][]any, maxRows int) error {
+// insertRows inserts rows with multi-row INSERTs of d.MaxRowsPerInsert(),
+// half that, … 1 rows (a power of two), so that few statement texts exist
+// for the statement caches to keep.
+func insertRows(ctx context.Context, q querier, table, columns string, rows [][]any, d Dialect) error {
 	for len(rows) > 0 {
-		n := chunk(len(rows), maxRows)
+		n := chunk(len(rows), d.MaxRowsPerInsert())
 		args := make([]any, 0, n*len(rows[0]))
 		for _, r := range rows[:n] {
 			args = append(args, r...)
 		}
-		if _, err := q.ExecContext(ctx, insertText(table, columns, len(rows[0]), n), args...); err != nil {
+		if _, err := q.ExecContext(ctx, insertText(table, columns, len(rows[0]), n, d.BindsByPosition()), args...); err != nil {
 			return err
 		}
 		rows = rows[n:]
@@ -82,12 +82,12 @@ func chunk(n, maxRows int) int {
 	return c
 }
 
-var insertTexts sync.Map // "table/n" → the INSERT text
+var insertTexts sync.Map // "table/n/positional" → the INSERT text
 
 // insertText is INSERT INTO table (columns) VALUES ($1, …), … for n rows
-// of width columns.
-func insertText(table, columns string, width, n int) string {
-	key := table + "/" + strconv.Itoa(n)
+// of width columns, with ? for each $N if positional.
+func insertText(table, columns string, width, n int, positional bool) string {
+	key := table + "/" + strconv.Itoa(n) + "/" + strconv.FormatBool(positional)
 	if s, ok := insertTexts.Load(key); ok {
 		return s.(string)
 	}
@@ -102,7 +102,11 @@ func insertText(table, columns string, width, n int) string {
 			if c > 0 {
 				b.WriteString(", ")
 			}
-			b.WriteString("$" + strconv.Itoa(r*width+c+1))
+			if positional {
+				b.WriteByte('?')
+			} else {
+				b.WriteString("$" + strconv.Itoa(r*width+c+1))
+			}
 		}
 		b.WriteByte(')')
 	}

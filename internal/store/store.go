@@ -39,9 +39,12 @@ type Dialect interface {
 	// engine whose driver does not (SQLite through database/sql).
 	CacheStatements() bool
 	// MaxRowsPerInsert bounds the rows of one multi-row INSERT, a power
-	// of two: large ones save PostgreSQL round trips, while the SQLite
-	// driver binds $N names in time quadratic in their number.
+	// of two: large ones save PostgreSQL round trips.
 	MaxRowsPerInsert() int
+	// BindsByPosition says the driver takes ? placeholders, bound in
+	// order, for the multi-row INSERTs: the SQLite driver looks each $N
+	// name up in a list, a cost quadratic in their number.
+	BindsByPosition() bool
 	// KeepsPayloads says a journal payload reads back byte for byte as it
 	// was written, so committed entries can be handed to Options.Committed
 	// instead of being read back.

@@ -47,6 +47,9 @@ func (dialect) CacheStatements() bool { return false }
 // are 640 parameters, far below the protocol's 65,535.
 func (dialect) MaxRowsPerInsert() int { return 64 }
 
+// BindsByPosition: pgx takes $N only.
+func (dialect) BindsByPosition() bool { return false }
+
 // KeepsPayloads: JSONB stores a parsed form, so a payload reads back with
 // its keys and spacing rewritten.
 func (dialect) KeepsPayloads() bool { return false }
