@@ -344,7 +344,7 @@ func snapshotCookies(t *testing.T, c *client, name string) string {
 func TestMigrateCommand(t *testing.T) {
 	sc := storeConfig(t)
 	out, code := runCLI(t, sc, "migrate")
-	if code != 0 || !strings.Contains(out, "schema at version 13") {
+	if code != 0 || !strings.Contains(out, "schema at version 14") {
 		t.Fatalf("migrate on an empty database: exit %d: %s", code, out)
 	}
 	again, code := runCLI(t, sc, "migrate")

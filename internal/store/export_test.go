@@ -31,9 +31,14 @@ func (s *Store) ColumnForTest(ctx context.Context, q string, args ...any) ([]str
 	return column(ctx, s.rq, q, args...)
 }
 
-// EventUpdatesForTest are the statements that change one event, found by
-// its id.
-func EventUpdatesForTest() []string { return []string{foldEditSQL, foldDeleteSQL, accessRemovedSQL} }
+// KeyedStatementsForTest are statements that must reach their rows
+// through an index: those that change one event found by its id, an
+// identity's list of boxes, and the deletes that clear what points at an
+// identity, a team or a template.
+func KeyedStatementsForTest() []string {
+	return []string{foldEditSQL, foldDeleteSQL, accessRemovedSQL, joinedBoxesSQL, countJoinedSQL,
+		templateBroadcastsSQL, deleteTemplateSQL, deleteTeamSQL, unassignConversationsSQL}
+}
 
 // PlanForTest is the engine's query plan of q, one line per row of
 // EXPLAIN (SQLite: EXPLAIN QUERY PLAN), its columns joined by spaces.

@@ -115,14 +115,19 @@ func (t *Tx) UpdateTemplate(ctx context.Context, tv msgrules.TemplateView) error
 // TemplateBroadcasts counts the broadcasts sent with a template.
 func (t *Tx) TemplateBroadcasts(ctx context.Context, id string) (int, error) {
 	var n int
-	err := t.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM broadcasts WHERE template_id = $1`, id).Scan(&n)
+	err := t.q.QueryRowContext(ctx, templateBroadcastsSQL, id).Scan(&n)
 	return n, errs.Wrap(err, "count broadcasts")
 }
 
 // DeleteTemplate removes a template of the organisation.
 func (t *Tx) DeleteTemplate(ctx context.Context, orgID, id string) error {
-	return deleted(t.q.ExecContext(ctx, `DELETE FROM templates WHERE org_id = $1 AND id = $2`, orgID, id))("template")
+	return deleted(t.q.ExecContext(ctx, deleteTemplateSQL, orgID, id))("template")
 }
+
+const (
+	templateBroadcastsSQL = `SELECT COUNT(*) FROM broadcasts WHERE template_id = $1`
+	deleteTemplateSQL     = `DELETE FROM templates WHERE org_id = $1 AND id = $2` // its broadcasts go with it
+)
 
 // templates are reached through their API account.
 var templates = table[msgrules.TemplateView]{from: "templates t", alias: "t.", accountCol: "t.api_account_id",

@@ -272,8 +272,10 @@ func (t *Tx) TeamHasAccount(ctx context.Context, orgID, teamID, accountID string
 // DeleteTeam removes a team of the organisation: its links to users and
 // API accounts go with it, and its conversations are left unassigned.
 func (t *Tx) DeleteTeam(ctx context.Context, orgID, id string) error {
-	return deleted(t.q.ExecContext(ctx, `DELETE FROM teams WHERE org_id = $1 AND id = $2`, orgID, id))("team")
+	return deleted(t.q.ExecContext(ctx, deleteTeamSQL, orgID, id))("team")
 }
+
+const deleteTeamSQL = `DELETE FROM teams WHERE org_id = $1 AND id = $2`
 
 // deleted turns a DELETE's result into NotFound when it removed nothing.
 func deleted(res sql.Result, err error) func(what string) error {

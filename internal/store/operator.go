@@ -90,6 +90,8 @@ func (t *Tx) SetDisabled(ctx context.Context, identityID string, at time.Time) e
 	return errs.Wrap(err, "set disabled")
 }
 
+const unassignConversationsSQL = `UPDATE conversations SET user_id = NULL WHERE user_id = $1`
+
 // EraseIdentity removes what identifies a person and what they can do,
 // keeping the row the boxes' history refers to: the address becomes
 // deleted-ID@invalid (free for a new account), the name "Deleted user",
@@ -106,7 +108,7 @@ func (t *Tx) EraseIdentity(ctx context.Context, identityID string) error {
 			color = NULL, share_email = FALSE, disabled_at = COALESCE(disabled_at, $2) WHERE id = $1`},
 		{"leave teams", `DELETE FROM team_users WHERE identity_id = $1`},
 		{"leave orgs", `DELETE FROM org_members WHERE identity_id = $1`},
-		{"unassign conversations", `UPDATE conversations SET user_id = NULL WHERE user_id = $1`},
+		{"unassign conversations", unassignConversationsSQL},
 		{"drop invitations", `DELETE FROM crypto_actions WHERE identity_id = $1`},
 	}
 	for _, st := range steps {
