@@ -44,6 +44,7 @@ type wsConn struct {
 	ping      *time.Timer
 	heard     time.Time       // the client's last frame; the goroutine's alone
 	raw       syscall.RawConn // for writes that must not wait; nil: none
+	out       *bytes.Buffer   // frames send queued for flush; nil: none
 	worker    *wsWorker       // the pool's goroutine running c, if one is
 
 	mu      sync.Mutex
@@ -236,6 +237,9 @@ func (c *wsConn) do(w wsWork) (code ws.StatusCode, reason string, end bool) {
 	}
 	if w&wsEntries != 0 {
 		err := c.follower.Drain(c.ctx, c.send)
+		if ferr := c.flush(); err == nil {
+			err = ferr
+		}
 		var ended *realtime.Ended
 		switch {
 		case errors.As(err, &ended):
@@ -379,24 +383,55 @@ func (a *acker) run() {
 	}
 }
 
+// send queues a frame of the stream; flush writes what send queued.
+// Entries that wait together (a commit of several, a client that fell a
+// little behind) leave in one write(2) instead of one each: at high rates
+// the syscall per frame is most of what delivery costs.
 func (c *wsConn) send(f realtime.Frame) error {
 	b, err := f.JSON()
 	if err != nil {
 		return err
 	}
-	return c.write(ws.OpText, b)
+	if c.out == nil {
+		c.out = wsFrames.Get().(*bytes.Buffer)
+		c.out.Reset()
+	}
+	ws.WriteHeader(c.out, ws.Header{Fin: true, OpCode: ws.OpText, Length: int64(len(b))})
+	c.out.Write(b)
+	if c.out.Len() >= maxCoalesced {
+		return c.flush()
+	}
+	return nil
 }
 
-// write sends one whole frame in one write(2). It tries without waiting
-// first; only a full socket makes it wait, up to the write timeout, and
-// then off the pool.
+// maxCoalesced bounds what send gathers before it writes.
+const maxCoalesced = 64 << 10
+
+// flush writes the frames send queued, if any.
+func (c *wsConn) flush() error {
+	if c.out == nil {
+		return nil
+	}
+	b := c.out
+	c.out = nil
+	defer wsFrames.Put(b)
+	return c.writeAll(b.Bytes())
+}
+
+// write sends one whole frame in one write(2).
 func (c *wsConn) write(op ws.OpCode, payload []byte) error {
 	b := wsFrames.Get().(*bytes.Buffer)
 	defer wsFrames.Put(b)
 	b.Reset()
 	ws.WriteHeader(b, ws.Header{Fin: true, OpCode: op, Length: int64(len(payload))})
 	b.Write(payload)
-	frame := b.Bytes()
+	return c.writeAll(b.Bytes())
+}
+
+// writeAll writes whole frames. It tries without waiting first; only a
+// full socket makes it wait, up to the write timeout, and then off the
+// pool.
+func (c *wsConn) writeAll(frame []byte) error {
 	if c.raw != nil {
 		n, err := netpoll.TryWrite(c.raw, frame)
 		if err != nil || n == len(frame) {
