@@ -106,11 +106,12 @@ func runFanout(ctx context.Context, args []string) error {
 	subs := fs.Int("subscribers", 1000, "subscribers to open")
 	rate := fs.Float64("rate", 20, "publishes a second, one at a time: the next starts at the next tick after the previous one's acknowledgement")
 	events := fs.Int("events", 200, "messages to publish (after one warm-up message)")
+	publishers := fs.Int("publishers", 1, "publishers side by side, each serial at rate/publishers: one publisher cannot offer more than one publish per acknowledgement time")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *subs < 1 || *events < 1 || *rate <= 0 {
-		return errors.New("-subscribers, -events and -rate must be positive")
+	if *subs < 1 || *events < 1 || *rate <= 0 || *publishers < 1 {
+		return errors.New("-subscribers, -events, -rate and -publishers must be positive")
 	}
 	t, err := newTarget(f)
 	if err != nil {
@@ -172,40 +173,61 @@ func runFanout(ctx context.Context, args []string) error {
 		return fmt.Errorf("only %d of %d subscribers received the warm-up message", got, len(all))
 	}
 
-	// The run: one publish at a time. Each waits for the previous one's
-	// acknowledgement; a tick that passes during a slow publish is
-	// dropped (and counted), so the publisher never queues: the latency
-	// measured is the server's, from just before the request.
+	// The run: each publisher makes one publish at a time. Each waits for
+	// the previous one's acknowledgement; a tick that passes during a
+	// slow publish is dropped (and counted), so a publisher never queues:
+	// the latency measured is the server's, from just before the request.
+	// With several publishers, publisher p takes every publishers-th
+	// message, its ticks offset by p intervals of the whole rate.
 	sent := make(map[string]time.Time, *events)
 	acks := make([]time.Duration, 0, *events)
+	late := 0
+	var mu sync.Mutex
 	interval := time.Duration(float64(time.Second) / *rate)
-	late, slot := 0, int64(0)
+	own := interval * time.Duration(*publishers) // each publisher's interval
 	runStart := time.Now()
-	for i := 1; i <= *events; i++ {
-		// Slots are runStart + k·interval: the next free one after the
-		// last acknowledgement (a time.Ticker would keep one missed tick
-		// and fire it at once).
-		slot++
-		if now := time.Since(runStart); now >= time.Duration(slot)*interval {
-			slot = int64(now/interval) + 1
+	publish := func(p int) error {
+		start := runStart.Add(time.Duration(p) * interval)
+		slot := int64(0)
+		for i := 1 + p; i <= *events; i += *publishers {
+			// Slots are start + k·own: the next free one after the last
+			// acknowledgement (a time.Ticker would keep one missed tick
+			// and fire it at once).
+			slot++
+			if now := time.Since(start); now >= time.Duration(slot)*own {
+				slot = int64(now/own) + 1
+			}
+			select {
+			case <-time.After(time.Until(start.Add(time.Duration(slot) * own))):
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			at := time.Now()
+			key, err := t.publish(ctx, i)
+			if err != nil {
+				return fmt.Errorf("publish %d: %w", i, err)
+			}
+			ack := time.Since(at)
+			mu.Lock()
+			if ack > own {
+				late++
+			}
+			acks = append(acks, ack)
+			sent[key] = at
+			mu.Unlock()
 		}
-		select {
-		case <-time.After(time.Until(runStart.Add(time.Duration(slot) * interval))):
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-		at := time.Now()
-		key, err := t.publish(ctx, i)
-		if err != nil {
-			return fmt.Errorf("publish %d: %w", i, err)
-		}
-		ack := time.Since(at)
-		if ack > interval {
-			late++
-		}
-		acks = append(acks, ack)
-		sent[key] = at
+		return nil
 	}
+	var publishing sync.WaitGroup
+	errs := make([]error, *publishers)
+	for p := range *publishers {
+		publishing.Go(func() { errs[p] = publish(p) })
+	}
+	publishing.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+
 	publishSeconds := time.Since(runStart).Seconds()
 	waitAll(ctx, all, int64(1+*events), 15*time.Second)
 
@@ -234,11 +256,12 @@ func runFanout(ctx context.Context, args []string) error {
 	slices.Sort(acks)
 	expected := *subs * *events
 	return printJSON(map[string]any{
-		"target": f.Kind, "subscribers": *subs, "events": *events, "rate": *rate,
+		"target": f.Kind, "subscribers": *subs, "events": *events, "rate": *rate, "publishers": *publishers,
 		"open_seconds": openSeconds, "publish_seconds": publishSeconds,
 		"expected": expected, "delivered": len(lat), "missing": expected - len(lat), "duplicates": dups,
 		"p50_ms": ms(percentile(lat, 0.5)), "p90_ms": ms(percentile(lat, 0.9)), "p99_ms": ms(percentile(lat, 0.99)), "max_ms": ms(percentile(lat, 1)),
 		"ack_p50_ms": ms(percentile(acks, 0.5)), "ack_p99_ms": ms(percentile(acks, 0.99)), "late_publishes": late,
+		"publishes_per_second": float64(*events) / publishSeconds,
 	})
 }
 
