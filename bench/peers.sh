@@ -24,6 +24,9 @@
 # Settings (environment):
 #   ROUNDS=3  WRK_DURATION=8s  WRK_CONNS=64  WRK_THREADS=2
 #   SUBSCRIBERS=1000  RATE=20 (publishes/s)  EVENTS=200 (per run)
+#   PUBLISHERS=1 (serial publishers side by side, each at RATE/PUBLISHERS:
+#     one cannot offer more than one publish per acknowledgement; above 1,
+#     the row of boxwire bench fanout, whose publisher is serial, is left out)
 #   IDLE_CONNS=10000  ONLY=append,fanout,idle,startup
 #   PEERS_INSTALL=1 (0: never install; fail if a peer is missing)
 #   PEERS_KEEP=0 (1: keep the work directory: logs and raw outputs)
@@ -37,6 +40,7 @@ WRK_THREADS=${WRK_THREADS:-2}
 SUBSCRIBERS=${SUBSCRIBERS:-1000}
 RATE=${RATE:-20}
 EVENTS=${EVENTS:-200}
+PUBLISHERS=${PUBLISHERS:-1}
 IDLE_CONNS=${IDLE_CONNS:-10000}
 ONLY=${ONLY:-append,fanout,idle,startup}
 PEERS_INSTALL=${PEERS_INSTALL:-1}
@@ -264,12 +268,13 @@ fanout() {
 	local key=$1 round=$2 target=$3 out
 	shift 3
 	out=$("$PEERBENCH" fanout -target "$target" -url "http://127.0.0.1:$PORT" -subscribers "$SUBSCRIBERS" \
-		-rate "$RATE" -events "$EVENTS" "$@") || die "$key: peerbench fanout failed"
+		-rate "$RATE" -events "$EVENTS" -publishers "$PUBLISHERS" "$@") || die "$key: peerbench fanout failed"
 	echo "$out" >"$WORK/fanout-$key-$round.json"
 	[[ $(jq .missing <<<"$out") == 0 && $(jq .duplicates <<<"$out") == 0 ]] || die "$key: deliveries missing or doubled: $out"
 	record "fan_p50:$key" "$round" "$(jq .p50_ms <<<"$out")"
 	record "fan_p99:$key" "$round" "$(jq .p99_ms <<<"$out")"
 	record "fan_ack_p99:$key" "$round" "$(jq .ack_p99_ms <<<"$out")"
+	record "fan_rate:$key" "$round" "$(jq .publishes_per_second <<<"$out")"
 }
 
 run_fanout() {
@@ -278,16 +283,18 @@ run_fanout() {
 	boxwire_up; fanout boxwire_ws "$round" boxwire-ws -email "$EMAIL" -password "$PASSWORD"; stop
 	log "round $round: fan-out, WebSocket: Centrifugo"
 	centrifugo_up; fanout centrifugo_ws "$round" centrifugo-ws -api-key "$API_KEY"; stop
-	log "round $round: fan-out, WebSocket: Boxwire, measured by its own boxwire bench fanout"
-	boxwire_up
-	interval_ms=$(awk -v r="$RATE" 'BEGIN { printf "%d", 1000 / r }')
-	out=$("$BOXWIRE" bench fanout --server "http://127.0.0.1:$PORT" --email "$EMAIL" --password "$PASSWORD" \
-		--subscribers "$SUBSCRIBERS" --events "$EVENTS" --interval "${interval_ms}ms" --json) || die "boxwire bench fanout failed"
-	stop
-	echo "$out" >"$WORK/fanout-repo-$round.json"
-	record "fan_p50:boxwire_ws_repo" "$round" "$(jq .p50_ms <<<"$out")"
-	record "fan_p99:boxwire_ws_repo" "$round" "$(jq .p99_ms <<<"$out")"
-	record "fan_ack_p99:boxwire_ws_repo" "$round" "$(jq .post_p99_ms <<<"$out")"
+	if [[ $PUBLISHERS == 1 ]]; then
+		log "round $round: fan-out, WebSocket: Boxwire, measured by its own boxwire bench fanout"
+		boxwire_up
+		interval_ms=$(awk -v r="$RATE" 'BEGIN { printf "%d", 1000 / r }')
+		out=$("$BOXWIRE" bench fanout --server "http://127.0.0.1:$PORT" --email "$EMAIL" --password "$PASSWORD" \
+			--subscribers "$SUBSCRIBERS" --events "$EVENTS" --interval "${interval_ms}ms" --json) || die "boxwire bench fanout failed"
+		stop
+		echo "$out" >"$WORK/fanout-repo-$round.json"
+		record "fan_p50:boxwire_ws_repo" "$round" "$(jq .p50_ms <<<"$out")"
+		record "fan_p99:boxwire_ws_repo" "$round" "$(jq .p99_ms <<<"$out")"
+		record "fan_ack_p99:boxwire_ws_repo" "$round" "$(jq .post_p99_ms <<<"$out")"
+	fi
 	log "round $round: fan-out, SSE: Boxwire"
 	boxwire_up; fanout boxwire_sse "$round" boxwire-sse -email "$EMAIL" -password "$PASSWORD"; stop
 	log "round $round: fan-out, SSE: PocketBase realtime"
@@ -376,7 +383,7 @@ cat <<EOF
 
 ## bench/peers.sh, $(date -u +%Y-%m-%d) on $(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)
 
-$ROUNDS round(s), $((elapsed / 60)) min $((elapsed % 60)) s, load average $load_before before; wrk -t$WRK_THREADS -c$WRK_CONNS -d$WRK_DURATION; fan-out: $SUBSCRIBERS subscribers, $EVENTS publishes at $RATE/s, each publish waiting for its acknowledgement; idle: $IDLE_CONNS WebSockets. Boxwire $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo ?), Centrifugo $CENTRIFUGO_VERSION (memory engine), PocketBase $POCKETBASE_VERSION.
+$ROUNDS round(s), $((elapsed / 60)) min $((elapsed % 60)) s, load average $load_before before; wrk -t$WRK_THREADS -c$WRK_CONNS -d$WRK_DURATION; fan-out: $SUBSCRIBERS subscribers, $EVENTS publishes at $RATE/s offered by $PUBLISHERS publisher(s), each publish waiting for its acknowledgement; idle: $IDLE_CONNS WebSockets. Boxwire $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo ?), Centrifugo $CENTRIFUGO_VERSION (memory engine), PocketBase $POCKETBASE_VERSION.
 
 | measurement | server | rounds | median | ratio |
 | --- | --- | --- | --- | --- |
@@ -405,6 +412,11 @@ M="fan-out, publish acknowledged, p99"
 row "$M" "Centrifugo (HTTP API, memory)" fan_ack_p99:centrifugo_ws ms "1 (reference)"
 row "$M" "Boxwire (durable POST)" fan_ack_p99:boxwire_ws ms "$(ratio fan_ack_p99:boxwire_ws fan_ack_p99:centrifugo_ws) Centrifugo"
 row "$M" "PocketBase (record create)" fan_ack_p99:pocketbase_sse ms "$(ratio fan_ack_p99:pocketbase_sse fan_ack_p99:centrifugo_ws) Centrifugo"
+M="fan-out, publishes/s achieved (of $RATE offered)"
+row "$M" "Centrifugo, WebSocket" fan_rate:centrifugo_ws /s "1 (reference)"
+row "$M" "Boxwire, WebSocket" fan_rate:boxwire_ws /s "$(ratio fan_rate:boxwire_ws fan_rate:centrifugo_ws) Centrifugo"
+row "$M" "PocketBase, SSE" fan_rate:pocketbase_sse /s "1 (reference)"
+row "$M" "Boxwire, SSE" fan_rate:boxwire_sse /s "$(ratio fan_rate:boxwire_sse fan_rate:pocketbase_sse) PocketBase"
 M="server RSS per idle WebSocket ($IDLE_CONNS open)"
 row "$M" "Centrifugo" idle_kib:centrifugo KiB "1 (reference)"
 row "$M" "Boxwire" idle_kib:boxwire KiB "$(ratio idle_kib:boxwire idle_kib:centrifugo) Centrifugo (target ≤ 10 KiB)"
