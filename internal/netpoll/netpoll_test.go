@@ -134,7 +134,8 @@ func TestTryWriteNeverWaits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n, err := netpoll.TryWrite(raw, []byte("hello")); n != 5 || err != nil {
+	w := netpoll.NewWriter(raw)
+	if n, err := w.TryWrite([]byte("hello")); n != 5 || err != nil {
 		t.Fatalf("TryWrite on an empty socket = %d, %v; want 5, nil", n, err)
 	}
 	big := bytes.Repeat([]byte("x"), 64<<20) // more than any socket buffers
@@ -142,7 +143,7 @@ func TestTryWriteNeverWaits(t *testing.T) {
 	var n int
 	go func() {
 		defer close(done)
-		n, err = netpoll.TryWrite(raw, big)
+		n, err = w.TryWrite(big)
 	}()
 	select {
 	case <-done:
@@ -157,7 +158,7 @@ func TestTryWriteNeverWaits(t *testing.T) {
 	rest := big[n:]
 	deadline := time.Now().Add(10 * time.Second)
 	for len(rest) > 0 {
-		m, err := netpoll.TryWrite(raw, rest)
+		m, err := w.TryWrite(rest)
 		if err != nil {
 			t.Fatalf("TryWrite after the peer read: %v", err)
 		}
@@ -178,14 +179,35 @@ func TestTryWriteReportsAClosedPeer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	w := netpoll.NewWriter(raw)
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		if _, err := netpoll.TryWrite(raw, []byte("anyone there?")); err != nil {
+		if _, err := w.TryWrite([]byte("anyone there?")); err != nil {
 			return
 		}
 		if time.Now().After(deadline) {
 			t.Fatal("TryWrite to a reset connection never failed")
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestTryWriteAllocatesNothing: a fan-out writes once per subscriber and
+// event; the writes must not feed the garbage collector.
+func TestTryWriteAllocatesNothing(t *testing.T) {
+	server, client := pair(t)
+	go io.Copy(io.Discard, client)
+	raw, err := server.(*net.TCPConn).SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := netpoll.NewWriter(raw)
+	frame := []byte("a frame of the stream")
+	if allocs := testing.AllocsPerRun(200, func() {
+		if n, err := w.TryWrite(frame); err != nil || n != len(frame) {
+			t.Fatalf("TryWrite = %d, %v", n, err)
+		}
+	}); allocs != 0 {
+		t.Fatalf("TryWrite allocates %v times a write, want 0", allocs)
 	}
 }

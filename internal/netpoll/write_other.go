@@ -4,6 +4,12 @@ package netpoll
 
 import "syscall"
 
-// TryWrite, outside Unix, writes nothing: the caller's waiting write does
+// A Writer, outside Unix, writes nothing: the caller's waiting write does
 // all of it.
-func TryWrite(raw syscall.RawConn, b []byte) (n int, err error) { return 0, nil }
+type Writer struct{}
+
+// NewWriter returns a Writer that writes nothing.
+func NewWriter(raw syscall.RawConn) *Writer { return &Writer{} }
+
+// TryWrite writes nothing.
+func (w *Writer) TryWrite(b []byte) (n int, err error) { return 0, nil }

@@ -28,7 +28,18 @@ func (f Frame) JSON() ([]byte, error) {
 	if f.Encoded != nil {
 		return f.Encoded, nil
 	}
-	return json.Marshal(f)
+	return marshalFrame(f.Type, f.Object, f.Position)
+}
+
+// marshalFrame encodes a frame from its shown fields. Handing f itself to
+// json.Marshal would move every Frame that JSON is called on to the heap,
+// Encoded or not: one allocation per subscriber and event.
+func marshalFrame(typ string, object json.RawMessage, position int64) ([]byte, error) {
+	return json.Marshal(struct {
+		Type     string          `json:"type"`
+		Object   json.RawMessage `json:"object"`
+		Position int64           `json:"position"`
+	}{typ, object, position})
 }
 
 // Viewer decides what one identity sees of an entry, and how.

@@ -1,10 +1,11 @@
 // Package wsframe cuts WebSocket frames (RFC 6455, through gobwas/ws) out
 // of bytes as they arrive, for connections read without a goroutine of
-// their own (see internal/netpoll).
+// their own (see internal/netpoll), and heads the frames a server sends.
 package wsframe
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"io"
 
@@ -44,4 +45,20 @@ func Next(buf []byte, side ws.State, limit int64) (h ws.Header, payload []byte, 
 		ws.Cipher(payload, h.Mask, 0)
 	}
 	return h, payload, n, nil
+}
+
+// AppendHeader appends the header of a final, unmasked frame (a server's)
+// of op carrying n bytes: what ws.WriteHeader writes for it, without the
+// buffer that call allocates each time (a fan-out heads one frame per
+// subscriber and event).
+func AppendHeader(dst []byte, op ws.OpCode, n int) []byte {
+	dst = append(dst, 0x80|byte(op))
+	switch {
+	case n < 126:
+		return append(dst, byte(n))
+	case n <= 0xFFFF:
+		return binary.BigEndian.AppendUint16(append(dst, 126), uint16(n))
+	default:
+		return binary.BigEndian.AppendUint64(append(dst, 127), uint64(n))
+	}
 }

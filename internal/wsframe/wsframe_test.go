@@ -1,6 +1,7 @@
 package wsframe_test
 
 import (
+	"bytes"
 	"errors"
 	"testing"
 
@@ -51,5 +52,26 @@ func TestNextRefuses(t *testing.T) {
 	}
 	if _, _, _, err := wsframe.Next(compile(t, ws.MaskFrame(ws.NewTextFrame([]byte("x")))), ws.StateClientSide, 1024); !errors.Is(err, ws.ErrProtocolMaskUnexpected) {
 		t.Errorf("masked from a server: %v", err)
+	}
+}
+
+// TestAppendHeaderWritesWhatGobwasWrites: the header of every length class
+// (7-bit, 16-bit, 64-bit) and opcode, byte for byte as the library writes
+// it, and allocation-free into a buffer with room.
+func TestAppendHeaderWritesWhatGobwasWrites(t *testing.T) {
+	for _, op := range []ws.OpCode{ws.OpText, ws.OpBinary, ws.OpPing, ws.OpPong, ws.OpClose} {
+		for _, n := range []int{0, 1, 125, 126, 127, 0xFFFF, 0x10000, 5 << 20} {
+			var want bytes.Buffer
+			if err := ws.WriteHeader(&want, ws.Header{Fin: true, OpCode: op, Length: int64(n)}); err != nil {
+				t.Fatal(err)
+			}
+			if got := wsframe.AppendHeader(nil, op, n); !bytes.Equal(got, want.Bytes()) {
+				t.Errorf("op %v, %d bytes: header % x, want % x", op, n, got, want.Bytes())
+			}
+		}
+	}
+	buf := make([]byte, 0, ws.MaxHeaderSize)
+	if allocs := testing.AllocsPerRun(100, func() { buf = wsframe.AppendHeader(buf[:0], ws.OpText, 700) }); allocs != 0 {
+		t.Fatalf("AppendHeader allocates %v times, want 0", allocs)
 	}
 }

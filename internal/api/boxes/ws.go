@@ -43,7 +43,7 @@ type wsConn struct {
 	noShut    func() bool
 	ping      *time.Timer
 	heard     time.Time       // the client's last frame; the goroutine's alone
-	raw       syscall.RawConn // for writes that must not wait; nil: none
+	tryWrite  *netpoll.Writer // for writes that must not wait; nil: none
 	out       *bytes.Buffer   // frames send queued for flush; nil: none
 	worker    *wsWorker       // the pool's goroutine running c, if one is
 
@@ -72,7 +72,9 @@ func (l Realtime) startWS(ctx context.Context, conn net.Conn, pending *bufio.Rea
 	c := &wsConn{conn: conn, ctx: ctx, timeout: l.writeTimeout(), pingEvery: l.pingEvery(),
 		heard: time.Now(), running: true, who: who, acks: &acker{fn: ack}}
 	if sc, ok := conn.(syscall.Conn); ok {
-		c.raw, _ = sc.SyscallConn()
+		if raw, err := sc.SyscallConn(); err == nil {
+			c.tryWrite = netpoll.NewWriter(raw)
+		}
 	}
 	if n := pending.Buffered(); n > 0 {
 		b, _ := pending.Peek(n)
@@ -125,7 +127,7 @@ func (c *wsConn) markLocked(w wsWork) {
 
 // The writers: a pool of goroutines, one per core, does the connections'
 // work in turn, as one event reaches thousands of them at once. Their
-// writes never wait (netpoll.TryWrite). A worker that meets a full socket
+// writes never wait (netpoll.Writer). A worker that meets a full socket
 // (a client that does not read) hands its place in the pool to a new
 // goroutine and stays with that connection until its write is done or
 // times out. So a burst costs no goroutine per connection, an idle node
@@ -240,20 +242,29 @@ func (c *wsConn) do(w wsWork) (code ws.StatusCode, reason string, end bool) {
 		if ferr := c.flush(); err == nil {
 			err = ferr
 		}
-		var ended *realtime.Ended
-		switch {
-		case errors.As(err, &ended):
-			return wsSessionEnded, ended.Reason, true
-		case errors.Is(err, realtime.ErrTooSlow), errors.Is(err, os.ErrDeadlineExceeded):
-			// Its queue overflowed or a write stalled: the client does not
-			// keep up. The close frame reaches it if its socket has room.
-			return wsTooSlow, "too slow; reconnect with ?since=<last position>", true
-		case err != nil:
-			httpx.Log(c.ctx).Warn("websocket stream ended", "error", err)
-			return ws.StatusInternalServerError, "stream error; reconnect with ?since=<last position>", true
+		if err != nil {
+			return c.ended(err)
 		}
 	}
 	return 0, "", false
+}
+
+// ended is how a stream that failed ends. (Apart from do: the variable
+// errors.As fills lives on the heap, and do runs once per event and
+// connection.)
+func (c *wsConn) ended(err error) (ws.StatusCode, string, bool) {
+	var ended *realtime.Ended
+	switch {
+	case errors.As(err, &ended):
+		return wsSessionEnded, ended.Reason, true
+	case errors.Is(err, realtime.ErrTooSlow), errors.Is(err, os.ErrDeadlineExceeded):
+		// Its queue overflowed or a write stalled: the client does not
+		// keep up. The close frame reaches it if its socket has room.
+		return wsTooSlow, "too slow; reconnect with ?since=<last position>", true
+	default:
+		httpx.Log(c.ctx).Warn("websocket stream ended", "error", err)
+		return ws.StatusInternalServerError, "stream error; reconnect with ?since=<last position>", true
+	}
 }
 
 // read handles the complete frames the client sent: pings are answered,
@@ -396,7 +407,8 @@ func (c *wsConn) send(f realtime.Frame) error {
 		c.out = wsFrames.Get().(*bytes.Buffer)
 		c.out.Reset()
 	}
-	ws.WriteHeader(c.out, ws.Header{Fin: true, OpCode: ws.OpText, Length: int64(len(b))})
+	var hdr [ws.MaxHeaderSize]byte
+	c.out.Write(wsframe.AppendHeader(hdr[:0], ws.OpText, len(b)))
 	c.out.Write(b)
 	if c.out.Len() >= maxCoalesced {
 		return c.flush()
@@ -423,7 +435,8 @@ func (c *wsConn) write(op ws.OpCode, payload []byte) error {
 	b := wsFrames.Get().(*bytes.Buffer)
 	defer wsFrames.Put(b)
 	b.Reset()
-	ws.WriteHeader(b, ws.Header{Fin: true, OpCode: op, Length: int64(len(payload))})
+	var hdr [ws.MaxHeaderSize]byte
+	b.Write(wsframe.AppendHeader(hdr[:0], op, len(payload)))
 	b.Write(payload)
 	return c.writeAll(b.Bytes())
 }
@@ -432,8 +445,8 @@ func (c *wsConn) write(op ws.OpCode, payload []byte) error {
 // full socket makes it wait, up to the write timeout, and then off the
 // pool.
 func (c *wsConn) writeAll(frame []byte) error {
-	if c.raw != nil {
-		n, err := netpoll.TryWrite(c.raw, frame)
+	if c.tryWrite != nil {
+		n, err := c.tryWrite.TryWrite(frame)
 		if err != nil || n == len(frame) {
 			return err
 		}
