@@ -113,10 +113,8 @@ func (h *Hub) deliver(e journal.Entry) error {
 // session, if set, is whose stream it is: entries that end the session
 // end the subscriber (see Sub.Ended).
 func (h *Hub) Subscribe(ctx context.Context, limit int, notify func(), skip func(*journal.Entry) bool, session *Session) (*Sub, int64, error) {
-	select {
-	case <-h.ready:
-	case <-ctx.Done():
-		return nil, 0, ctx.Err()
+	if err := h.wait(ctx); err != nil {
+		return nil, 0, err
 	}
 	s := &Sub{notify: notify, skip: skip, limit: limit, hub: h, session: session}
 	h.mu.Lock()
@@ -128,11 +126,19 @@ func (h *Hub) Subscribe(ctx context.Context, limit int, notify func(), skip func
 // Now is where a stream "from now" starts: the hub's head once it runs.
 // Entries committed after Now returns come after that position.
 func (h *Hub) Now(ctx context.Context) (int64, error) {
+	if err := h.wait(ctx); err != nil {
+		return 0, err
+	}
+	return h.Head(), nil
+}
+
+// wait returns once Run has read the journal's head, or ctx ends.
+func (h *Hub) wait(ctx context.Context) error {
 	select {
 	case <-h.ready:
-		return h.Head(), nil
+		return nil
 	case <-ctx.Done():
-		return 0, ctx.Err()
+		return ctx.Err()
 	}
 }
 

@@ -56,8 +56,17 @@ func (everything) Frame(_ context.Context, e journal.Entry) (realtime.Frame, boo
 	return realtime.Frame{Type: "x", Position: e.Position}, true, nil
 }
 
+const fromNow = -1
+
+// collect follows the hub from since; fromNow is the hub's Now.
 func collect(t *testing.T, hub *realtime.Hub, since int64) (func() []int64, context.CancelFunc) {
 	ctx, cancel := context.WithCancel(context.Background())
+	if since == fromNow {
+		var err error
+		if since, err = hub.Now(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
 	var (
 		mu  sync.Mutex
 		got []int64
@@ -131,7 +140,7 @@ func TestHubSurvivesAFailingRead(t *testing.T) {
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 	go hub.Run(ctx)
-	get, cancel := collect(t, hub, -1)
+	get, cancel := collect(t, hub, fromNow)
 	defer cancel()
 	waitUntil(t, "the subscription", func() bool { return hub.Connections() == 1 })
 	j.mu.Lock()
@@ -157,7 +166,7 @@ func TestCommittedEntriesNeedNoRead(t *testing.T) {
 	j := &memJournal{}
 	j.append(2)
 	hub, _, _ := runHub(t, j)
-	get, cancel := collect(t, hub, -1)
+	get, cancel := collect(t, hub, fromNow)
 	defer cancel()
 	waitUntil(t, "the subscription", func() bool { return hub.Connections() == 1 && hub.Head() == 2 })
 	j.mu.Lock()

@@ -28,18 +28,7 @@ func (f Frame) JSON() ([]byte, error) {
 	if f.Encoded != nil {
 		return f.Encoded, nil
 	}
-	return marshalFrame(f.Type, f.Object, f.Position)
-}
-
-// marshalFrame encodes a frame from its shown fields. Handing f itself to
-// json.Marshal would move every Frame that JSON is called on to the heap,
-// Encoded or not: one allocation per subscriber and event.
-func marshalFrame(typ string, object json.RawMessage, position int64) ([]byte, error) {
-	return json.Marshal(struct {
-		Type     string          `json:"type"`
-		Object   json.RawMessage `json:"object"`
-		Position int64           `json:"position"`
-	}{typ, object, position})
+	return json.Marshal(f)
 }
 
 // Viewer decides what one identity sees of an entry, and how.
@@ -101,7 +90,7 @@ type Stream struct {
 }
 
 // Run sends, in position order and each once, every frame the viewer may
-// see after position since (a negative since means "from now"): first
+// see after position since (Hub.Now for "from now"): first
 // what the database holds up to the hub's position, then live entries.
 // It returns when ctx ends, send or Idle fails, the client is too slow,
 // or the session ends (*Ended).
@@ -154,8 +143,10 @@ type Follower struct {
 	expiry   *time.Timer // ends the stream when the access token expires
 }
 
-// Follow subscribes from position since (negative: from now). wake must
-// not block; the first Drain replays what the database holds.
+// Follow subscribes from position since. For "from now", since is Hub.Now
+// read before the client was told it holds the stream (the handshake):
+// what commits between then and this subscription is replayed, not lost.
+// wake must not block; the first Drain replays what the database holds.
 func (st *Stream) Follow(ctx context.Context, since int64, wake func()) (*Follower, error) {
 	size := st.QueueSize
 	if size <= 0 {
@@ -173,9 +164,6 @@ func (st *Stream) Follow(ctx context.Context, since int64, wake func()) (*Follow
 		return nil, err
 	}
 	f := &Follower{st: st, sub: sub, head: head, last: since}
-	if since < 0 {
-		f.last, f.replayed = head, true
-	}
 	if err := f.watchSession(ctx); err != nil {
 		sub.Close()
 		return nil, err

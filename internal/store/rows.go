@@ -82,12 +82,19 @@ func chunk(n, maxRows int) int {
 	return c
 }
 
-var insertTexts sync.Map // "table/n/positional" → the INSERT text
+// insertTexts holds the INSERT texts by insertKey.
+var insertTexts sync.Map
+
+type insertKey struct {
+	table      string
+	n          int
+	positional bool
+}
 
 // insertText is INSERT INTO table (columns) VALUES ($1, …), … for n rows
 // of width columns, with ? for each $N if positional.
 func insertText(table, columns string, width, n int, positional bool) string {
-	key := table + "/" + strconv.Itoa(n) + "/" + strconv.FormatBool(positional)
+	key := insertKey{table, n, positional}
 	if s, ok := insertTexts.Load(key); ok {
 		return s.(string)
 	}

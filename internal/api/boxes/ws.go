@@ -403,17 +403,22 @@ func (c *wsConn) send(f realtime.Frame) error {
 	if err != nil {
 		return err
 	}
+	c.queue(ws.OpText, b)
+	if c.out.Len() >= maxCoalesced {
+		return c.flush()
+	}
+	return nil
+}
+
+// queue appends one whole frame to what flush writes next.
+func (c *wsConn) queue(op ws.OpCode, payload []byte) {
 	if c.out == nil {
 		c.out = wsFrames.Get().(*bytes.Buffer)
 		c.out.Reset()
 	}
 	var hdr [ws.MaxHeaderSize]byte
-	c.out.Write(wsframe.AppendHeader(hdr[:0], ws.OpText, len(b)))
-	c.out.Write(b)
-	if c.out.Len() >= maxCoalesced {
-		return c.flush()
-	}
-	return nil
+	c.out.Write(wsframe.AppendHeader(hdr[:0], op, len(payload)))
+	c.out.Write(payload)
 }
 
 // maxCoalesced bounds what send gathers before it writes.
@@ -430,15 +435,11 @@ func (c *wsConn) flush() error {
 	return c.writeAll(b.Bytes())
 }
 
-// write sends one whole frame in one write(2).
+// write sends one whole frame now (a ping, a pong, a close), after what
+// send queued if any.
 func (c *wsConn) write(op ws.OpCode, payload []byte) error {
-	b := wsFrames.Get().(*bytes.Buffer)
-	defer wsFrames.Put(b)
-	b.Reset()
-	var hdr [ws.MaxHeaderSize]byte
-	b.Write(wsframe.AppendHeader(hdr[:0], op, len(payload)))
-	b.Write(payload)
-	return c.writeAll(b.Bytes())
+	c.queue(op, payload)
+	return c.flush()
 }
 
 // writeAll writes whole frames. It tries without waiting first; only a
