@@ -107,11 +107,42 @@ async function loadEvents(boxID) {
   try { events = await api.get(`/boxes/${boxID}/events`); } catch (err) { fail(err); return; }
   const me = api.session().id;
   const atBottom = ol.scrollHeight - ol.scrollTop - ol.clientHeight < 40;
-  clear(ol, events.map((e) => eventItem(boxID, k, e, e.sender.id === me)));
+  render(ol, events.map((e) => ({ id: e.id, key: eventKey(e), build: () => eventItem(boxID, k, e, e.sender.id === me) })));
   announce(ol, events, me, k);
   if (atBottom || !ol.dataset.loaded) ol.scrollTop = ol.scrollHeight;
   ol.dataset.loaded = '1';
   api.put(`/boxes/${boxID}/new-events-count/ack`).catch(() => {});
+}
+
+// eventKey names what an item shows: it changes when the event is
+// edited or deleted, or its sender renamed, and only then.
+function eventKey(e) {
+  const m = e.content || {};
+  return [e.id, m.last_edited_at || '', m.deleted ? 'deleted' : '', e.sender.display_name].join('|');
+}
+
+// render updates the list in place. A live update redraws it often (on
+// each frame from the box), so an item whose event did not change keeps
+// its node: the control that has focus, an edit being typed and a
+// download in progress survive. When the focused item itself changed,
+// focus moves to the same control in its new version, or to the list.
+function render(ol, items) {
+  const had = document.activeElement;
+  const from = had && had !== ol && ol.contains(had) ? had.closest('li') : null;
+  const kept = new Map([...ol.children].map((li) => [li.dataset.key, li]));
+  const want = items.map(({ id, key, build }) => {
+    if (kept.has(key)) return kept.get(key);
+    const li = build();
+    Object.assign(li.dataset, { id, key });
+    return li;
+  });
+  want.forEach((li, i) => { if (ol.children[i] !== li) ol.insertBefore(li, ol.children[i] || null); });
+  while (ol.children.length > want.length) ol.lastElementChild.remove();
+  if (!from || had.isConnected) return;
+  const label = had.getAttribute('aria-label');
+  const again = want.find((li) => li.dataset.id === from.dataset.id);
+  const same = label && again && [...again.querySelectorAll('[aria-label]')].find((el) => el.getAttribute('aria-label') === label);
+  (same || ol).focus();
 }
 
 // announce reads out the messages from others that arrived since the
@@ -141,7 +172,7 @@ function eventItem(boxID, k, e, mine) {
     return h('li', { class: 'notice' }, who, ' ', notices[e.type] || e.type, ' · ', when);
   }
   const m = e.content || {};
-  const li = h('li', { class: 'msg' + (mine ? ' mine' : ''), dataset: { id: e.id } }, h('div', { class: 'head' }, who, ' ', when));
+  const li = h('li', { class: 'msg' + (mine ? ' mine' : '') }, h('div', { class: 'head' }, who, ' ', when));
   if (m.deleted) { li.append(h('p', { class: 'deleted' }, e.type === 'msg.file' ? 'File deleted' : 'Message deleted')); return li; }
   let what = 'this message'; // how the Delete button names what it deletes
   try {
