@@ -91,6 +91,21 @@ async function loadCSRF() {
   csrf = (await res.json()).csrf_token;
 }
 
+// The server limits each person's requests a second (--rate-limit, with a
+// burst); quick clicks through the inbox can go past it. A 429 is refused
+// before anything is done, so the request is sent again when the server
+// says (Retry-After), a few times, instead of showing an error.
+const RATE_RETRIES = 5;
+const pause = (retryAfter) => new Promise((ok) => setTimeout(ok, Math.min(Number(retryAfter) || 1, 30) * 1000));
+
+async function send(path, init) {
+  for (let i = 0; ; i++) {
+    const res = await fetch(path, init);
+    if (res.status !== 429 || i === RATE_RETRIES) return res;
+    await pause(res.headers.get('Retry-After'));
+  }
+}
+
 // call sends a request; body is JSON unless it is FormData.
 export async function call(method, path, body, retried = false) {
   const headers = { 'X-Calling-Application': APP };
@@ -98,7 +113,7 @@ export async function call(method, path, body, retried = false) {
   let payload;
   if (body instanceof FormData) payload = body;
   else if (body !== undefined) { headers['Content-Type'] = 'application/json'; payload = JSON.stringify(body); }
-  const res = await fetch(path, { method, headers, body: payload, credentials: 'same-origin' });
+  const res = await send(path, { method, headers, body: payload, credentials: 'same-origin' });
   if (res.status === 401 && !retried && me) {
     await refresh();
     return call(method, path, body, true);
@@ -128,8 +143,8 @@ export async function listAll(path) {
 }
 
 // upload posts FormData with upload progress (fetch reports none); like
-// call, it refreshes the session once on a 401.
-export function upload(path, data, onProgress, retried = false) {
+// call, it waits out a 429 and refreshes the session once on a 401.
+export function upload(path, data, onProgress, retried = false, limited = 0) {
   return new Promise((resolve, reject) => {
     const x = new XMLHttpRequest();
     x.open('POST', path);
@@ -138,8 +153,12 @@ export function upload(path, data, onProgress, retried = false) {
     x.upload.onprogress = (e) => e.lengthComputable && onProgress(e.loaded, e.total);
     x.onload = async () => {
       if (x.status >= 200 && x.status < 300) return resolve(JSON.parse(x.responseText));
+      if (x.status === 429 && limited < RATE_RETRIES) {
+        await pause(x.getResponseHeader('Retry-After'));
+        return upload(path, data, onProgress, retried, limited + 1).then(resolve, reject);
+      }
       if (x.status === 401 && !retried && me) {
-        return refresh().then(() => upload(path, data, onProgress, true)).then(resolve, reject);
+        return refresh().then(() => upload(path, data, onProgress, true, limited)).then(resolve, reject);
       }
       reject(await errorOf(new Response(x.responseText, { status: x.status, statusText: x.statusText })));
     };
@@ -150,7 +169,7 @@ export function upload(path, data, onProgress, retried = false) {
 
 // download reads a body with progress.
 export async function download(path, onProgress) {
-  const res = await fetch(path, { credentials: 'same-origin' });
+  const res = await send(path, { credentials: 'same-origin' });
   if (!res.ok) throw await errorOf(res);
   const total = Number(res.headers.get('Content-Length')) || 0;
   const reader = res.body.getReader();
