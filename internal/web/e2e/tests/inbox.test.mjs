@@ -33,18 +33,25 @@ async function apiAs(base, username, password) {
   };
 }
 
-test('an agent answers a contact, then sends a template once the window is closed', async () => {
+// serveAcme builds and starts the binary on its own data directory, with
+// Ada, the admin of the organisation Acme.
+async function serveAcme(...flags) {
   const dir = mkdtempSync(join(tmpdir(), 'bw-e2e-inbox-'));
   const bin = join(dir, 'boxwire');
   execFileSync('go', ['build', '-o', bin, './cmd/boxwire'], { cwd: root });
   const port = await freePort();
   const data = join(dir, 'data');
-  const srv = spawn(bin, ['serve', '--addr', `127.0.0.1:${port}`, '--data', data], { stdio: 'ignore' });
+  const srv = spawn(bin, ['serve', '--addr', `127.0.0.1:${port}`, '--data', data, ...flags], { stdio: 'ignore' });
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i++) { try { if ((await fetch(base + '/healthz')).ok) break; } catch {} await new Promise((r) => setTimeout(r, 100)); }
+  execFileSync(bin, ['user', 'add', '--data', data, '--email', 'ada@acme.test', '--password', 'correct horse',
+    '--name', 'Ada Admin', '--org', 'Acme', '--role', 'admin']);
+  return { dir, base, srv };
+}
+
+test('an agent answers a contact, then sends a template once the window is closed', async () => {
+  const { dir, base, srv } = await serveAcme();
   try {
-    const base = `http://127.0.0.1:${port}`;
-    for (let i = 0; i < 100; i++) { try { if ((await fetch(base + '/healthz')).ok) break; } catch {} await new Promise((r) => setTimeout(r, 100)); }
-    execFileSync(bin, ['user', 'add', '--data', data, '--email', 'ada@acme.test', '--password', 'correct horse',
-      '--name', 'Ada Admin', '--org', 'Acme', '--role', 'admin']);
 
     // The admin sets up a sandbox number, an agent in a team that has it,
     // and an approved template (a sandbox's templates are approved by an
@@ -190,17 +197,8 @@ test('an agent answers a contact, then sends a template once the window is close
 // inbox's filters quickly goes past it. The app waits as the server says
 // (Retry-After) and asks again: the lists show, and no error does.
 test('clicking faster than the rate limit slows the inbox down, it shows no error', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'bw-e2e-rate-'));
-  const bin = join(dir, 'boxwire');
-  execFileSync('go', ['build', '-o', bin, './cmd/boxwire'], { cwd: root });
-  const port = await freePort();
-  const data = join(dir, 'data');
-  const srv = spawn(bin, ['serve', '--addr', `127.0.0.1:${port}`, '--data', data, '--rate-limit', '5', '--rate-burst', '5'], { stdio: 'ignore' });
+  const { base, srv } = await serveAcme('--rate-limit', '5', '--rate-burst', '5');
   try {
-    const base = `http://127.0.0.1:${port}`;
-    for (let i = 0; i < 100; i++) { try { if ((await fetch(base + '/healthz')).ok) break; } catch {} await new Promise((r) => setTimeout(r, 100)); }
-    execFileSync(bin, ['user', 'add', '--data', data, '--email', 'ada@acme.test', '--password', 'correct horse',
-      '--name', 'Ada Admin', '--org', 'Acme', '--role', 'admin']);
     const b = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
     try {
       const p = await (await b.newContext()).newPage();
