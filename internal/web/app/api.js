@@ -94,15 +94,25 @@ async function loadCSRF() {
 // The server limits each person's requests a second (--rate-limit, with a
 // burst); quick clicks through the inbox can go past it. A 429 is refused
 // before anything is done, so the request is sent again when the server
-// says (Retry-After), a few times, instead of showing an error.
+// says (Retry-After), a few times, instead of showing an error. A longer
+// wait (a verification code asked for again within the minute) is the
+// person's to decide: it is shown, not waited out.
 const RATE_RETRIES = 5;
-const pause = (retryAfter) => new Promise((ok) => setTimeout(ok, Math.min(Number(retryAfter) || 1, 30) * 1000));
+const RATE_WAIT_MAX = 5; // seconds
+
+// waitOut is how many seconds to wait before asking again, or 0: do not.
+function waitOut(status, retryAfter, tries) {
+  const secs = Number(retryAfter) || 1;
+  return status === 429 && tries < RATE_RETRIES && secs <= RATE_WAIT_MAX ? secs : 0;
+}
+const pause = (secs) => new Promise((ok) => setTimeout(ok, secs * 1000));
 
 async function send(path, init) {
   for (let i = 0; ; i++) {
     const res = await fetch(path, init);
-    if (res.status !== 429 || i === RATE_RETRIES) return res;
-    await pause(res.headers.get('Retry-After'));
+    const secs = waitOut(res.status, res.headers.get('Retry-After'), i);
+    if (!secs) return res;
+    await pause(secs);
   }
 }
 
@@ -153,8 +163,9 @@ export function upload(path, data, onProgress, retried = false, limited = 0) {
     x.upload.onprogress = (e) => e.lengthComputable && onProgress(e.loaded, e.total);
     x.onload = async () => {
       if (x.status >= 200 && x.status < 300) return resolve(JSON.parse(x.responseText));
-      if (x.status === 429 && limited < RATE_RETRIES) {
-        await pause(x.getResponseHeader('Retry-After'));
+      const secs = waitOut(x.status, x.getResponseHeader('Retry-After'), limited);
+      if (secs) {
+        await pause(secs);
         return upload(path, data, onProgress, retried, limited + 1).then(resolve, reject);
       }
       if (x.status === 401 && !retried && me) {
