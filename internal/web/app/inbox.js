@@ -25,6 +25,8 @@ const st = {
   people: null, // { me, users, teams, myTeams, accounts } read on every visit
   contacts: new Map(), conversations: [], last: new Map(), // conversationId -> last message
   conv: null, contact: null, messages: new Map(), // of the open conversation
+  listed: null, // the folder whose conversations st.conversations holds
+  templates: new Map(), // apiAccountId -> promise of its templates, read once a visit
 };
 let listTimer = 0;
 let windowTimer = 0; // redraws the reply area when the window closes
@@ -82,6 +84,10 @@ function scheduleList() {
 
 export async function showInbox(view, parts) {
   const [folder, who, convID] = parts;
+  // Within a visit (the inbox was on screen), a filter or a conversation
+  // chosen again is drawn from what was read: live frames keep it
+  // current. Coming from elsewhere, everything is read again.
+  const within = !!view.querySelector('.split.inbox') && st.people;
   st.folder = FOLDERS.some(([f]) => f === folder) ? folder : 'inbox';
   st.who = WHO.some(([w]) => w === who) ? who : 'all';
   const changed = st.open !== (convID || null);
@@ -99,9 +105,11 @@ export async function showInbox(view, parts) {
   view.classList.toggle('view-list', !st.open); // a phone shows the list alone
   try {
     // Read again on every visit: teams and users change.
-    st.people = await loadPeople();
-    await loadList();
-    if (st.open) await openConversation(st.open, changed);
+    if (!within) [st.people, st.templates] = [await loadPeople(), new Map()];
+    if (within && st.listed === st.folder) drawList();
+    else await loadList();
+    if (st.open && within && !changed && st.conv && st.conv.conversationId === st.open) drawConversation(false);
+    else if (st.open) await openConversation(st.open, changed);
   } catch (err) { fail(err); }
 }
 
@@ -142,14 +150,22 @@ async function loadPeople() {
 async function loadList() {
   const ul = document.getElementById('conv-list');
   if (!ul) return;
+  const folder = st.folder;
   const [convs, contacts, recent] = await Promise.all([
-    api.listAll('/conversation?folder=' + st.folder),
+    api.listAll('/conversation?folder=' + folder),
     api.listAll('/contact'),
     api.listAll('/message'), // the last 24 hours: previews and order
   ]);
   st.contacts = new Map(contacts.map((c) => [c.contactId, c]));
   for (const m of recent) st.last.set(m.conversationId, newer(st.last.get(m.conversationId), m));
   st.conversations = convs;
+  st.listed = folder;
+  if (folder === st.folder) drawList();
+}
+
+// drawList shows the folder's conversations that pass the assignment filter.
+function drawList() {
+  const convs = st.conversations;
   const p = st.people;
   const shown = convs.filter((v) => {
     if (st.who === 'mine') return v.user && v.user.userId === p.me;
@@ -216,6 +232,12 @@ async function openConversation(id, focus) {
     clear(pane, h('a', { href: href(st.folder, st.who), class: 'back' }, '← Conversations'), h('p', { class: 'error' }, err.message));
     return;
   }
+  drawConversation(focus);
+}
+
+// drawConversation shows the open conversation from st.
+function drawConversation(focus) {
+  const pane = document.getElementById('conv');
   document.title = `${contactName(st.contact)} · Inbox · Boxwire`;
   clear(pane,
     h('header', { id: 'conv-head', class: 'conv-head' }),
@@ -505,9 +527,19 @@ function placeholders(text) {
 
 function fill(text, values) { return text.replace(/\{\{([^{}]*)\}\}/g, (all, n) => values[n] || all); }
 
+// templatesOf reads a number's templates once a visit (an approval made
+// meanwhile shows on the next visit, or after a reload).
+function templatesOf(accountId) {
+  if (!st.templates.has(accountId)) {
+    st.templates.set(accountId, api.listAll('/template?apiAccountId=' + accountId)
+      .catch((err) => { st.templates.delete(accountId); throw err; }));
+  }
+  return st.templates.get(accountId);
+}
+
 function templateForm() {
   const box = h('div', { class: 'template-send' }, h('p', { class: 'meta' }, 'Loading the approved templates…'));
-  api.listAll('/template?apiAccountId=' + st.conv.apiAccountId).then((all) => {
+  templatesOf(st.conv.apiAccountId).then((all) => {
     const approved = all.filter((t) => t.status === 'Approved');
     if (approved.length === 0) {
       clear(box, h('p', {}, 'This number has no approved template yet: ask an administrator to add one (Settings → Templates).'));
