@@ -10,17 +10,37 @@ import { h, clear, form, status, fail, time, bytes } from './ui.js';
 
 let current = null; // the open box's id
 let reloadTimer = 0;
+let reloadEvents = false; // the open box's events must be read again
+// The open box's events as last drawn; loads counts the reads of them, so
+// that only the latest read is drawn and a live event is not added to a
+// list that a read under way is about to replace.
+const shown = { boxID: null, events: [], loads: 0, loading: false };
+
+// Events the list shows as they are (edits and deletions change another
+// event, access rules are not listed): a live one is added to the list
+// from its frame, without reading the box again.
+const folds = new Set(['msg.edit', 'msg.delete', 'access.add', 'access.rm']);
 
 onFrame((f) => {
   if (f.type !== 'event.new' && f.type !== 'box.delete') return;
+  const boxID = f.object && (f.object.box_id || f.object.id);
+  if (current && boxID === current && !(f.type === 'event.new' && addLive(f.object))) reloadEvents = true;
   clearTimeout(reloadTimer);
   reloadTimer = setTimeout(() => {
     if (!location.hash.startsWith('#/boxes') && location.hash !== '' && location.hash !== '#/') return;
     refreshList();
-    const boxID = f.object && (f.object.box_id || f.object.id);
-    if (current && boxID === current) loadEvents(current);
+    if (current && reloadEvents) loadEvents(current);
   }, 80);
 });
+
+// addLive adds an event from its frame to the open box's list, and says
+// whether it could.
+function addLive(e) {
+  if (folds.has(e.type) || shown.boxID !== current || shown.loading) return false;
+  if (!shown.events.some((x) => x.id === e.id)) shown.events.push(e);
+  draw(current, shown.events);
+  return true;
+}
 
 export async function showBoxes(view, [boxID]) {
   current = boxID || null;
@@ -101,10 +121,30 @@ async function openBox(boxID) {
 
 async function loadEvents(boxID) {
   const ol = document.getElementById('events');
-  const k = keys.of(boxID);
-  if (!ol || !k || current !== boxID) return;
+  if (!ol || !keys.of(boxID) || current !== boxID) return;
+  reloadEvents = false;
+  const load = ++shown.loads;
+  shown.loading = true;
   let events;
-  try { events = await api.get(`/boxes/${boxID}/events`); } catch (err) { fail(err); return; }
+  try {
+    events = await api.get(`/boxes/${boxID}/events`);
+  } catch (err) {
+    fail(err);
+    return;
+  } finally {
+    if (load === shown.loads) shown.loading = false;
+  }
+  if (load !== shown.loads || current !== boxID) return; // a later read, or another box
+  Object.assign(shown, { boxID, events });
+  draw(boxID, events);
+}
+
+// draw shows a box's events in its list, reads out what others wrote,
+// and tells the server they are read.
+function draw(boxID, events) {
+  const ol = document.getElementById('events');
+  const k = keys.of(boxID);
+  if (!ol || !k) return;
   const me = api.session().id;
   const atBottom = ol.scrollHeight - ol.scrollTop - ol.clientHeight < 40;
   render(ol, events.map((e) => ({ id: e.id, key: eventKey(e), build: () => eventItem(boxID, k, e, e.sender.id === me) })));
@@ -250,7 +290,11 @@ function composer(b, k) {
     await api.post(`/boxes/${b.id}/events`, { type: 'msg.text', content: { encrypted: c.encryptText(k.publicKey, v.text), public_key: k.publicKey } });
     el.reset();
     await loadEvents(b.id);
-    el.querySelector('textarea').focus();
+    // Back to the message field (a clicked Send lost focus as it was
+    // disabled), unless the person has moved on meanwhile: the message
+    // often shows from its frame before this read is back.
+    const at = document.activeElement;
+    if (!at || at === document.body || el.contains(at)) el.querySelector('textarea').focus();
   }, { class: 'form composer', 'aria-label': 'Write a message' });
   // Enter sends, Shift+Enter makes a new line.
   f.querySelector('textarea').addEventListener('keydown', (e) => {

@@ -271,7 +271,10 @@ test('15.6 every box action is reachable with Tab and Enter, with a visible focu
   await seen(page, 'typed without a mouse');
   await tabTo(page, 'Attach a file');
   await page.keyboard.press('Enter');
-  const chooser = await chooserOpened;
+  let late;
+  const chooser = await Promise.race([chooserOpened, new Promise((ok, no) => { late = setTimeout(async () =>
+    no(new Error(`no file chooser within 30 s of Enter; focus was on "${(await focused(page)).name}"`)), 30000); })]);
+  clearTimeout(late);
   await chooser.setFiles({ name: 'note.txt', mimeType: 'text/plain', buffer: Buffer.from('keyboard file') });
   await page.locator('#events .file-name', { hasText: 'note.txt' }).waitFor();
   await page.focus('#box-title');
@@ -389,9 +392,16 @@ test('15.6 a live message from someone else leaves focus, and an edit being type
     await p.locator('#events .file-name', { hasText: 'plans.bin' }).waitFor();
   }
   await al.focus('button[aria-label="Download plans.bin"]');
+  // The new message is drawn from its frame: Al's page does not read the
+  // whole box again for it (a long box would cost a long read per message).
+  const reads = [];
+  const count = (r) => { if (r.method() === 'GET' && new URL(r.url()).pathname === `/boxes/${boxID}/events`) reads.push(r.url()); };
+  al.on('request', count);
   const first = 'A first line while Al is on his file';
   await send(bo, first);
   await seen(al, first);
+  al.off('request', count);
+  assert.deepStrictEqual(reads, [], 'the box was not read again for a live message');
   assert.strictEqual((await focused(al)).name, 'Download plans.bin', 'focus stays on the button');
   const [download] = await Promise.all([al.waitForEvent('download'), al.keyboard.press('Enter')]);
   assert.strictEqual(download.suggestedFilename(), 'plans.bin', 'and Enter still downloads');
