@@ -11,6 +11,7 @@ import { h, clear, form, status, fail, time, bytes } from './ui.js';
 let current = null; // the open box's id
 let reloadTimer = 0;
 let reloadEvents = false; // the open box's events must be read again
+let redrawEvents = false; // live events were added to them
 // The open box's events as last drawn; loads counts the reads of them, so
 // that only the latest read is drawn and a live event is not added to a
 // list that a read under way is about to replace.
@@ -24,21 +25,26 @@ const folds = new Set(['msg.edit', 'msg.delete', 'access.add', 'access.rm']);
 onFrame((f) => {
   if (f.type !== 'event.new' && f.type !== 'box.delete') return;
   const boxID = f.object && (f.object.box_id || f.object.id);
-  if (current && boxID === current && !(f.type === 'event.new' && addLive(f.object))) reloadEvents = true;
+  if (current && boxID === current) {
+    if (f.type === 'event.new' && addLive(f.object)) redrawEvents = true;
+    else reloadEvents = true;
+  }
+  // Once per burst of frames: one redraw, one acknowledgement.
   clearTimeout(reloadTimer);
   reloadTimer = setTimeout(() => {
     if (!location.hash.startsWith('#/boxes') && location.hash !== '' && location.hash !== '#/') return;
     refreshList();
     if (current && reloadEvents) loadEvents(current);
+    else if (redrawEvents && shown.boxID === current) draw(current, shown.events);
+    redrawEvents = false;
   }, 80);
 });
 
-// addLive adds an event from its frame to the open box's list, and says
-// whether it could.
+// addLive adds an event from its frame to the open box's events, and
+// says whether it could.
 function addLive(e) {
   if (folds.has(e.type) || shown.boxID !== current || shown.loading) return false;
   if (!shown.events.some((x) => x.id === e.id)) shown.events.push(e);
-  draw(current, shown.events);
   return true;
 }
 

@@ -105,10 +105,13 @@ export async function showInbox(view, parts) {
   view.classList.toggle('view-list', !st.open); // a phone shows the list alone
   try {
     // Read again on every visit: teams and users change.
-    if (!within) [st.people, st.templates] = [await loadPeople(), new Map()];
+    if (!within) {
+      st.people = await loadPeople();
+      st.templates = new Map();
+    }
     if (within && st.listed === st.folder) drawList();
     else await loadList();
-    if (st.open && within && !changed && st.conv && st.conv.conversationId === st.open) drawConversation(false);
+    if (st.open && within && st.conv?.conversationId === st.open) drawConversation(false);
     else if (st.open) await openConversation(st.open, changed);
   } catch (err) { fail(err); }
 }
