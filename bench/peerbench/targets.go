@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -131,7 +132,8 @@ func random(n int) string {
 }
 
 // wsDial opens a WebSocket whose frames are read by one goroutine until
-// it closes; onText gets each text or binary message.
+// it closes; onText gets each text or binary message, in a buffer the
+// next message reuses (it reads without allocating, see subscriber.keep).
 func wsDial(ctx context.Context, u string, header http.Header, onText func(at time.Time, data []byte)) (*websocket.Conn, error) {
 	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -142,15 +144,37 @@ func wsDial(ctx context.Context, u string, header http.Header, onText func(at ti
 	}
 	c.SetReadLimit(1 << 20)
 	go func() {
+		buf := make([]byte, 0, 4096)
 		for {
-			_, data, err := c.Read(context.Background())
+			_, r, err := c.Reader(context.Background())
 			if err != nil {
 				return
 			}
-			onText(time.Now(), data)
+			if buf, err = readAll(r, buf[:0]); err != nil {
+				return
+			}
+			onText(time.Now(), buf)
 		}
 	}()
 	return c, nil
+}
+
+// readAll appends what r holds to buf, growing it only when full (unlike
+// io.ReadAll and bytes.Buffer, which allocate for every message).
+func readAll(r io.Reader, buf []byte) ([]byte, error) {
+	for {
+		if len(buf) == cap(buf) {
+			buf = slices.Grow(buf, cap(buf))
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if errors.Is(err, io.EOF) {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
 }
 
 type wsCloser struct{ c *websocket.Conn }
@@ -159,7 +183,7 @@ func (w wsCloser) Close() error { return w.c.CloseNow() }
 
 // sseOpen opens a Server-Sent Events stream and reads it on one
 // goroutine; onEvent gets each event's name and data, stamped when its
-// blank line arrived.
+// blank line arrived, data in a buffer the next event reuses.
 func sseOpen(ctx context.Context, u string, header http.Header, onEvent func(at time.Time, event string, data []byte)) (io.Closer, error) {
 	req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, u, nil)
 	if err != nil {
@@ -183,6 +207,7 @@ func sseOpen(ctx context.Context, u string, header http.Header, onEvent func(at 
 		r := bufio.NewReaderSize(res.Body, 16<<10)
 		var event string
 		var data []byte
+		have := false // a data line came since the last event
 		for {
 			line, err := r.ReadSlice('\n')
 			if err != nil {
@@ -191,12 +216,12 @@ func sseOpen(ctx context.Context, u string, header http.Header, onEvent func(at 
 			line = bytes.TrimRight(line, "\r\n")
 			switch {
 			case len(line) == 0:
-				if data != nil {
+				if have {
 					onEvent(time.Now(), event, data)
 				}
-				event, data = "", nil
+				event, data, have = "", data[:0], false
 			case bytes.HasPrefix(line, []byte("data:")):
-				data = append(data, bytes.TrimPrefix(bytes.TrimPrefix(line, []byte("data:")), []byte(" "))...)
+				data, have = append(data, bytes.TrimPrefix(bytes.TrimPrefix(line, []byte("data:")), []byte(" "))...), true
 			case bytes.HasPrefix(line, []byte("event:")):
 				event = string(bytes.TrimSpace(bytes.TrimPrefix(line, []byte("event:"))))
 			}
