@@ -7,6 +7,7 @@ package realtime
 import (
 	"context"
 	"errors"
+	"runtime"
 	"sync"
 	"time"
 
@@ -31,6 +32,8 @@ type Hub struct {
 	OnEntry func(journal.Entry)
 
 	committed chan []journal.Entry // this node's commits, see Committed
+
+	offering []*Sub // deliver's list of subscribers, reused
 
 	mu    sync.Mutex
 	subs  map[*Sub]struct{}
@@ -85,21 +88,44 @@ func (h *Hub) Run(ctx context.Context) error {
 	}
 }
 
+// deliver hands e to every subscriber. Only moving the head and listing
+// the subscribers hold the hub's lock: a subscriber that joins after it
+// starts from e's position (e is in the database), and the offers to a
+// thousand connections do not keep Subscribe, Close and Head waiting.
+// It runs on Run's goroutine alone, which owns h.offering.
 func (h *Hub) deliver(e journal.Entry) error {
 	if h.OnEntry != nil {
 		h.OnEntry(e)
 	}
 	end, ends := endingOf(&e)
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	h.head = e.Position
+	subs := h.offering[:0]
 	for s := range h.subs {
-		if ends && end.hits(s.session) {
+		subs = append(subs, s)
+	}
+	h.mu.Unlock()
+	woke := false
+	for i, s := range subs {
+		subs[i] = nil // the next entry's list must not keep closed subscribers
+		switch {
+		case ends && end.hits(s.session):
 			s.end(&Ended{Reason: end.reason})
-		} else if s.skip == nil || !s.skip(&e) {
+		case s.skip == nil || !s.skip(&e):
 			s.offer(&e)
+			if !woke {
+				// The goroutine the first offer woke (a writer, usually)
+				// waits on this goroutine's processor until the loop
+				// yields or another processor takes it: with a thousand
+				// offers to make, that was half a millisecond before the
+				// first frame left. Let it run now; the loop goes on
+				// behind it or on the other processor.
+				woke = true
+				runtime.Gosched()
+			}
 		}
 	}
+	h.offering = subs
 	return nil
 }
 
