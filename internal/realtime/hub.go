@@ -7,7 +7,6 @@ package realtime
 import (
 	"context"
 	"errors"
-	"runtime"
 	"sync"
 	"time"
 
@@ -105,7 +104,6 @@ func (h *Hub) deliver(e journal.Entry) error {
 		subs = append(subs, s)
 	}
 	h.mu.Unlock()
-	woke := false
 	for i, s := range subs {
 		subs[i] = nil // the next entry's list must not keep closed subscribers
 		switch {
@@ -113,16 +111,6 @@ func (h *Hub) deliver(e journal.Entry) error {
 			s.end(&Ended{Reason: end.reason})
 		case s.skip == nil || !s.skip(&e):
 			s.offer(&e)
-			if !woke {
-				// The goroutine the first offer woke (a writer, usually)
-				// waits on this goroutine's processor until the loop
-				// yields or another processor takes it: with a thousand
-				// offers to make, that was half a millisecond before the
-				// first frame left. Let it run now; the loop goes on
-				// behind it or on the other processor.
-				woke = true
-				runtime.Gosched()
-			}
 		}
 	}
 	h.offering = subs
