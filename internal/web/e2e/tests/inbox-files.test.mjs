@@ -16,6 +16,24 @@ import { deflateSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
 
 const root = new URL('../../../../', import.meta.url).pathname;
+
+// choosers listens for file choosers from the page's start and returns
+// a function that waits for the next one. The browser reports a chooser
+// only once asked to watch for one; asking as the key is pressed
+// (Promise.all with waitForEvent) sometimes came after the chooser had
+// opened, and the test waited for nothing.
+function choosers(page) {
+  const opened = [];
+  const waiting = [];
+  page.on('filechooser', (c) => (waiting.length > 0 ? waiting.shift()(c) : opened.push(c)));
+  return () => {
+    if (opened.length > 0) return Promise.resolve(opened.shift());
+    return new Promise((ok, fail) => {
+      const t = setTimeout(() => fail(new Error('no file chooser opened within 30 s')), 30000);
+      waiting.push((c) => { clearTimeout(t); ok(c); });
+    });
+  };
+}
 const freePort = () => new Promise((ok) => { const s = createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => ok(p)); }); });
 
 // png draws a w×h RGB picture (a gradient), so the image shown has a size.
@@ -109,6 +127,7 @@ test('a contact sends a photo, the agent sends a PDF, and a file WhatsApp does n
     try {
       const ctx = await b.newContext({ viewport: { width: 1280, height: 820 }, acceptDownloads: true });
       const p = await ctx.newPage();
+      const nextChooser = choosers(p);
       const errors = [];
       p.on('pageerror', (e) => errors.push(e.message));
       await p.goto(base + '/');
@@ -142,7 +161,7 @@ test('a contact sends a photo, the agent sends a PDF, and a file WhatsApp does n
       const pdf = Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n');
       // By keyboard: the control opens the chooser with Enter.
       await p.getByRole('button', { name: 'Attach a file' }).focus();
-      const [chooser] = await Promise.all([p.waitForEvent('filechooser'), p.keyboard.press('Enter')]);
+      const [chooser] = await Promise.all([nextChooser(), p.keyboard.press('Enter')]);
       await chooser.setFiles({ name: 'lease.pdf', mimeType: 'application/pdf', buffer: pdf });
       await p.waitForSelector(`.attached >> text=lease.pdf (${pdf.length} B)`);
       await p.getByLabel('Reply', { exact: true }).fill('The lease, as promised');
@@ -170,7 +189,7 @@ test('a contact sends a photo, the agent sends a PDF, and a file WhatsApp does n
       const agent = client(base, await signIn(base, 'bob@acme.test', 'battery staple'));
       const count = async () => (await agent('GET', `/message?conversationId=${await p.evaluate(() => location.hash.split('/').pop())}&fromDate=2000-01-01`, undefined, 200)).body.items.length;
       const before = await count();
-      const [zip] = await Promise.all([p.waitForEvent('filechooser'), p.getByRole('button', { name: 'Attach a file' }).click()]);
+      const [zip] = await Promise.all([nextChooser(), p.getByRole('button', { name: 'Attach a file' }).click()]);
       await zip.setFiles({ name: 'photos.zip', mimeType: 'application/zip', buffer: Buffer.from('PK\x03\x04 not really a zip') });
       await p.getByLabel('Reply', { exact: true }).fill('All the photos');
       await p.click('#reply button[type=submit]');
@@ -189,7 +208,7 @@ test('a contact sends a photo, the agent sends a PDF, and a file WhatsApp does n
       assert.strictEqual(await refused.textContent(), '');
 
       // A file over the server's limit: its words again, nothing sent.
-      const [big] = await Promise.all([p.waitForEvent('filechooser'), p.getByRole('button', { name: 'Attach a file' }).click()]);
+      const [big] = await Promise.all([nextChooser(), p.getByRole('button', { name: 'Attach a file' }).click()]);
       await big.setFiles({ name: 'scan.pdf', mimeType: 'application/pdf', buffer: Buffer.concat([pdf, Buffer.alloc(150000, 32)]) });
       await p.click('#reply button[type=submit]');
       await refused.filter({ hasText: 'scan.pdf was not sent: file is larger than the limit of 100000 bytes' }).waitFor();
