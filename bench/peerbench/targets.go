@@ -207,7 +207,6 @@ func sseOpen(ctx context.Context, u string, header http.Header, onEvent func(at 
 		r := bufio.NewReaderSize(res.Body, 16<<10)
 		var event string
 		var data []byte
-		have := false // a data line came since the last event
 		for {
 			line, err := r.ReadSlice('\n')
 			if err != nil {
@@ -216,12 +215,12 @@ func sseOpen(ctx context.Context, u string, header http.Header, onEvent func(at 
 			line = bytes.TrimRight(line, "\r\n")
 			switch {
 			case len(line) == 0:
-				if have {
+				if len(data) > 0 {
 					onEvent(time.Now(), event, data)
 				}
-				event, data, have = "", data[:0], false
+				event, data = "", data[:0]
 			case bytes.HasPrefix(line, []byte("data:")):
-				data, have = append(data, bytes.TrimPrefix(bytes.TrimPrefix(line, []byte("data:")), []byte(" "))...), true
+				data = append(data, bytes.TrimPrefix(bytes.TrimPrefix(line, []byte("data:")), []byte(" "))...)
 			case bytes.HasPrefix(line, []byte("event:")):
 				event = string(bytes.TrimSpace(bytes.TrimPrefix(line, []byte("event:"))))
 			}

@@ -104,8 +104,7 @@ func (h *Hub) deliver(e journal.Entry) error {
 		subs = append(subs, s)
 	}
 	h.mu.Unlock()
-	for i, s := range subs {
-		subs[i] = nil // the next entry's list must not keep closed subscribers
+	for _, s := range subs {
 		switch {
 		case ends && end.hits(s.session):
 			s.end(&Ended{Reason: end.reason})
@@ -113,6 +112,7 @@ func (h *Hub) deliver(e journal.Entry) error {
 			s.offer(&e)
 		}
 	}
+	clear(subs) // the list kept for the next entry must not hold closed subscribers
 	h.offering = subs
 	return nil
 }

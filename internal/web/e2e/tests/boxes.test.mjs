@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { chromium } from 'playwright-core';
+import { choosers } from './choosers.mjs';
 
 const root = new URL('../../../../', import.meta.url).pathname;
 const shots = join(root, 'docs/screenshots');
@@ -252,8 +253,7 @@ async function tabTo(page, name, max = 60) {
 
 test('15.6 every box action is reachable with Tab and Enter, with a visible focus', async () => {
   const page = al;
-  // Listening from the start: the browser only reports a file chooser it was asked to watch for.
-  const chooserOpened = new Promise((ok) => page.once('filechooser', ok));
+  const nextChooser = choosers(page);
   await page.goto(srv.base + '/#/boxes');
   await page.waitForSelector('#box-list a');
   await page.focus('body');
@@ -271,10 +271,7 @@ test('15.6 every box action is reachable with Tab and Enter, with a visible focu
   await seen(page, 'typed without a mouse');
   await tabTo(page, 'Attach a file');
   await page.keyboard.press('Enter');
-  let late;
-  const chooser = await Promise.race([chooserOpened, new Promise((ok, no) => { late = setTimeout(async () =>
-    no(new Error(`no file chooser within 30 s of Enter; focus was on "${(await focused(page)).name}"`)), 30000); })]);
-  clearTimeout(late);
+  const chooser = await nextChooser(async () => ` of Enter; focus was on "${(await focused(page)).name}"`);
   await chooser.setFiles({ name: 'note.txt', mimeType: 'text/plain', buffer: Buffer.from('keyboard file') });
   await page.locator('#events .file-name', { hasText: 'note.txt' }).waitFor();
   await page.focus('#box-title');

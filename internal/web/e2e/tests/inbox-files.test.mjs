@@ -14,26 +14,9 @@ import { createServer as httpServer } from 'node:http';
 import { createHash, createHmac } from 'node:crypto';
 import { deflateSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
+import { choosers } from './choosers.mjs';
 
 const root = new URL('../../../../', import.meta.url).pathname;
-
-// choosers listens for file choosers from the page's start and returns
-// a function that waits for the next one. The browser reports a chooser
-// only once asked to watch for one; asking as the key is pressed
-// (Promise.all with waitForEvent) sometimes came after the chooser had
-// opened, and the test waited for nothing.
-function choosers(page) {
-  const opened = [];
-  const waiting = [];
-  page.on('filechooser', (c) => (waiting.length > 0 ? waiting.shift()(c) : opened.push(c)));
-  return () => {
-    if (opened.length > 0) return Promise.resolve(opened.shift());
-    return new Promise((ok, fail) => {
-      const t = setTimeout(() => fail(new Error('no file chooser opened within 30 s')), 30000);
-      waiting.push((c) => { clearTimeout(t); ok(c); });
-    });
-  };
-}
 const freePort = () => new Promise((ok) => { const s = createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => ok(p)); }); });
 
 // png draws a w×h RGB picture (a gradient), so the image shown has a size.
