@@ -204,12 +204,17 @@ func (a *applier) apply(ctx context.Context, in boxrules.Input) error {
 	return a.effect(ctx, d, ev, targetEvent)
 }
 
+// append records one event in a.created, built in place rather than copied
+// there (the struct is large and this runs once per posted event). The
+// event it returns is a.created's element: a later append may move the
+// list, so callers only read it, before they append again.
 func (a *applier) append(ctx context.Context, sender identity.Identity, typ, ref string, content json.RawMessage) (*store.Event, error) {
-	ev := &store.Event{BoxID: a.boxID, Type: typ, SenderID: sender.ID, ReferrerID: ref, Content: content, Sender: sender}
+	a.created = append(a.created, store.Event{BoxID: a.boxID, Type: typ, SenderID: sender.ID, ReferrerID: ref, Content: content, Sender: sender})
+	ev := &a.created[len(a.created)-1]
 	if err := a.tx.AppendBoxEvent(ctx, ev); err != nil {
+		a.created = a.created[:len(a.created)-1]
 		return nil, err
 	}
-	a.created = append(a.created, *ev)
 	return ev, nil
 }
 

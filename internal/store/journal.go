@@ -93,7 +93,16 @@ func (s *Store) JournalHead(ctx context.Context) (int64, error) {
 	return p, errs.Wrap(err, "journal head")
 }
 
-func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
+// nullString is s as a statement argument, NULL when empty. A plain string
+// goes to the driver as it is; a sql.NullString would cost up to two
+// allocations per argument (its boxing and its Value's), on every
+// appended row.
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
 
 // newEntryID is a time-ordered UUIDv7: entries are appended in time order,
 // so their id index grows at its right edge instead of dirtying random
