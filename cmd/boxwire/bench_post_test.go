@@ -2,13 +2,9 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
-	"io"
 	"net/http/httptest"
 	"testing"
-
-	boxclient "github.com/boxwire/boxwire/client"
 )
 
 // BenchmarkPostEvent is a durable POST /boxes/{id}/events through the
@@ -22,29 +18,7 @@ import (
 //
 //	go test -run '^$' -bench BenchmarkPostEvent -benchtime 20000x ./cmd/boxwire/
 func BenchmarkPostEvent(b *testing.B) {
-	ctx := b.Context()
-	data := b.TempDir()
-	if out, code := runCLIB(data, "migrate"); code != 0 {
-		b.Fatal(out)
-	}
-	if out, code := runCLIB(data, "user", "add", "--email", "a@example.com", "--password", "alice-password", "--name", "Alice"); code != 0 {
-		b.Fatal(out)
-	}
-	srv, err := Start(ctx, Config{StoreConfig: StoreConfig{Data: data}, Addr: "127.0.0.1:0", LogLevel: "warn"}, io.Discard)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer srv.Close(context.Background())
-	alice := boxclient.New(srv.URL())
-	tok, err := alice.Login(ctx, "a@example.com", "alice-password")
-	if err != nil {
-		b.Fatal(err)
-	}
-	keys, _ := boxclient.NewKeyPair()
-	box, err := alice.CreateBox(ctx, boxclient.NewBox{Title: "bench", PublicKey: keys.PublicKey})
-	if err != nil {
-		b.Fatal(err)
-	}
+	srv, token, box, keys := benchBox(b, "warn")
 	path := "/boxes/" + box.ID + "/events"
 	// A ~290-byte msg.text, the size bench/peers.sh posts: 150 bytes of
 	// ciphertext and a public key, both base64.
@@ -57,7 +31,7 @@ func BenchmarkPostEvent(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			r := httptest.NewRequest("POST", path, bytes.NewReader(body))
-			r.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+			r.Header.Set("Authorization", "Bearer "+token)
 			r.Header.Set("Content-Type", "application/json")
 			w := httptest.NewRecorder()
 			h.ServeHTTP(w, r)
