@@ -13,7 +13,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -144,37 +143,22 @@ func wsDial(ctx context.Context, u string, header http.Header, onText func(at ti
 	}
 	c.SetReadLimit(1 << 20)
 	go func() {
-		buf := make([]byte, 0, 4096)
+		// Reused: ReadFrom grows it only for a message larger than any before.
+		var buf bytes.Buffer
+		buf.Grow(4096)
 		for {
 			_, r, err := c.Reader(context.Background())
 			if err != nil {
 				return
 			}
-			if buf, err = readAll(r, buf[:0]); err != nil {
+			buf.Reset()
+			if _, err := buf.ReadFrom(r); err != nil {
 				return
 			}
-			onText(time.Now(), buf)
+			onText(time.Now(), buf.Bytes())
 		}
 	}()
 	return c, nil
-}
-
-// readAll appends what r holds to buf, growing it only when full (unlike
-// io.ReadAll and bytes.Buffer, which allocate for every message).
-func readAll(r io.Reader, buf []byte) ([]byte, error) {
-	for {
-		if len(buf) == cap(buf) {
-			buf = slices.Grow(buf, cap(buf))
-		}
-		n, err := r.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if errors.Is(err, io.EOF) {
-			return buf, nil
-		}
-		if err != nil {
-			return buf, err
-		}
-	}
 }
 
 type wsCloser struct{ c *websocket.Conn }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"net/http/httptest"
+	"runtime"
 	"testing"
 )
 
@@ -25,7 +26,7 @@ func BenchmarkPostEvent(b *testing.B) {
 	cipher := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte("ciphertext"), 15))
 	body := []byte(`{"type":"msg.text","content":{"encrypted":"` + cipher + `","public_key":"` + keys.PublicKey + `"}}`)
 	h := srv.http.Handler
-	b.SetParallelism(32) // 32 per processor: 64 writers on the two cores
+	b.SetParallelism(max(1, 64/runtime.GOMAXPROCS(0))) // 64 writers in all, as wrk -c64
 	b.ReportAllocs()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {

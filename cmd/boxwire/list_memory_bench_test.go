@@ -104,13 +104,12 @@ func listAll(b *testing.B, url, token string) {
 func BenchmarkListMemory(b *testing.B) {
 	ctx := b.Context()
 	srv, token, box, _ := benchBox(b, "")
-	ids := []string{box.ID}
-	st, _ := srv.Store.BoxState(ctx, ids[0])
-	fillBox(b, srv.Store, ids[0], st.CreatorID, 200_000)
+	st, _ := srv.Store.BoxState(ctx, box.ID)
+	fillBox(b, srv.Store, box.ID, st.CreatorID, 200_000)
 
 	// The old path, for the baseline: read whole, view whole, encode whole.
 	buffered := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		events, err := srv.Store.ListBoxEvents(r.Context(), ids[0], store.EventFilter{})
+		events, err := srv.Store.ListBoxEvents(r.Context(), box.ID, store.EventFilter{})
 		if err != nil {
 			http.Error(w, err.Error(), 500)
 			return
@@ -124,7 +123,7 @@ func BenchmarkListMemory(b *testing.B) {
 	defer buffered.Close()
 
 	for i := 0; i < b.N; i++ {
-		idle, peak := peakWhile(func() { listAll(b, srv.URL()+"/boxes/"+ids[0]+"/events", token) })
+		idle, peak := peakWhile(func() { listAll(b, srv.URL()+"/boxes/"+box.ID+"/events", token) })
 		bIdle, bPeak := peakWhile(func() { listAll(b, buffered.URL, token) })
 		streamed, old := peak-idle, bPeak-bIdle
 		b.ReportMetric(float64(streamed)/(1<<20), "streamed-MiB")
