@@ -73,6 +73,10 @@ type Options struct {
 	// then commits without waiting for the disk, and writers are answered
 	// only after this returns, so the next batch runs during the sync.
 	SyncAfterCommit func() error
+	// Release, when set, runs in Close once every write is answered and
+	// before the pools close: the engine lets go of what it opened beside
+	// them (the SQLite WAL descriptor SyncAfterCommit uses).
+	Release func()
 	// SecretKey seals the secrets the store keeps (webhook secrets,
 	// channel tokens, server secrets); nil keeps them in plaintext. See
 	// secrets.go.
@@ -92,22 +96,11 @@ type Store struct {
 	jobs       chan *job
 	done       chan struct{}
 	closing    chan struct{}
-	bg         sync.WaitGroup
 	enqueue    sync.RWMutex    // Write (read) against Close (write)
 	syncs      chan *committed // to syncLoop, when the engine syncs after commit
 	synced     chan struct{}
 	syncFree   chan struct{} // syncLoop is done with the batch it was given
 	syncing    bool          // the committer's: a batch is with syncLoop
-}
-
-// Background runs fn until the store closes; Close waits for it. Engines
-// use it for housekeeping such as SQLite checkpoints.
-func (s *Store) Background(fn func(stop <-chan struct{})) {
-	s.bg.Add(1)
-	go func() {
-		defer s.bg.Done()
-		fn(s.closing)
-	}()
 }
 
 // Open wraps the engine's connection pools, migrates the schema and
@@ -188,7 +181,9 @@ func (s *Store) Close() error {
 	}
 	s.enqueue.Unlock()
 	<-s.done
-	s.bg.Wait()
+	if s.opts.Release != nil {
+		s.opts.Release()
+	}
 	return s.closeDBs()
 }
 
