@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -142,16 +141,15 @@ func (dialect) Scrub(ctx context.Context, db *sql.DB) error {
 // walSyncer fsyncs the WAL file. fsync works on the file, not the
 // descriptor, so our own descriptor flushes what SQLite's connection
 // wrote. The WAL stays the same file while the store's connections are
-// open (SQLite removes it only when the last one closes).
+// open (SQLite removes it only when the last one closes). sync runs on
+// the store's syncer alone and close once that has stopped
+// (store.Options.Release), so the two never overlap.
 type walSyncer struct {
 	path string
-	mu   sync.Mutex
 	f    *os.File
 }
 
 func (w *walSyncer) sync() error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
 	if w.f == nil {
 		f, err := os.OpenFile(w.path, os.O_RDWR, 0)
 		if err != nil {
@@ -163,8 +161,6 @@ func (w *walSyncer) sync() error {
 }
 
 func (w *walSyncer) close() {
-	w.mu.Lock()
-	defer w.mu.Unlock()
 	if w.f != nil {
 		w.f.Close()
 		w.f = nil
