@@ -10,7 +10,8 @@
 # takes a few minutes) into $BOXWIRE_PEERS_DIR (default
 # ~/.cache/boxwire-peers): Centrifugo v6.9.1 and PocketBase v0.36.8
 # (examples/base). It builds Boxwire, a bare net/http handler
-# (bench/barehttp) and the independent client (bench/peerbench), then runs
+# (bench/barehttp), the independent client (bench/peerbench) and a probe of
+# the disk's fdatasync time (bench/fsyncgap), then runs
 # every measurement in rounds, each round running every server of a row
 # once, one after the other (A B C A B C …), each on a fresh data
 # directory and a fresh process. It prints one markdown table: the value
@@ -119,8 +120,8 @@ if want idle && [[ $(ulimit -n) != unlimited && $(ulimit -n) -lt $need_files ]];
 	die "the open-file limit is $(ulimit -n), below the $need_files that IDLE_CONNS=$IDLE_CONNS needs"
 fi
 
-log "building boxwire, bench/barehttp and bench/peerbench into $WORK/bin"
-(cd "$REPO" && go build -o "$WORK/bin/" ./cmd/boxwire ./bench/barehttp ./bench/peerbench) || die "build failed"
+log "building boxwire, bench/barehttp, bench/peerbench and bench/fsyncgap into $WORK/bin"
+(cd "$REPO" && go build -o "$WORK/bin/" ./cmd/boxwire ./bench/barehttp ./bench/peerbench ./bench/fsyncgap) || die "build failed"
 BOXWIRE=$WORK/bin/boxwire
 BARE=$WORK/bin/barehttp
 PEERBENCH=$WORK/bin/peerbench
@@ -347,6 +348,14 @@ run_startup() {
 
 started=$(date -u +%s)
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+# The disk under the data directories: every durable write waits for one
+# fdatasync, whose time on a virtual disk depends on how long the disk
+# was idle before it (a lone publish finds it idle; appends under wrk do
+# not). Both figures go in the table's heading.
+log "the disk: fdatasync back to back and after 50 ms idle (bench/fsyncgap)"
+disk=$("$WORK/bin/fsyncgap" -dir "$WORK" -pauses 0,50ms -n 40) || die "bench/fsyncgap failed"
+disk_back=$(awk '$1 == "pause" && $2 == "0s" { print $4 }' <<<"$disk")
+disk_idle=$(awk '$1 == "pause" && $2 == "50ms" { print $4 }' <<<"$disk")
 for ((round = 1; round <= ROUNDS; round++)); do
 	if want append; then run_append "$round"; fi
 	if want fanout; then run_fanout "$round"; fi
@@ -383,7 +392,7 @@ cat <<EOF
 
 ## bench/peers.sh, $(date -u +%Y-%m-%d) on $(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)
 
-$ROUNDS round(s), $((elapsed / 60)) min $((elapsed % 60)) s, load average $load_before before; wrk -t$WRK_THREADS -c$WRK_CONNS -d$WRK_DURATION; fan-out: $SUBSCRIBERS subscribers, $EVENTS publishes at $RATE/s offered by $PUBLISHERS publisher(s), each publish waiting for its acknowledgement; idle: $IDLE_CONNS WebSockets. Boxwire $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo ?), Centrifugo $CENTRIFUGO_VERSION (memory engine), PocketBase $POCKETBASE_VERSION.
+$ROUNDS round(s), $((elapsed / 60)) min $((elapsed % 60)) s, load average $load_before before; wrk -t$WRK_THREADS -c$WRK_CONNS -d$WRK_DURATION; fan-out: $SUBSCRIBERS subscribers, $EVENTS publishes at $RATE/s offered by $PUBLISHERS publisher(s), each publish waiting for its acknowledgement; idle: $IDLE_CONNS WebSockets. Boxwire $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo ?), Centrifugo $CENTRIFUGO_VERSION (memory engine), PocketBase $POCKETBASE_VERSION. The disk (bench/fsyncgap, p50 of 40): fdatasync of 20 KiB $disk_back ms back to back, $disk_idle ms after 50 ms idle.
 
 | measurement | server | rounds | median | ratio |
 | --- | --- | --- | --- | --- |
