@@ -356,10 +356,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fmt.Fprintf(stdout, "boxwire %s listening on %s (public URL %s), store: %s, ready in %s\n",
 		versionString(), s.URL(), s.Config.PublicURL, s.Store.Description(), time.Since(started).Round(time.Millisecond))
 	// Start-up leaves 4–5 MB of garbage (the migrations, the phone-number
-	// metadata parsed at init) that an idle server would keep: no
-	// collection runs until the heap grows or two minutes pass, and the
-	// pages stay resident. Returning them now keeps an idle server's RSS
-	// near DESIGN §9's 30 MB (BENCHMARKS.md, "Idle server and start-up").
+	// metadata parsed at init). An idle server runs no collection for two
+	// minutes and then still holds part of it (35 MiB, then 33 MiB);
+	// returning it now gives 31 MiB at once, near DESIGN §9's 30 MB
+	// (BENCHMARKS.md, "Idle server and start-up").
 	debug.FreeOSMemory()
 	select {
 	case <-ctx.Done():
