@@ -31,40 +31,45 @@ func main() {
 	n := flag.Int("n", 60, "fdatasyncs per pause")
 	pauses := flag.String("pauses", "0,1ms,5ms,50ms", "idle time before each fdatasync, comma-separated")
 	flag.Parse()
-	gaps, err := parsePauses(*pauses)
-	if err != nil {
+	if err := run(*dir, *size, *n, *pauses); err != nil {
 		log.Fatal(err)
 	}
-	if *size < 1 || *size > fileSize || *n < 2 {
-		log.Fatalf("-size must be 1 to %d and -n at least 2", fileSize)
-	}
-	f, err := os.CreateTemp(*dir, "fsyncgap-*")
+}
+
+// run measures and prints; it returns instead of exiting so that the
+// file is always removed.
+func run(dir string, size, n int, pauses string) error {
+	gaps, err := parsePauses(pauses)
 	if err != nil {
-		log.Fatal(err)
+		return err
+	}
+	if size < 1 || size > fileSize || n < 2 {
+		return fmt.Errorf("-size must be 1 to %d and -n at least 2", fileSize)
+	}
+	f, err := os.CreateTemp(dir, "fsyncgap-*")
+	if err != nil {
+		return err
 	}
 	defer os.Remove(f.Name())
 	defer f.Close()
 	if err := prepare(f); err != nil {
-		log.Fatal(err)
+		return err
 	}
-	fmt.Printf("fdatasync of %d bytes overwritten in %s, %d times per pause\n", *size, filepath.Dir(f.Name()), *n)
+	fmt.Printf("fdatasync of %d bytes overwritten in %s, %d times per pause\n", size, filepath.Dir(f.Name()), n)
 	for _, gap := range gaps {
-		d, err := measure(f, *size, *n, gap)
+		d, err := measure(f, size, n, gap)
 		if err != nil {
-			log.Fatal(err)
+			return err
 		}
 		fmt.Printf("pause %-6v p50 %8.3f ms  p90 %8.3f ms\n", gap, ms(d[len(d)/2]), ms(d[len(d)*9/10]))
 	}
+	return nil
 }
 
 func parsePauses(s string) ([]time.Duration, error) {
 	var gaps []time.Duration
 	for _, p := range strings.Split(s, ",") {
-		if p == "0" {
-			gaps = append(gaps, 0)
-			continue
-		}
-		d, err := time.ParseDuration(p)
+		d, err := time.ParseDuration(p) // "0" needs no unit
 		if err != nil || d < 0 {
 			return nil, fmt.Errorf("-pauses: %q is not a duration", p)
 		}
@@ -93,7 +98,9 @@ func measure(f *os.File, size, n int, gap time.Duration) ([]time.Duration, error
 		if _, err := f.WriteAt(buf, off); err != nil {
 			return nil, err
 		}
-		off = (off + int64(size)) % (fileSize - int64(size))
+		if off += int64(size); off+int64(size) > fileSize {
+			off = 0 // from the start again, as the WAL after a checkpoint
+		}
 		began := time.Now()
 		if err := unix.Fdatasync(int(f.Fd())); err != nil {
 			return nil, err
